@@ -1,0 +1,119 @@
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from .. import rules
+from ..choices import AgentState, Channel, Direction, Role
+
+SESSION_LIMIT_MIN, SESSION_LIMIT_MAX = 1, 12
+session_limit_validators = [
+    MinValueValidator(SESSION_LIMIT_MIN, f"The chat/SMS session limit is {SESSION_LIMIT_MIN} to {SESSION_LIMIT_MAX}."),
+    MaxValueValidator(SESSION_LIMIT_MAX, f"The chat/SMS session limit is {SESSION_LIMIT_MIN} to {SESSION_LIMIT_MAX}."),
+]
+PROFICIENCY_MIN, PROFICIENCY_MAX = 1, 20
+
+
+class Team(models.Model):
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    session_limit = models.PositiveSmallIntegerField("chat/SMS session limit", default=5, validators=session_limit_validators,
+                                                     help_text="Concurrent chat + SMS sessions per agent, 1 to 12 (R3).")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="team_unique_name",
+                                    violation_error_message="A team with this name already exists."),
+            models.CheckConstraint(condition=models.Q(session_limit__gte=1, session_limit__lte=12), name="team_session_limit_range"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A person of one tenant (administrator, supervisor or agent); operators are superusers."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="users", null=True, blank=True)
+    role = models.CharField(max_length=12, choices=Role.choices, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, related_name="members", null=True, blank=True)
+    session_limit = models.PositiveSmallIntegerField("session limit override", null=True, blank=True, validators=session_limit_validators,
+                                                     help_text="Leave empty to use the team's limit.")
+    skills = models.ManyToManyField("routing.Skill", through="routing.AgentSkill", related_name="agents", blank=True)
+    state = models.CharField(max_length=12, choices=AgentState.choices, default=AgentState.LOGGED_OUT)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    # When the agent last got work (or became available): "longest idle" ranks by this.
+    idle_since = models.DateTimeField(default=timezone.now)
+    # Per-agent event sequence, bumped in the transaction of every change pushed to the agent:
+    # a socket that sees a gap resyncs from the database (a push lost on the way loses nothing).
+    event_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(session_limit__isnull=True) | models.Q(session_limit__gte=1, session_limit__lte=12),
+                                   name="user_session_limit_range"),
+        ]
+
+    @property
+    def is_operator(self):
+        return self.is_superuser
+
+    @property
+    def effective_session_limit(self):
+        """R3: the override if set, else the team's; no team and no override: 1."""
+        if self.session_limit is not None:
+            return self.session_limit
+        if self.team_id is not None:
+            return self.team.session_limit
+        return SESSION_LIMIT_MIN
+
+    def clean(self):
+        super().clean()
+        if self.is_superuser:
+            return
+        errors = {}
+        if self.tenant_id is None:
+            errors["tenant"] = "A user belongs to exactly one tenant."
+        if not self.role:
+            errors["role"] = "Choose the user's role."
+        if errors:
+            raise ValidationError(errors)
+        rules.same_tenant(self, "team", self.tenant_id)
+
+
+class Skill(models.Model):
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="skills")
+    name = models.CharField(max_length=100)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="skill_unique_name",
+                                               violation_error_message="A skill with this name already exists.")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_channel_display()} {self.get_direction_display().lower()})"
+
+    def clean(self):
+        if self.channel == Channel.SMS and self.tenant_id:
+            rules.tenant_require_sms(self.tenant, "channel", "SMS skills")
+
+
+class AgentSkill(models.Model):
+    """An agent holds a skill with a proficiency: 1 is the best, 20 the least (as in CXone)."""
+
+    agent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agent_skills")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agent_skills")
+    proficiency = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(PROFICIENCY_MIN), MaxValueValidator(PROFICIENCY_MAX)])
+
+    class Meta:
+        ordering = ["proficiency", "id"]
+        constraints = [models.UniqueConstraint(fields=["agent", "skill"], name="agentskill_unique")]
+
+    def clean(self):
+        if self.agent_id and self.skill_id and self.agent.tenant_id != self.skill.tenant_id:
+            raise ValidationError({"skill": "Select a valid choice. That choice is not one of the available choices."})

@@ -1,0 +1,116 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from ..choices import Channel, CloseReason, Direction, Encoding, MessageStatus, RoomState
+
+
+class Contact(models.Model):
+    """A contact's number within a tenant, with its opt-out state (R17)."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="contacts")
+    number = models.CharField(max_length=20)
+    name = models.CharField(max_length=100, blank=True)
+    opted_out = models.BooleanField(default=False)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="contact_unique_number")]
+
+    def __str__(self):
+        return self.number
+
+
+class Room(models.Model):
+    """One SMS or chat interaction, from the first message to its close (R6)."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="rooms")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
+    state = models.CharField(max_length=8, choices=RoomState.choices, default=RoomState.QUEUED)
+    point_of_contact = models.ForeignKey("routing.PointOfContact", on_delete=models.PROTECT, related_name="rooms")
+    contact_number = models.CharField(max_length=20, blank=True)
+    contact_name = models.CharField(max_length=100, blank=True)
+    poc_number = models.CharField(max_length=20, blank=True)
+    chat_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    skill = models.ForeignKey("routing.Skill", on_delete=models.SET_NULL, null=True, blank=True, related_name="rooms")
+    priority = models.PositiveSmallIntegerField(default=5)
+    agent = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="rooms")
+    opened_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    transcript_kept = models.BooleanField(default=True)
+    # Agents who rejected or let an offer of this room lapse; they are skipped next time.
+    declined_by = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            # R6: one open room per (contact number, POC number).
+            models.UniqueConstraint(fields=["point_of_contact", "contact_number"], condition=~models.Q(state="closed") & ~models.Q(channel="chat"),
+                                    name="room_one_open_per_pair"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "expires_at"], name="room_expiry_idx"),
+            models.Index(fields=["state", "offer_expires_at"], name="room_offer_idx"),
+            models.Index(fields=["skill", "state", "priority", "queued_at"], name="room_queue_idx"),
+            models.Index(fields=["agent", "state"], name="room_agent_idx"),
+            models.Index(fields=["tenant", "contact_number", "closed_at"], name="room_ani_idx"),
+            models.Index(fields=["tenant", "poc_number", "closed_at"], name="room_dnis_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} room {self.pk} {self.contact_number or self.contact_name}"
+
+
+class Message(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    body = models.TextField(blank=True)
+    author = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Inbound: the carrier's MessageSid (a repeated delivery is stored once). Outbound: the SID the carrier returned.
+    carrier_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Outbound: our own key, sent with the request, so a retry never makes a second SMS.
+    send_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(max_length=12, choices=MessageStatus.choices)
+    error_code = models.CharField(max_length=16, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    encoding = models.CharField(max_length=5, choices=Encoding.choices, default=Encoding.GSM7)
+    segments = models.PositiveSmallIntegerField(default=1)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Automatic replies (opt-out confirmation, help, after-hours) are not written by an agent.
+    automatic = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="message_outbox_idx")]
+
+    def __str__(self):
+        return f"{self.direction} {self.body[:30]}"
+
+
+class RoutingDecision(models.Model):
+    """Why a room went where it went: the chosen agent and the reason each other agent was skipped."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="decisions")
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=12)  # offered / queued / assigned
+    agent = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    skill = models.ForeignKey("routing.Skill", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    rule = models.CharField(max_length=200, blank=True)
+    # [{"agent": id, "username": "...", "reason": SkipReason}]
+    skipped = models.JSONField(default=list, blank=True)
+    trigger = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]

@@ -1,0 +1,35 @@
+from django.db import models
+
+from .. import rules
+from ..choices import SmsDelivery
+
+DEFAULT_HELP = "Reply STOP to stop receiving texts. Msg&data rates may apply."
+DEFAULT_OPT_OUT = "You have been unsubscribed and will receive no more texts from us. Reply START to subscribe again."
+DEFAULT_OPT_IN = "You are subscribed again. Reply STOP to stop, HELP for help."
+
+
+class Tenant(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    sms_messaging_enabled = models.BooleanField("SMS Messaging enabled", default=False)
+    digital_experience_enabled = models.BooleanField("Digital Experience enabled", default=False)
+    sms_delivery = models.CharField("SMS delivery", max_length=10, choices=SmsDelivery.choices, default=SmsDelivery.ACD,
+                                    help_text="Texts go to the agent workspace (ACD) or to the Digital Experience inbox, never both.")
+    save_transcripts = models.BooleanField(default=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[rules.tenant_validate_time_zone])
+    help_reply = models.CharField(max_length=320, default=DEFAULT_HELP)
+    opt_out_reply = models.CharField(max_length=320, default=DEFAULT_OPT_OUT)
+    opt_in_reply = models.CharField(max_length=320, default=DEFAULT_OPT_IN)
+    case_limit = models.PositiveSmallIntegerField("concurrent-case limit", default=5,
+                                                  help_text="Digital Experience contact-handling setting: cases an agent may hold at once.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        rules.tenant_validate_features(self)
+        rules.tenant_validate_delivery_change(self)

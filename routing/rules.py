@@ -1,0 +1,107 @@
+"""Configuration rules that need more than one row (R1, R2, R5).
+
+Each is a named function raising ValidationError keyed by the field it is about. Model.clean()
+calls them, so the console forms, the Django admin and the REST serializers (which run
+full_clean) refuse the same things with the same messages.
+"""
+import zoneinfo
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+from .choices import CodeType, OPEN_ROOM_STATES, SmsDelivery
+
+SHORT_CODE_DIGITS = (3, 8)
+
+
+def tenant_validate_features(tenant):
+    """R1/R2: Digital delivery needs both SMS Messaging and Digital Experience."""
+    if tenant.sms_delivery == SmsDelivery.DIGITAL:
+        if not tenant.sms_messaging_enabled or not tenant.digital_experience_enabled:
+            raise ValidationError({"sms_delivery": "Delivery to the Digital Experience inbox needs both SMS Messaging and Digital Experience enabled on the tenant."})
+
+
+def tenant_validate_delivery_change(tenant):
+    """R2: the delivery mode cannot change while interactions are active."""
+    if not tenant.pk:
+        return
+    from .models import Room, Tenant
+
+    old = Tenant.objects.filter(pk=tenant.pk).values_list("sms_delivery", flat=True).first()
+    if old is None or old == tenant.sms_delivery:
+        return
+    active = Room.objects.filter(tenant_id=tenant.pk, state__in=OPEN_ROOM_STATES).count()
+    if active:
+        raise ValidationError({"sms_delivery": f"The delivery mode cannot change while {active} interaction(s) are active: end them first (forced disconnect ends all SMS interactions)."})
+
+
+def tenant_validate_time_zone(value):
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"“{value}” is not a time zone name such as America/New_York.")
+
+
+def tenant_require_sms(tenant, field, what):
+    """R1: SMS configuration needs SMS Messaging enabled on the tenant."""
+    if tenant is not None and not tenant.sms_messaging_enabled:
+        raise ValidationError({field: f"SMS Messaging is not enabled on this tenant: {what} cannot be configured."})
+
+
+def same_tenant(obj, field, tenant_id):
+    """A reference to another tenant's object is refused as if it did not exist."""
+    related = getattr(obj, field, None)
+    if related is not None and getattr(related, "tenant_id", tenant_id) != tenant_id:
+        raise ValidationError({field: "Select a valid choice. That choice is not one of the available choices."})
+
+
+def poc_normalize_number(number, country_code, code_type):
+    """Parse a number with phonenumbers; return E.164 (short codes: their digits)."""
+    raw = (number or "").strip()
+    if not raw:
+        raise ValidationError({"number": "An SMS point of contact needs a number."})
+    if code_type == CodeType.SHORT:
+        digits = raw.replace(" ", "").replace("-", "")
+        lo, hi = SHORT_CODE_DIGITS
+        if not digits.isdigit() or not lo <= len(digits) <= hi:
+            raise ValidationError({"number": f"A short code is {lo} to {hi} digits, for example 72345."})
+        return digits
+    try:
+        parsed = phonenumbers.parse(raw, country_code or None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError({"number": f"“{raw}” is not a phone number: {exc._msg if hasattr(exc, '_msg') else exc}."})
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError({"number": f"“{raw}” is not a valid phone number."})
+    region = phonenumbers.region_code_for_number(parsed)
+    if country_code and region != country_code:
+        raise ValidationError({"number": f"{phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)} is a number of {region}, not of {country_code}."})
+    kind = phonenumbers.number_type(parsed)
+    if code_type == CodeType.TOLL_FREE and kind != phonenumbers.PhoneNumberType.TOLL_FREE:
+        raise ValidationError({"number": "This number is not a toll-free number: choose the code type “Long code”."})
+    if code_type == CodeType.LONG and kind in (phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE):
+        raise ValidationError({"number": "This number is a toll-free or premium number, not a long code."})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def poc_validate_country_code_type(tenant, country, code_type):
+    """R5: the country allows the code type; Digital mode allows US long codes only."""
+    if country is None:
+        raise ValidationError({"country": "Choose the country of the number."})
+    if not country.allows(code_type):
+        allowed = ", ".join(str(CodeType(c).label).lower() + "s" for c in country.allowed_code_types()) or "nothing"
+        raise ValidationError({"code_type": f"{country.name} allows {allowed} only: a {CodeType(code_type).label.lower()} is not supported there."})
+    if tenant is not None and tenant.sms_delivery == SmsDelivery.DIGITAL:
+        if not (country.digital and code_type == CodeType.LONG):
+            raise ValidationError({"code_type": "In Digital Experience mode SMS Messaging supports United States long codes only."})
+
+
+def contact_normalize_number(number, default_region="US"):
+    """A contact's number in E.164, or a ValidationError naming the field `contact_number`."""
+    raw = (number or "").strip()
+    try:
+        parsed = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError({"contact_number": f"“{raw}” is not a phone number."})
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError({"contact_number": f"“{raw}” is not a valid phone number."})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

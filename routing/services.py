@@ -1,0 +1,116 @@
+"""Writes of the configuration (tenants, people, skills, carriers, points of contact, countries).
+
+Every entry point (console, Django admin, REST API, demo loader) goes through these functions.
+Rules live in the models' clean() and routing/rules.py; full_clean() here makes them apply
+everywhere. The interaction side (rooms, messages, timers) is in texthub.py and engine.py.
+"""
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from .choices import AgentState, Role
+from .models import AgentSkill, User
+
+
+def _full_clean_and_save(instance, exclude=None):
+    instance.full_clean(exclude=exclude)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        # A race past full_clean's uniqueness check: same message as the check gives.
+        raise ValidationError({"__all__": f"This {instance._meta.verbose_name} conflicts with an existing one ({exc.__class__.__name__})."})
+    return instance
+
+
+@transaction.atomic
+def object_save(*, instance):
+    """Create or update one configuration object after every rule has passed."""
+    _full_clean_and_save(instance)
+    after_capacity_change(instance)
+    return instance
+
+
+@transaction.atomic
+def object_delete(*, instance):
+    try:
+        instance.delete()
+    except ProtectedError as exc:
+        n = len(exc.protected_objects)
+        raise ValidationError(f"“{instance}” is still used by {n} other object(s) (for example interactions or points of contact); "
+                              "remove those first or deactivate it instead.")
+
+
+def after_capacity_change(instance):
+    """A raised limit, a new skill or an agent's return frees capacity: offer queued rooms (R13)."""
+    from . import engine
+    from .models import Team
+
+    if isinstance(instance, Team):
+        transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=list(instance.members.values_list("id", flat=True))))
+    elif isinstance(instance, User) and instance.role == Role.AGENT:
+        transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=[instance.pk]))
+
+
+@transaction.atomic
+def user_save(*, user, password=None, skills=None):
+    """Create or update a user; `skills` is a list of (skill, proficiency) or skills (proficiency 1)."""
+    if password:
+        from django.contrib.auth.password_validation import validate_password
+
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages})
+        user.set_password(password)
+    elif not user.pk and not user.password:
+        user.set_unusable_password()
+    _full_clean_and_save(user, exclude=["password"] if not user.password else None)
+    if skills is not None:
+        user_set_skills(user=user, skills=skills)
+    after_capacity_change(user)
+    return user
+
+
+@transaction.atomic
+def user_set_skills(*, user, skills):
+    wanted = {}
+    for item in skills:
+        skill, proficiency = item if isinstance(item, tuple) else (item, 1)
+        if skill.tenant_id != user.tenant_id:
+            raise ValidationError({"skills": "Select a valid choice. That choice is not one of the available choices."})
+        wanted[skill.pk] = proficiency
+    AgentSkill.objects.filter(agent=user).exclude(skill_id__in=wanted).delete()
+    for skill_id, proficiency in wanted.items():
+        link, _ = AgentSkill.objects.get_or_create(agent=user, skill_id=skill_id, defaults={"proficiency": proficiency})
+        if link.proficiency != proficiency:
+            link.proficiency = proficiency
+            link.full_clean()
+            link.save(update_fields=["proficiency"])
+    after_capacity_change(user)
+
+
+@transaction.atomic
+def agent_set_state(*, agent, state):
+    """Available / unavailable / logged out. Unavailable agents keep their rooms but get no offers."""
+    if agent.role != Role.AGENT:
+        raise ValidationError({"state": "Only agents have an availability state."})
+    if state not in AgentState.values:
+        raise ValidationError({"state": f"“{state}” is not one of {', '.join(AgentState.values)}."})
+    agent = User.objects.select_for_update().get(pk=agent.pk)
+    if agent.state == state:
+        return agent
+    now = timezone.now()
+    agent.state, agent.state_changed_at = state, now
+    fields = ["state", "state_changed_at"]
+    if state == AgentState.AVAILABLE:
+        agent.idle_since = now
+        fields.append("idle_since")
+    agent.save(update_fields=fields)
+    from . import events
+
+    events.agent_state_changed(agent)
+    if state == AgentState.AVAILABLE:
+        after_capacity_change(agent)
+    return agent
