@@ -1,0 +1,134 @@
+"""Reads: tenant-scoped querysets and the payloads pages, the API and websockets share."""
+from django.db.models import Count, Q
+
+from .choices import CAPACITY_ROOM_STATES, Channel, Role, RoomState
+from .models import (AgentSkill, CarrierAccount, Country, Message, PointOfContact, Room, RoutingDecision, RoutingRule, Skill, Team,
+                     Tenant, User)
+
+
+def _scoped(qs, user, field="tenant"):
+    """Everything a user may see: the operator all tenants, everyone else their own tenant only."""
+    if user.is_superuser:
+        return qs
+    if not user.is_authenticated or user.tenant_id is None:
+        return qs.none()
+    return qs.filter(**{f"{field}_id": user.tenant_id})
+
+
+def tenants_for(user):
+    return Tenant.objects.all() if user.is_superuser else Tenant.objects.filter(pk=user.tenant_id)
+
+
+def users_for(user):
+    return _scoped(User.objects.filter(is_superuser=False).select_related("team", "tenant"), user)
+
+
+def teams_for(user):
+    return _scoped(Team.objects.all(), user)
+
+
+def skills_for(user):
+    return _scoped(Skill.objects.all(), user)
+
+
+def agent_skills_for(user):
+    return _scoped(AgentSkill.objects.select_related("skill", "agent"), user, "agent__tenant")
+
+
+def carrier_accounts_for(user):
+    return _scoped(CarrierAccount.objects.all(), user)
+
+
+def points_of_contact_for(user):
+    return _scoped(PointOfContact.objects.select_related("country", "skill", "carrier_account"), user)
+
+
+def routing_rules_for(user):
+    return _scoped(RoutingRule.objects.select_related("skill", "point_of_contact"), user, "point_of_contact__tenant")
+
+
+def countries_for(user):
+    return Country.objects.all()
+
+
+def rooms_for(user):
+    """Administrators and supervisors see the tenant's rooms; an agent sees the rooms offered or assigned to them."""
+    qs = _scoped(Room.objects.select_related("skill", "agent", "point_of_contact"), user)
+    if not user.is_superuser and user.role == Role.AGENT:
+        qs = qs.filter(agent=user)
+    return qs
+
+
+def messages_for_room(room):
+    return room.messages.select_related("author").order_by("created_at", "id")
+
+
+def decisions_for_room(room):
+    return RoutingDecision.objects.filter(room=room).select_related("agent", "skill").order_by("created_at", "id")
+
+
+HISTORY_SIZE = 10
+
+
+def room_history(room):
+    """R9: the last ten closed sessions sharing the room's contact number (ANI) or POC number (DNIS), newest first."""
+    match = Q(contact_number=room.contact_number) if room.contact_number else Q(pk__in=[])
+    if room.poc_number:
+        match |= Q(poc_number=room.poc_number)
+    return (Room.objects.filter(match, tenant_id=room.tenant_id, state=RoomState.CLOSED, transcript_kept=True)
+            .exclude(pk=room.pk).select_related("agent", "skill").order_by("-closed_at", "-id")[:HISTORY_SIZE])
+
+
+def agent_loads(agent_ids):
+    """{agent_id: {"chat": n, "sms": n}} for rooms holding a slot (offered or active)."""
+    rows = (Room.objects.filter(agent_id__in=agent_ids, state__in=CAPACITY_ROOM_STATES).values("agent_id")
+            .annotate(chat=Count("id", filter=Q(channel=Channel.CHAT)), sms=Count("id", filter=Q(channel=Channel.SMS))))
+    out = {a: {"chat": 0, "sms": 0} for a in agent_ids}
+    for row in rows:
+        out[row["agent_id"]] = {"chat": row["chat"], "sms": row["sms"]}
+    return out
+
+
+# --- payloads (JSON-ready dicts) shared by the REST API, websocket events and pages -----------
+
+def _iso(dt):
+    return dt.isoformat() if dt else None
+
+
+def message_payload(m):
+    return {
+        "id": m.id, "room": m.room_id, "direction": m.direction, "body": m.body, "status": m.status,
+        "error_code": m.error_code, "error_message": m.error_message, "encoding": m.encoding, "segments": m.segments,
+        "author": m.author.username if m.author_id and m.author else None, "automatic": m.automatic, "created_at": _iso(m.created_at),
+    }
+
+
+def room_payload(room, messages=False):
+    data = {
+        "id": room.id, "channel": room.channel, "direction": room.direction, "state": room.state,
+        "contact_number": room.contact_number, "contact_name": room.contact_name, "poc_number": room.poc_number,
+        "point_of_contact": room.point_of_contact_id, "skill": room.skill_id,
+        "skill_name": room.skill.name if room.skill_id and room.skill else None,
+        "agent": room.agent_id, "agent_username": room.agent.username if room.agent_id and room.agent else None,
+        "priority": room.priority, "opened_at": _iso(room.opened_at), "offered_at": _iso(room.offered_at),
+        "offer_expires_at": _iso(room.offer_expires_at), "accepted_at": _iso(room.accepted_at), "expires_at": _iso(room.expires_at),
+        "closed_at": _iso(room.closed_at), "close_reason": room.close_reason,
+    }
+    if messages:
+        data["messages"] = [message_payload(m) for m in messages_for_room(room)]
+    return data
+
+
+def agent_snapshot(agent):
+    """Everything the agent workspace shows, from the database (sent on connect and on resync)."""
+    agent = User.objects.select_related("team").get(pk=agent.pk)
+    rooms = list(Room.objects.filter(agent=agent, state__in=CAPACITY_ROOM_STATES).select_related("skill", "agent").order_by("opened_at", "id"))
+    load = agent_loads([agent.id])[agent.id]
+    channels = sorted(set(AgentSkill.objects.filter(agent=agent).values_list("skill__channel", flat=True)))
+    return {
+        "type": "snapshot",
+        "agent_seq": agent.event_seq,
+        "agent": {"id": agent.id, "username": agent.username, "state": agent.state, "session_limit": agent.effective_session_limit,
+                  "chat": load["chat"], "sms": load["sms"], "channels": channels},
+        "rooms": [room_payload(r, messages=True) for r in rooms],
+    }
