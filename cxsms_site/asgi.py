@@ -1,4 +1,9 @@
-"""ASGI entry point: HTTP to Django, websockets through origin validation and auth to the consumers."""
+"""ASGI entry point: HTTP to Django, websockets through origin validation and auth to the consumers.
+
+Each daphne process also runs the timer loop (routing.timers): session expiry, offer timeouts,
+the outbox and queue sweeps. daphne has no lifespan support, so the loop is scheduled on the
+process's event loop here, at import.
+"""
 import os
 
 from django.core.asgi import get_asgi_application
@@ -6,10 +11,17 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxsms_site.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from routing import timers  # noqa: E402
+from routing.ws_auth import websocket_stack  # noqa: E402
+from routing.ws_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
     # Static files are served by the same process: one command runs the whole product.
     "http": ASGIStaticFilesHandler(django_asgi_app),
+    "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
 })
+
+timers.start_in_process()

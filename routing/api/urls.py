@@ -1,4 +1,26 @@
+"""REST API v1, mounted at /api/v1/ by the root urls (schema at /api/schema/, docs at /api/docs/)."""
 from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import views
 
 app_name = "api"
-urlpatterns = []
+
+router = DefaultRouter()
+router.include_format_suffixes = False
+router.register("tenants", views.TenantViewSet, basename="tenant")
+router.register("users", views.UserViewSet, basename="user")
+router.register("teams", views.TeamViewSet, basename="team")
+router.register("skills", views.SkillViewSet, basename="skill")
+router.register("carrier-accounts", views.CarrierAccountViewSet, basename="carrier-account")
+router.register("points-of-contact", views.PointOfContactViewSet, basename="point-of-contact")
+router.register("routing-rules", views.RoutingRuleViewSet, basename="routing-rule")
+router.register("countries", views.CountryViewSet, basename="country")
+router.register("rooms", views.RoomViewSet, basename="room")
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    path("me/state/", views.MeStateView.as_view(), name="me-state"),
+    path("forced-disconnect/", views.ForcedDisconnectView.as_view(), name="forced-disconnect"),
+    *router.urls,
+]

@@ -49,9 +49,13 @@ class User(AbstractUser):
     # Per-agent event sequence, bumped in the transaction of every change pushed to the agent:
     # a socket that sees a gap resyncs from the database (a push lost on the way loses nothing).
     event_seq = models.PositiveBigIntegerField(default=0)
+    # Chats + SMS the agent holds (offered or active): a cache the engine recounts under the
+    # agent's row lock at every change, used to find candidates without aggregating rooms.
+    held = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["username"]
+        indexes = [models.Index(fields=["tenant", "state", "held"], name="user_routing_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(session_limit__isnull=True) | models.Q(session_limit__gte=1, session_limit__lte=12),
                                    name="user_session_limit_range"),

@@ -36,6 +36,7 @@ class Room(models.Model):
     chat_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
     skill = models.ForeignKey("routing.Skill", on_delete=models.SET_NULL, null=True, blank=True, related_name="rooms")
     priority = models.PositiveSmallIntegerField(default=5)
+    routed_by = models.CharField(max_length=200, blank=True, help_text="The routing-script rule that picked the skill.")
     agent = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="rooms")
     opened_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now)

@@ -1,3 +1,8 @@
 from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("agent/", views.agent_workspace, name="agent"),
+    path("supervisor/", views.supervisor_view, name="supervisor"),
+]

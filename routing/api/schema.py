@@ -1,0 +1,67 @@
+"""OpenAPI: every operation documents its error responses with their real shapes.
+
+400 carries field errors ({"field": ["message", ...], "non_field_errors": [...]}, nested for lists
+of objects); 401/403/404/409 carry {"detail": "..."}.
+"""
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse
+
+from .serializers import ErrorSerializer
+
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": "Field errors: each key is a request field (or `non_field_errors`); the value lists the messages, "
+                   "or holds the errors of a nested object or list item.",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {}},
+            {"type": "object"},
+        ],
+    },
+    "example": {"session_limit": ["The chat/SMS session limit is 1 to 12."]},
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "Refused: the request or a rule of the product (the same message the console gives).",
+    "401": "No or invalid credentials (send `Authorization: Token <key>` or a session cookie).",
+    "403": "Your role does not allow this.",
+    "404": "No such object among yours (another tenant's object answers the same).",
+    "409": "Refused: the object is still in use.",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    def get_tags(self):
+        # /api/v1/points-of-contact/{id}/ -> "points-of-contact"
+        parts = [p for p in self.path.split("/") if p and not p.startswith("{")]
+        return parts[2:3] or super().get_tags()
+
+    def _field_errors_ref(self):
+        component = ResolvedComponent(name="FieldErrors", type=ResolvedComponent.SCHEMA, schema=FIELD_ERRORS_SCHEMA,
+                                      object="FieldErrors")
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        has_id = "{" in self.path
+        is_list = self.method == "GET" and self._is_list_view()
+        codes = []
+        if self.method in ("POST", "PUT", "PATCH") or is_list:
+            codes.append("400")
+        codes += ["401", "403"]
+        if has_id or is_list:  # lists: a page past the end
+            codes.append("404")
+        if self.method == "DELETE":
+            codes.append("409")
+        for code in codes:
+            if code in responses:
+                continue
+            if code == "400":
+                responses[code] = {"content": {"application/json": {"schema": self._field_errors_ref()}},
+                                   "description": ERROR_DESCRIPTIONS[code]}
+            else:
+                responses[code] = self._get_response_for_code(
+                    OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]), code, direction=direction)
+        return responses

@@ -1,0 +1,234 @@
+"""The administrators' console forms.
+
+ModelForms run the model's full_clean(), so Model.clean() and routing/rules.py refuse the same
+things as the admin and the API, next to the same field. Choice fields only ever offer the
+administrator's own tenant's teams, skills and carrier accounts (through routing.selectors).
+"""
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from rest_framework.authtoken.models import Token
+
+from .. import selectors
+from ..choices import Role
+from ..models import CarrierAccount, PointOfContact, RoutingRule, Skill, Team, Tenant, User
+from ..models.people import PROFICIENCY_MAX, PROFICIENCY_MIN
+
+
+class TenantScopedForm(forms.ModelForm):
+    """A ModelForm for one tenant's object: sets `tenant` before validation and maps every error to a field."""
+
+    tenant_field = "tenant"
+    # Model field -> form field, for errors about a model field the form shows under another name.
+    error_aliases = {}
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        if self.tenant_field and not getattr(self.instance, f"{self.tenant_field}_id", None):
+            setattr(self.instance, self.tenant_field, user.tenant)
+        for field in self.fields.values():
+            if isinstance(field.widget, (forms.TextInput, forms.NumberInput, forms.Select, forms.Textarea, forms.PasswordInput,
+                                         forms.TimeInput, forms.EmailInput)):
+                field.widget.attrs.setdefault("class", "input")
+
+    def add_error(self, field, error):
+        """Errors about fields the form does not show (the tenant, a constraint) go to the form's top.
+
+        A constraint's message (for example "A team with this name already exists.") is moved next to
+        the one visible field of that constraint, so it shows where the user has to act.
+        """
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            remapped = {}
+            for name, errors in error.error_dict.items():
+                name = self.error_aliases.get(name, name)
+                for err in errors:
+                    target = name if name in self.fields else NON_FIELD_ERRORS
+                    if target == NON_FIELD_ERRORS:
+                        target = self._field_of_constraint(err) or NON_FIELD_ERRORS
+                    remapped.setdefault(target, []).append(err)
+            error = ValidationError(remapped)
+        elif field is not None:
+            field = self.error_aliases.get(field, field)
+            if field not in self.fields:
+                field = None
+        return super().add_error(field, error)
+
+    def _field_of_constraint(self, err):
+        for message in getattr(err, "messages", [str(err)]):
+            for constraint in self._meta.model._meta.constraints:
+                fields = [f for f in getattr(constraint, "fields", ()) if f in self.fields]
+                if len(fields) == 1 and str(constraint.violation_error_message) == str(message):
+                    return fields[0]
+        return None
+
+    def apply_service_error(self, exc):
+        """Show a ValidationError raised by a routing.services function on this form."""
+        if hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+        else:
+            self.add_error(None, ValidationError({NON_FIELD_ERRORS: exc.error_list}))
+
+
+class TeamForm(TenantScopedForm):
+    class Meta:
+        model = Team
+        fields = ["name", "session_limit"]
+        widgets = {"session_limit": forms.NumberInput(attrs={"min": 1, "max": 12})}
+
+
+class SkillForm(TenantScopedForm):
+    class Meta:
+        model = Skill
+        fields = ["name", "channel", "direction"]
+
+
+class CarrierAccountForm(TenantScopedForm):
+    # Write-only: never rendered back; an empty field on edit keeps the stored token.
+    auth_token = forms.CharField(label="Auth token", required=False, strip=True,
+                                       widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}))
+
+    class Meta:
+        model = CarrierAccount
+        fields = ["name", "provider", "account_sid"]
+        help_texts = {"account_sid": "Twilio: the account SID (AC…). Simulator: leave empty and one is generated."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["auth_token"]
+        if self.instance.pk:
+            field.help_text = "Stored and never shown. Leave empty to keep the current token."
+        else:
+            field.help_text = "Twilio: the account's auth token. Simulator: leave empty and one is generated."
+
+    def clean(self):
+        data = super().clean()
+        token = data.get("auth_token")
+        if token:
+            self.instance.auth_token = token
+        return data
+
+
+class PointOfContactForm(TenantScopedForm):
+    class Meta:
+        model = PointOfContact
+        fields = ["channel", "name", "number", "country", "code_type", "carrier_account", "skill", "slug", "after_hours_reply",
+                  "is_active"]
+        widgets = {"after_hours_reply": forms.Textarea(attrs={"rows": 2})}
+        labels = {"slug": "Chat address (slug)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier_account"].queryset = selectors.carrier_accounts_for(self.user)
+        self.fields["skill"].queryset = selectors.skills_for(self.user).filter(direction="inbound")
+        self.fields["country"].queryset = selectors.countries_for(self.user)
+        self.fields["country"].empty_label = "— choose a country —"
+        self.fields["code_type"].choices = [("", "— choose a code type —")] + [c for c in self.fields["code_type"].choices if c[0]]
+        if not self.user.tenant or not self.user.tenant.sms_messaging_enabled:
+            self.fields["channel"].help_text = "SMS Messaging is not enabled on this tenant: only chat points of contact can be created."
+
+
+class RoutingRuleForm(TenantScopedForm):
+    tenant_field = None
+
+    class Meta:
+        model = RoutingRule
+        fields = ["position", "kind", "pattern", "days", "start_time", "end_time", "time_zone", "skill", "priority"]
+        widgets = {"start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                   "end_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                   "priority": forms.NumberInput(attrs={"min": 1, "max": 10}),
+                   "position": forms.NumberInput(attrs={"min": 0})}
+        help_texts = {"position": "Rules are tried in this order, lowest first; the first that matches picks the skill."}
+
+    def __init__(self, *args, point_of_contact, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.point_of_contact = point_of_contact
+        self.fields["skill"].queryset = selectors.skills_for(self.user).filter(channel=point_of_contact.channel)
+
+
+class UserForm(TenantScopedForm):
+    """A user of the tenant, with a password (required on create) and skills with proficiencies."""
+
+    error_aliases = {"password": "password1"}
+
+    password1 = forms.CharField(label="Password", required=False, strip=False,
+                                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "class": "input"}))
+    password2 = forms.CharField(label="Password (again)", required=False, strip=False,
+                                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "class": "input"}))
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "role", "team", "session_limit", "is_active"]
+        widgets = {"session_limit": forms.NumberInput(attrs={"min": 1, "max": 12})}
+        help_texts = {"username": "Letters, digits and @/./+/-/_ only.", "is_active": "Inactive users cannot log in."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].required = True
+        self.fields["role"].choices = [("", "— choose a role —")] + list(Role.choices)
+        self.fields["team"].queryset = selectors.teams_for(self.user)
+        self.fields["team"].empty_label = "— no team —"
+        if self.instance.pk:
+            self.fields["password1"].help_text = "Leave empty to keep the current password."
+        else:
+            self.fields["password1"].required = True
+            self.fields["password2"].required = True
+        held = {}
+        if self.instance.pk:
+            held = {a.skill_id: a.proficiency for a in selectors.agent_skills_for(self.user).filter(agent=self.instance)}
+        self.skill_rows = []
+        for skill in selectors.skills_for(self.user):
+            has = forms.BooleanField(label=str(skill), required=False, initial=skill.pk in held)
+            prof = forms.IntegerField(label=f"Proficiency for {skill.name}", required=False, min_value=PROFICIENCY_MIN,
+                                      max_value=PROFICIENCY_MAX, initial=held.get(skill.pk, 1),
+                                      widget=forms.NumberInput(attrs={"min": PROFICIENCY_MIN, "max": PROFICIENCY_MAX, "class": "input input-narrow"}))
+            self.fields[f"skill_{skill.pk}"] = has
+            self.fields[f"proficiency_{skill.pk}"] = prof
+            self.skill_rows.append((skill, f"skill_{skill.pk}", f"proficiency_{skill.pk}"))
+
+    def skill_fields(self):
+        """[(skill, bound checkbox, bound proficiency)] for the template."""
+        return [(skill, self[has], self[prof]) for skill, has, prof in self.skill_rows]
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if (p1 or p2) and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        chosen = []
+        for skill, has, prof in self.skill_rows:
+            if data.get(has):
+                proficiency = data.get(prof) or 1
+                chosen.append((skill, proficiency))
+        self.chosen_skills = chosen
+        return data
+
+    @property
+    def password(self):
+        return self.cleaned_data.get("password1") or None
+
+
+class TenantSettingsForm(TenantScopedForm):
+    tenant_field = None
+
+    class Meta:
+        model = Tenant
+        fields = ["time_zone", "save_transcripts", "sms_delivery", "help_reply", "opt_out_reply", "opt_in_reply", "case_limit"]
+        widgets = {"help_reply": forms.Textarea(attrs={"rows": 2}), "opt_out_reply": forms.Textarea(attrs={"rows": 2}),
+                   "opt_in_reply": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"time_zone": "An IANA time zone name, for example America/New_York. Business-hours rules use it by default.",
+                      "help_reply": "Sent when a contact texts HELP or INFO.",
+                      "opt_out_reply": "Sent once when a contact texts STOP (or STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT).",
+                      "opt_in_reply": "Sent when a contact texts START, YES or UNSTOP."}
+
+
+class TokenCreateForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="— choose a user —",
+                                  help_text="The token acts as this user, with this user's role, in this tenant only.")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        with_token = Token.objects.values("user_id")
+        self.fields["user"].queryset = selectors.users_for(user).filter(is_active=True).exclude(pk__in=with_token)
+        self.fields["user"].widget.attrs["class"] = "input"
+        self.fields["user"].label_from_instance = lambda u: f"{u.username} ({u.get_role_display()})"
+

@@ -1,0 +1,602 @@
+"""The administrators' console: server-rendered pages over routing.selectors (reads) and routing.services (writes).
+
+Only tenant administrators get in (supervisors and agents: 403; anonymous: the login page). Every
+object comes from a tenant-scoped selector, so another tenant's id is a 404. Views only validate
+forms and call services; a ValidationError from a service is shown next to its field.
+"""
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.admin.utils import NestedObjects
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views import View
+from rest_framework.authtoken.models import Token
+
+from .. import filtersets, selectors, services
+from ..choices import OPEN_ROOM_STATES, Channel, Role, RoomState
+from . import forms
+
+PAGE_SIZE = 25
+
+
+# --- access --------------------------------------------------------------------------------
+
+class ConsoleView(LoginRequiredMixin, View):
+    """Tenant administrators only: anonymous users go to the login page, everyone else gets a 403 page."""
+
+    section = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        user = request.user
+        if user.is_superuser or user.role != Role.ADMIN or user.tenant_id is None:
+            return render(request, "console/forbidden.html", {"section": ""}, status=403)
+        return super().dispatch(request, *args, **kwargs)
+
+    def render(self, template, context, status=200):
+        context.setdefault("section", self.section)
+        context.setdefault("tenant", self.request.user.tenant)
+        return render(self.request, template, context, status=status)
+
+
+def badge(text, kind=""):
+    return format_html('<span class="badge {}">{}</span>', kind, text)
+
+
+def muted(text):
+    return format_html('<span class="muted">{}</span>', text)
+
+
+def _forget_unsaved(instance, creating):
+    """After a refused create the in-memory instance must look new again (its rolled-back pk is gone)."""
+    if creating:
+        instance.pk = None
+        instance._state.adding = True
+
+
+# --- generic list / edit / delete -----------------------------------------------------------
+
+class ObjectMixin:
+    """Configuration of one kind of object; the list, edit and delete views share it."""
+
+    selector = None                 # callable(user) -> tenant-scoped queryset
+    form_class = None
+    filterset_class = None
+    filter_fields = ()              # filters shown above the list (besides the search box)
+    filter_querysets = {}           # filter name -> selector for its choices (the tenant's own)
+    url_prefix = ""                 # console:<prefix>_list / _add / _edit / _delete
+    noun = ""                       # "team"
+    noun_plural = ""                # "teams"
+    columns = ()                    # column headings; row_cells() gives the cells
+    empty_text = ""
+    help_text = ""
+
+    def get_queryset(self):
+        return self.selector(self.request.user)
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def url(self, action, obj=None):
+        args = [obj.pk] if obj is not None else []
+        return reverse(f"console:{self.url_prefix}_{action}", args=self.url_args() + args)
+
+    def url_args(self):
+        return []
+
+    def list_url(self):
+        return self.url("list")
+
+    def row_cells(self, obj):
+        return [str(obj)]
+
+    def label(self, obj):
+        return str(obj)
+
+    def form_kwargs(self):
+        return {"user": self.request.user}
+
+    def save(self, form):
+        return services.object_save(instance=form.instance)
+
+    def page_context(self):
+        return {"noun": self.noun, "noun_plural": self.noun_plural, "list_url": self.list_url(), "add_url": self.url("add")}
+
+
+class ObjectListView(ObjectMixin, ConsoleView):
+    template_name = "console/object_list.html"
+
+    def get(self, request, *args, **kwargs):
+        queryset = self.get_queryset()
+        filterset = self.filterset_class(request.GET or None, queryset=queryset)
+        for name, selector in self.filter_querysets.items():
+            filterset.filters[name].queryset = selector(request.user)
+        filter_form = filterset.form
+        for name in ("q", *self.filter_fields):
+            filter_form.fields[name].widget.attrs["class"] = "input"
+        filter_form.fields["q"].widget.attrs.update(placeholder=f"Search {self.noun_plural}…", type="search")
+        page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = [{"obj": obj, "cells": self.row_cells(obj), "edit_url": self.url("edit", obj), "delete_url": self.url("delete", obj)}
+                for obj in page.object_list]
+        params = {k: v for k, v in request.GET.items() if k != "page" and v}
+        context = {
+            **self.page_context(),
+            "columns": self.columns, "rows": rows, "page": page, "filter_form": filter_form,
+            "filter_fields": [filter_form[name] for name in self.filter_fields], "search_field": filter_form["q"],
+            "filtered": bool(params), "querystring": urlencode(params), "total": queryset.count(),
+            "empty_text": self.empty_text, "help_text": self.help_text,
+        }
+        context.update(self.extra_list_context())
+        return self.render(self.template_name, context)
+
+    def extra_list_context(self):
+        return {}
+
+
+class ObjectEditView(ObjectMixin, ConsoleView):
+    """Create (no pk in the URL) or edit one object."""
+
+    template_name = "console/object_form.html"
+
+    def get_instance(self):
+        return self.get_object() if "pk" in self.kwargs else self.form_class._meta.model()
+
+    def get(self, request, *args, **kwargs):
+        instance = self.get_instance()
+        return self.show(self.form_class(instance=instance, **self.form_kwargs()), instance)
+
+    def post(self, request, *args, **kwargs):
+        instance = self.get_instance()
+        title = self.label(instance) if instance.pk else ""
+        creating = instance.pk is None
+        form = self.form_class(request.POST, instance=instance, **self.form_kwargs())
+        if form.is_valid():
+            try:
+                obj = self.save(form)
+            except ValidationError as exc:
+                _forget_unsaved(form.instance, creating)
+                form.apply_service_error(exc)
+            else:
+                verb = "created" if creating else "saved"
+                messages.success(request, format_html("{} “{}” {}.", self.noun.capitalize(), self.label(obj), verb))
+                return redirect(self.success_url(obj))
+        return self.show(form, instance, title=title, status=200)
+
+    def success_url(self, obj):
+        return self.list_url()
+
+    def show(self, form, instance, title="", status=200):
+        context = {**self.page_context(), "form": form, "object": instance if instance.pk else None,
+                   "title": title or (self.label(instance) if instance.pk else f"New {self.noun}"),
+                   "delete_url": self.url("delete", instance) if instance.pk else None}
+        context.update(self.extra_form_context(form, instance))
+        return self.render(self.template_name, context, status=status)
+
+    def extra_form_context(self, form, instance):
+        return {}
+
+
+class ObjectDeleteView(ObjectMixin, ConsoleView):
+    """GET: a confirmation page naming what will be deleted; POST: delete through the service."""
+
+    template_name = "console/object_confirm_delete.html"
+
+    def refusal(self, obj):
+        return None
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        return self.confirm(obj, error=self.refusal(obj))
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        error = self.refusal(obj)
+        if error is None:
+            label = self.label(obj)
+            try:
+                services.object_delete(instance=obj)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                messages.success(request, format_html("{} “{}” deleted.", self.noun.capitalize(), label))
+                return redirect(self.list_url())
+        return self.confirm(obj, error=error)
+
+    def confirm(self, obj, error=None, status=200):
+        collector = NestedObjects(using=DEFAULT_DB_ALIAS)
+        collector.collect([obj])
+        also = []
+        for model, objs in collector.model_objs.items():
+            objs = [o for o in objs if o != obj]
+            if objs:
+                name = model._meta.verbose_name if len(objs) == 1 else model._meta.verbose_name_plural
+                also.append(f"{len(objs)} {name}")
+        protected = sorted({f"{o._meta.verbose_name} {o}" for o in collector.protected})[:10]
+        context = {**self.page_context(), "object": obj, "object_label": self.label(obj), "also_deleted": also, "protected": protected, "error": error,
+                   "cancel_url": self.url("edit", obj)}
+        return self.render(self.template_name, context, status=status)
+
+
+# --- teams -------------------------------------------------------------------------------------
+
+class TeamMixin(ObjectMixin):
+    section = "teams"
+    selector = staticmethod(lambda user: selectors.teams_for(user).annotate(member_count=Count("members")))
+    form_class = forms.TeamForm
+    filterset_class = filtersets.TeamFilterSet
+    filter_fields = ()
+    url_prefix = "team"
+    noun, noun_plural = "team", "teams"
+    columns = ("Name", "Chat/SMS session limit", "Members")
+    empty_text = "No teams yet — create the first one."
+    help_text = "A team's session limit (1–12) caps an agent's concurrent chats + SMS; a user's override wins over it."
+
+    def row_cells(self, obj):
+        return [obj.name, obj.session_limit, obj.member_count]
+
+
+class TeamListView(TeamMixin, ObjectListView):
+    pass
+
+
+class TeamEditView(TeamMixin, ObjectEditView):
+    pass
+
+
+class TeamDeleteView(TeamMixin, ObjectDeleteView):
+    pass
+
+
+# --- skills ------------------------------------------------------------------------------------
+
+class SkillMixin(ObjectMixin):
+    section = "skills"
+    selector = staticmethod(lambda user: selectors.skills_for(user).annotate(agent_count=Count("agent_skills")))
+    form_class = forms.SkillForm
+    filterset_class = filtersets.SkillFilterSet
+    filter_fields = ("channel", "direction")
+    url_prefix = "skill"
+    noun, noun_plural = "skill", "skills"
+    columns = ("Name", "Channel", "Direction", "Agents")
+    empty_text = "No skills yet — create the first one."
+    help_text = "Skills route interactions to agents. SMS skills need SMS Messaging enabled on the tenant."
+
+    def row_cells(self, obj):
+        return [obj.name, badge(obj.get_channel_display(), obj.channel), obj.get_direction_display(), obj.agent_count]
+
+
+class SkillListView(SkillMixin, ObjectListView):
+    pass
+
+
+class SkillEditView(SkillMixin, ObjectEditView):
+    pass
+
+
+class SkillDeleteView(SkillMixin, ObjectDeleteView):
+    pass
+
+
+# --- users -------------------------------------------------------------------------------------
+
+class UserMixin(ObjectMixin):
+    section = "users"
+    selector = staticmethod(lambda user: selectors.users_for(user).prefetch_related("agent_skills__skill"))
+    form_class = forms.UserForm
+    filterset_class = filtersets.UserFilterSet
+    filter_fields = ("role", "team")
+    filter_querysets = {"team": selectors.teams_for}
+    url_prefix = "user"
+    noun, noun_plural = "user", "users"
+    columns = ("Username", "Name", "Role", "Team", "Session limit", "Skills (proficiency)")
+    empty_text = "No users yet — create the first one."
+    help_text = "Administrators use this console, supervisors watch live rooms, agents take chats and texts."
+
+    def row_cells(self, obj):
+        limit = f"{obj.session_limit} (override)" if obj.session_limit else muted(f"{obj.effective_session_limit} (team)")
+        skills = ", ".join(f"{a.skill.name} ({a.proficiency})" for a in obj.agent_skills.all()) or muted("—")
+        role = badge(obj.get_role_display(), obj.role)
+        if not obj.is_active:
+            role = format_html("{} {}", role, badge("inactive", "off"))
+        return [obj.username, obj.get_full_name() or muted("—"), role, obj.team.name if obj.team else muted("—"), limit, skills]
+
+    def save(self, form):
+        return services.user_save(user=form.instance, password=form.password, skills=form.chosen_skills)
+
+
+class UserListView(UserMixin, ObjectListView):
+    pass
+
+
+class UserEditView(UserMixin, ObjectEditView):
+    template_name = "console/user_form.html"
+
+
+class UserDeleteView(UserMixin, ObjectDeleteView):
+    def refusal(self, obj):
+        if obj.pk == self.request.user.pk:
+            return "You cannot delete your own account while you are logged in with it."
+        return None
+
+
+# --- carrier accounts --------------------------------------------------------------------------
+
+class CarrierAccountMixin(ObjectMixin):
+    section = "carriers"
+    selector = staticmethod(lambda user: selectors.carrier_accounts_for(user).annotate(poc_count=Count("points_of_contact")))
+    form_class = forms.CarrierAccountForm
+    filterset_class = filtersets.CarrierAccountFilterSet
+    filter_fields = ("provider",)
+    url_prefix = "carrier"
+    noun, noun_plural = "carrier account", "carrier accounts"
+    columns = ("Name", "Provider", "Account SID", "Auth token", "Points of contact")
+    empty_text = "No carrier accounts yet — create the first one (the simulator needs no credentials)."
+    help_text = "SMS points of contact send and receive through a carrier account. Auth tokens are stored and never shown."
+
+    def row_cells(self, obj):
+        return [obj.name or muted("—"), badge(obj.get_provider_display(), obj.provider), format_html("<code>{}</code>", obj.account_sid),
+                muted("set" if obj.auth_token else "not set"), obj.poc_count]
+
+
+class CarrierAccountListView(CarrierAccountMixin, ObjectListView):
+    pass
+
+
+class CarrierAccountEditView(CarrierAccountMixin, ObjectEditView):
+    pass
+
+
+class CarrierAccountDeleteView(CarrierAccountMixin, ObjectDeleteView):
+    pass
+
+
+# --- points of contact ---------------------------------------------------------------------------
+
+class PointOfContactMixin(ObjectMixin):
+    section = "pocs"
+    selector = staticmethod(lambda user: selectors.points_of_contact_for(user).annotate(rule_count=Count("rules")))
+    form_class = forms.PointOfContactForm
+    filterset_class = filtersets.PointOfContactFilterSet
+    filter_fields = ("channel", "code_type", "country")
+    url_prefix = "poc"
+    noun, noun_plural = "point of contact", "points of contact"
+    columns = ("Number / address", "Name", "Channel", "Country", "Code type", "Default skill", "Routing")
+    empty_text = "No points of contact yet — create the first one."
+    help_text = ("US and Canada allow long codes, toll-free long codes and short codes; other countries long codes only. "
+                 "In Digital Experience mode only US long codes are allowed.")
+
+    def row_cells(self, obj):
+        address = format_html("<code>{}</code>", obj.number) if obj.channel == Channel.SMS else format_html("<code>/chat/{}/</code>", obj.slug)
+        if not obj.is_active:
+            address = format_html("{} {}", address, badge("inactive", "off"))
+        rules = format_html('<a href="{}">{} rule{}</a>', reverse("console:rule_list", args=[obj.pk]), obj.rule_count,
+                            "" if obj.rule_count == 1 else "s")
+        return [address, obj.name or muted("—"), badge(obj.get_channel_display(), obj.channel),
+                obj.country.name if obj.country else muted("—"), obj.get_code_type_display() or muted("—"),
+                obj.skill.name if obj.skill else muted("—"), rules]
+
+
+class PointOfContactListView(PointOfContactMixin, ObjectListView):
+    pass
+
+
+class PointOfContactEditView(PointOfContactMixin, ObjectEditView):
+    template_name = "console/poc_form.html"
+
+    def extra_form_context(self, form, instance):
+        rules = selectors.routing_rules_for(self.request.user).filter(point_of_contact=instance) if instance.pk else []
+        return {"rules": rules, "rules_url": reverse("console:rule_list", args=[instance.pk]) if instance.pk else None}
+
+
+class PointOfContactDeleteView(PointOfContactMixin, ObjectDeleteView):
+    pass
+
+
+# --- routing rules of one point of contact -------------------------------------------------------
+
+class RoutingRuleMixin(ObjectMixin):
+    section = "pocs"
+    form_class = forms.RoutingRuleForm
+    filterset_class = filtersets.RoutingRuleFilterSet
+    url_prefix = "rule"
+    noun, noun_plural = "routing rule", "routing rules"
+
+    def dispatch_poc(self):
+        if not hasattr(self, "_poc"):
+            self._poc = get_object_or_404(selectors.points_of_contact_for(self.request.user), pk=self.kwargs["poc_pk"])
+        return self._poc
+
+    def get_queryset(self):
+        return selectors.routing_rules_for(self.request.user).filter(point_of_contact=self.dispatch_poc())
+
+    def url_args(self):
+        return [self.dispatch_poc().pk]
+
+    def form_kwargs(self):
+        return {"user": self.request.user, "point_of_contact": self.dispatch_poc()}
+
+    def page_context(self):
+        poc = self.dispatch_poc()
+        return {**super().page_context(), "poc": poc, "poc_url": reverse("console:poc_edit", args=[poc.pk])}
+
+    def success_url(self, obj):
+        return self.list_url()
+
+    def label(self, obj):
+        return f"{obj.position}. {obj.get_kind_display()}"
+
+
+class RoutingRuleListView(RoutingRuleMixin, ObjectListView):
+    template_name = "console/rule_list.html"
+
+    def get(self, request, *args, **kwargs):
+        poc = self.dispatch_poc()
+        rules = list(self.get_queryset())
+        return self.render(self.template_name, {**self.page_context(), "rules": rules, "poc": poc})
+
+
+class RoutingRuleEditView(RoutingRuleMixin, ObjectEditView):
+    def get_instance(self):
+        if "pk" in self.kwargs:
+            return self.get_object()
+        last = self.get_queryset().order_by("-position").values_list("position", flat=True).first()
+        return self.form_class._meta.model(position=(last or 0) + 1)
+
+
+class RoutingRuleDeleteView(RoutingRuleMixin, ObjectDeleteView):
+    pass
+
+
+class RoutingRuleMoveView(RoutingRuleMixin, ConsoleView):
+    """POST: swap a rule with its neighbour above or below (the script is tried in order)."""
+
+    def post(self, request, poc_pk, pk, direction):
+        if direction not in ("up", "down"):
+            raise Http404
+        rules = list(self.get_queryset())
+        index = next((i for i, r in enumerate(rules) if r.pk == pk), None)
+        if index is None:
+            raise Http404
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(rules):
+            rules[index], rules[other] = rules[other], rules[index]
+            with transaction.atomic():
+                for position, rule in enumerate(rules, start=1):
+                    if rule.position != position:
+                        rule.position = position
+                        services.object_save(instance=rule)
+        return redirect(self.list_url())
+
+
+# --- tenant settings ---------------------------------------------------------------------------
+
+class SettingsView(ConsoleView):
+    section = "settings"
+
+    def get_tenant(self):
+        return selectors.tenants_for(self.request.user).get()
+
+    def get(self, request):
+        tenant = self.get_tenant()
+        return self.show(forms.TenantSettingsForm(instance=tenant, user=request.user), tenant)
+
+    def post(self, request):
+        tenant = self.get_tenant()
+        form = forms.TenantSettingsForm(request.POST, instance=tenant, user=request.user)
+        if form.is_valid():
+            try:
+                services.object_save(instance=form.instance)
+            except ValidationError as exc:
+                form.apply_service_error(exc)
+            else:
+                messages.success(request, "Tenant settings saved.")
+                return redirect("console:settings")
+        return self.show(form, self.get_tenant())
+
+    def show(self, form, tenant):
+        open_rooms = selectors.rooms_for(self.request.user).filter(state__in=OPEN_ROOM_STATES).count()
+        return self.render("console/settings.html", {"form": form, "tenant": tenant, "open_rooms": open_rooms})
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+# The routing.services module has no token functions yet; these two are the only token writes
+# and move there unchanged once it has them (see docs/console.md).
+@transaction.atomic
+def token_create(*, user):
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+@transaction.atomic
+def token_revoke(*, token):
+    token.delete()
+
+
+def tokens_for(user):
+    return Token.objects.filter(user__in=selectors.users_for(user)).select_related("user").order_by("user__username")
+
+
+class TokenListView(ConsoleView):
+    section = "tokens"
+
+    def get(self, request):
+        return self.show(forms.TokenCreateForm(user=request.user))
+
+    def post(self, request):
+        form = forms.TokenCreateForm(request.POST, user=request.user)
+        if form.is_valid():
+            token = token_create(user=form.cleaned_data["user"])
+            # The key is shown in this response only: it is never rendered again.
+            return self.show(forms.TokenCreateForm(user=request.user), new_token=token)
+        return self.show(form)
+
+    def show(self, form, new_token=None):
+        return self.render("console/tokens.html", {"form": form, "tokens": tokens_for(self.request.user), "new_token": new_token})
+
+
+class TokenRevokeView(ConsoleView):
+    section = "tokens"
+
+    def get_token(self):
+        return get_object_or_404(tokens_for(self.request.user), user_id=self.kwargs["user_pk"])
+
+    def get(self, request, user_pk):
+        return self.render("console/token_confirm_revoke.html", {"token": self.get_token()})
+
+    def post(self, request, user_pk):
+        token = self.get_token()
+        username = token.user.username
+        token_revoke(token=token)
+        messages.success(request, f"The API token of {username} was revoked: clients using it are refused from now on.")
+        return redirect("console:tokens")
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+class DashboardView(ConsoleView):
+    section = "dashboard"
+
+    def get(self, request):
+        user = request.user
+        users = selectors.users_for(user)
+        by_role = dict(users.values_list("role").annotate(n=Count("id")).values_list("role", "n"))
+        rooms = selectors.rooms_for(user).aggregate(
+            queued=Count("id", filter=Q(state=RoomState.QUEUED)), offered=Count("id", filter=Q(state=RoomState.OFFERED)),
+            active=Count("id", filter=Q(state=RoomState.ACTIVE)))
+        pocs = selectors.points_of_contact_for(user)
+        cards = [
+            {"label": "Users", "count": users.count(), "url": reverse("console:user_list"), "add": reverse("console:user_add"),
+             "detail": f"{by_role.get(Role.ADMIN, 0)} administrators · {by_role.get(Role.SUPERVISOR, 0)} supervisors · "
+                       f"{by_role.get(Role.AGENT, 0)} agents"},
+            {"label": "Teams", "count": selectors.teams_for(user).count(), "url": reverse("console:team_list"),
+             "add": reverse("console:team_add"), "detail": "Session limits per team"},
+            {"label": "Skills", "count": selectors.skills_for(user).count(), "url": reverse("console:skill_list"),
+             "add": reverse("console:skill_add"), "detail": "{} SMS · {} chat".format(
+                 selectors.skills_for(user).filter(channel=Channel.SMS).count(), selectors.skills_for(user).filter(channel=Channel.CHAT).count())},
+            {"label": "Points of contact", "count": pocs.count(), "url": reverse("console:poc_list"), "add": reverse("console:poc_add"),
+             "detail": f"{pocs.filter(channel=Channel.SMS).count()} SMS numbers · {pocs.filter(channel=Channel.CHAT).count()} chat addresses"},
+            {"label": "Carrier accounts", "count": selectors.carrier_accounts_for(user).count(), "url": reverse("console:carrier_list"),
+             "add": reverse("console:carrier_add"), "detail": "Simulator or Twilio"},
+            {"label": "API tokens", "count": tokens_for(user).count(), "url": reverse("console:tokens"), "add": None,
+             "detail": "For integrations (REST and websockets)"},
+        ]
+        setup = [
+            ("Enable SMS Messaging (ask your platform operator)", user.tenant.sms_messaging_enabled),
+            ("Create a team with a session limit", cards[1]["count"] > 0),
+            ("Create skills", cards[2]["count"] > 0),
+            ("Add a carrier account", cards[4]["count"] > 0),
+            ("Add a point of contact", cards[3]["count"] > 0),
+            ("Give agents skills", selectors.agent_skills_for(user).exists()),
+        ]
+        return self.render("console/dashboard.html", {"cards": cards, "rooms": rooms, "setup": setup,
+                                                      "setup_done": all(done for _, done in setup)})

@@ -1,0 +1,305 @@
+"""Websocket consumers: thin. Authenticate, join server-chosen groups, send a snapshot, forward events.
+
+Every message a consumer sends carries a per-connection `seq` (1 for the first snapshot, then
+2, 3, ...). Events reach a consumer from the channel layer as {"type": "push", "event": {...}}
+(routing/events.py); the database stays the truth, so whenever a push may have been lost the
+consumer sends a fresh snapshot instead of guessing. docs/websockets.md is the public description.
+"""
+import asyncio
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from . import events, selectors
+from .choices import Role
+from .workspace import snapshots
+from .ws_auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+
+log = logging.getLogger("cxsms.ws")
+
+
+def _setting(name, default):
+    return float(getattr(settings, name, default))
+
+
+@database_sync_to_async
+def _agent_snapshot(user):
+    return selectors.agent_snapshot(user)
+
+
+@database_sync_to_async
+def _agent_event_seq(user_id):
+    from .models import User
+
+    return User.objects.filter(pk=user_id).values_list("event_seq", flat=True).first()
+
+
+@database_sync_to_async
+def _supervisor_snapshot(tenant_id):
+    return snapshots.supervisor_snapshot(tenant_id)
+
+
+@database_sync_to_async
+def _chat_exists(token):
+    return snapshots.chat_room_for_token(token) is not None
+
+
+@database_sync_to_async
+def _chat_snapshot(token):
+    return snapshots.chat_snapshot(token)
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Shared mechanics: one group, a numbered outgoing stream, snapshot on connect and on request.
+
+    Sends go through `emit`, under a lock, so the background tasks (periodic checks, throttled
+    snapshots) and the handlers never interleave or reorder `seq`.
+    """
+
+    group = None
+
+    async def connect(self):
+        self.seq = 0
+        self.lock = asyncio.Lock()
+        self.tasks = []
+        refusal = await self.authorize()
+        if refusal:
+            await self.close(code=refusal)
+            return
+        self.group = self.group_name()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # Joined before the snapshot is read: an event committed meanwhile is either in the
+        # snapshot or arrives after it (and is dropped or applied idempotently).
+        async with self.lock:
+            await self.send_snapshot()
+        self.started()
+
+    async def disconnect(self, code):
+        for task in getattr(self, "tasks", []):
+            task.cancel()
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    # --- to override -----------------------------------------------------------------------
+    async def authorize(self):
+        """Return a close code to refuse the connection, or None."""
+        raise NotImplementedError
+
+    def group_name(self):
+        raise NotImplementedError
+
+    async def snapshot(self):
+        raise NotImplementedError
+
+    def started(self):
+        """Start background tasks once the first snapshot is out."""
+
+    async def on_event(self, event):
+        await self.emit(event)
+
+    # --- mechanics -------------------------------------------------------------------------
+    async def emit(self, payload):
+        self.seq += 1
+        await self.send_json(dict(payload, seq=self.seq))
+
+    async def send_snapshot(self):
+        data = await self.snapshot()
+        data.setdefault("server_time", timezone.now().isoformat())
+        await self.emit(data)
+
+    async def push(self, message):
+        """Channel-layer handler for {"type": "push", "event": {...}} (routing.events)."""
+        async with self.lock:
+            await self.on_event(message["event"])
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        async with self.lock:
+            if kind == "resync":
+                await self.send_snapshot()
+            elif kind == "ping":
+                await self.emit({"type": "pong"})
+            else:
+                await self.emit({"type": "error", "detail": "Unknown message; send {\"type\": \"resync\"} or {\"type\": \"ping\"}."})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+        except ValueError:  # not JSON
+            async with self.lock:
+                await self.emit({"type": "error", "detail": "Messages are JSON objects."})
+
+    def spawn(self, coro):
+        self.tasks.append(asyncio.ensure_future(coro))
+
+
+def _tenant_user(user):
+    """Close code for a socket that needs a signed-in person of a tenant, or None."""
+    if user is None or not user.is_authenticated:
+        return CLOSE_UNAUTHENTICATED
+    if not user.is_active or user.tenant_id is None:
+        return CLOSE_FORBIDDEN
+    return None
+
+
+class AgentConsumer(LiveConsumer):
+    """/ws/agent/: one agent's workspace feed.
+
+    Events to an agent carry `agent_seq`, the agent's database sequence bumped in the same
+    transaction as the change. An event at or below the last seen value is already in the screen
+    (it raced the snapshot) and is dropped; one above last+1 means a push was lost, so a fresh
+    snapshot goes out instead. Every CXSMS_WS_AGENT_CHECK_INTERVAL seconds (10) the consumer also
+    compares the database's sequence with the last seen, so a lost *last* event is recovered.
+    """
+
+    async def authorize(self):
+        self.user = self.scope.get("user")
+        refusal = _tenant_user(self.user)
+        if refusal:
+            return refusal
+        if self.user.role != Role.AGENT:
+            return CLOSE_FORBIDDEN
+        return None
+
+    def group_name(self):
+        return events.agent_group(self.user.id)
+
+    async def snapshot(self):
+        data = await _agent_snapshot(self.user)
+        self.agent_seq = data.get("agent_seq") or 0
+        return data
+
+    def started(self):
+        self.spawn(self._watch_sequence())
+
+    async def on_event(self, event):
+        agent_seq = event.get("agent_seq")
+        if agent_seq is None:
+            await self.emit(event)
+        elif agent_seq <= self.agent_seq:
+            return  # already part of the last snapshot
+        elif agent_seq == self.agent_seq + 1:
+            self.agent_seq = agent_seq
+            await self.emit(event)
+        else:
+            log.info("agent %s: agent_seq gap (%s after %s), resyncing", self.user.id, agent_seq, self.agent_seq)
+            await self.send_snapshot()
+
+    async def _watch_sequence(self):
+        interval = _setting("CXSMS_WS_AGENT_CHECK_INTERVAL", 10.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                current = await _agent_event_seq(self.user.id)
+                if current is not None and current > self.agent_seq:
+                    async with self.lock:
+                        # Re-check under the lock: the missing event may have arrived meanwhile.
+                        if current > self.agent_seq:
+                            log.info("agent %s: event_seq %s > %s seen, resyncing", self.user.id, current, self.agent_seq)
+                            await self.send_snapshot()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed check waits for the next one; the socket stays up
+                log.exception("agent %s: sequence check failed", self.user.id)
+
+
+class SupervisorConsumer(LiveConsumer):
+    """/ws/supervisor/: a tenant's supervisors and administrators.
+
+    Every event is forwarded as it comes (for the activity list), and a fresh supervisor snapshot
+    follows, coalesced so that at most CXSMS_WS_SUPERVISOR_MAX_RATE (2) snapshots a second go out
+    however busy the tenant is. Supervisor events carry no sequence, so a snapshot also goes out
+    every CXSMS_WS_SUPERVISOR_REFRESH seconds (10): a lost push is never stale for longer.
+    """
+
+    async def authorize(self):
+        self.user = self.scope.get("user")
+        refusal = _tenant_user(self.user)
+        if refusal:
+            return refusal
+        if self.user.role not in (Role.SUPERVISOR, Role.ADMIN):
+            return CLOSE_FORBIDDEN
+        return None
+
+    def group_name(self):
+        return events.supervisors_group(self.user.tenant_id)
+
+    async def snapshot(self):
+        self.last_snapshot = time.monotonic()
+        return await _supervisor_snapshot(self.user.tenant_id)
+
+    def started(self):
+        self.pending = None
+        self.spawn(self._refresh())
+
+    async def on_event(self, event):
+        await self.emit(event)
+        if self.pending is None or self.pending.done():
+            self.pending = asyncio.ensure_future(self._throttled_snapshot())
+            self.tasks.append(self.pending)
+
+    async def _throttled_snapshot(self):
+        gap = 1.0 / _setting("CXSMS_WS_SUPERVISOR_MAX_RATE", 2.0)
+        # Wait a little even when idle, so a burst of events (one routing decision makes several)
+        # is rendered from one snapshot.
+        await asyncio.sleep(max(0.05, self.last_snapshot + gap - time.monotonic()))
+        async with self.lock:
+            await self.send_snapshot()
+        self.tasks = [t for t in self.tasks if not t.done()]
+
+    async def _refresh(self):
+        interval = _setting("CXSMS_WS_SUPERVISOR_REFRESH", 10.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if time.monotonic() - self.last_snapshot >= interval * 0.5:
+                    async with self.lock:
+                        await self.send_snapshot()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("supervisor snapshot refresh failed")
+
+
+class ChatConsumer(LiveConsumer):
+    """/ws/chat/<token>/: a web-chat contact's page. No login: the token is the secret, and the
+    socket joins the room's group only if a chat room with that token exists."""
+
+    async def authorize(self):
+        self.token = self.scope["url_route"]["kwargs"]["token"]
+        if not await _chat_exists(self.token):
+            return CLOSE_NOT_FOUND
+        return None
+
+    def group_name(self):
+        return events.chat_group(self.token)
+
+    async def snapshot(self):
+        return await _chat_snapshot(self.token) or {"type": "snapshot", "room": None, "messages": []}
+
+
+class SimulatorConsumer(LiveConsumer):
+    """/ws/simulator/: the phone simulator page of a signed-in person of a tenant; receives the
+    texts the simulated carrier "delivers" to simulated phones (simulator.text)."""
+
+    async def authorize(self):
+        self.user = self.scope.get("user")
+        return _tenant_user(self.user)
+
+    def group_name(self):
+        return events.simulator_group(self.user.tenant_id)
+
+    async def snapshot(self):
+        return {"type": "snapshot", "tenant": self.user.tenant_id}
+
+
+class NotFoundConsumer(AsyncJsonWebsocketConsumer):
+    """Any other websocket path: refused with 4404."""
+
+    async def connect(self):
+        await self.close(code=CLOSE_NOT_FOUND)

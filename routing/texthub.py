@@ -1,0 +1,453 @@
+"""The text hub: every text in and out passes through here (R6–R11, R17).
+
+Rooms hold interactions; messages are stored, in order, before any reply is sent; the outbox
+sends after commit and retries without ever making a second SMS; timers live in the database
+(Room.expires_at, Room.offer_expires_at) and are fired by routing.timers in every process,
+exactly once thanks to conditional updates under row locks.
+"""
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from . import engine, events, rules, scripts, sms
+from .carriers import backend_for
+from .choices import (CAPACITY_ROOM_STATES, MESSAGE_STATUS_RANK, OPEN_ROOM_STATES, AgentState, Channel, CloseReason, Direction,
+                      MessageStatus, Role, RoomState, SmsDelivery)
+from .models import Contact, Message, PointOfContact, Room, Skill, User
+
+log = logging.getLogger("cxsms.texthub")
+MAX_SEND_ATTEMPTS = 6
+SENDING_LEASE = timedelta(seconds=60)
+TWILIO_OPTED_OUT = "21610"
+AMBIGUOUS = ("timeout", "connection", "lookup", "lease")
+
+
+def session_timeout():
+    return timedelta(seconds=settings.CXSMS_SMS_SESSION_TIMEOUT)
+
+
+def _lock(qs):
+    return engine._lock(qs)
+
+
+# --- contacts and opt-out (R17) -------------------------------------------------------------
+
+def contact_is_opted_out(tenant_id, number):
+    return Contact.objects.filter(tenant_id=tenant_id, number=number, opted_out=True).exists()
+
+
+def contact_set_opt_out(*, tenant_id, number, opted_out):
+    contact, _ = Contact.objects.get_or_create(tenant_id=tenant_id, number=number)
+    if contact.opted_out != opted_out:
+        contact.opted_out, contact.opted_out_at = opted_out, timezone.now() if opted_out else None
+        contact.save(update_fields=["opted_out", "opted_out_at"])
+    return contact
+
+
+def opted_out_error(number):
+    return ValidationError({"body": f"{number} has opted out of texts from this company (replied STOP): nothing can be sent "
+                                    "until the contact texts START."})
+
+
+# --- inbound -----------------------------------------------------------------------------------
+
+def poc_for_number(number):
+    return PointOfContact.objects.select_related("tenant", "carrier_account").filter(channel=Channel.SMS, number=number, is_active=True).first()
+
+
+def _open_room(poc, contact_number, first_body, now, direction=Direction.INBOUND):
+    outcome = scripts.evaluate(poc, first_body, now)
+    room = Room.objects.create(
+        tenant_id=poc.tenant_id, channel=poc.channel, direction=direction, state=RoomState.QUEUED, point_of_contact=poc,
+        contact_number=contact_number, poc_number=poc.number, skill_id=outcome.skill_id, priority=outcome.priority,
+        routed_by=outcome.rule, opened_at=now, queued_at=now, last_message_at=now)
+    return room, outcome
+
+
+def inbound_sms(*, poc, message_sid, from_number, body, num_media=0):
+    """Store an inbound text exactly once (unique MessageSid), join or open its room, route a new room.
+    Returns (message, created). Raises ValidationError on malformed input, before writing anything."""
+    if not message_sid or len(message_sid) > 64:
+        raise ValidationError({"MessageSid": "A MessageSid is required (at most 64 characters)."})
+    if len(body) > sms.MAX_BODY:
+        raise ValidationError({"Body": f"The body has {len(body)} characters; the carrier maximum is {sms.MAX_BODY}."})
+    try:
+        contact_number = rules.contact_normalize_number(from_number)
+    except ValidationError:
+        raise ValidationError({"From": f"“{from_number}” is not a phone number in E.164 form."})
+    existing = Message.objects.filter(carrier_sid=message_sid).first()
+    if existing:
+        return existing, False
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _inbound_sms_once(poc, message_sid, contact_number, body), True
+        except IntegrityError:
+            # A concurrent copy of this MessageSid won, or a concurrent text of this contact opened the room first.
+            existing = Message.objects.filter(carrier_sid=message_sid).first()
+            if existing:
+                return existing, False
+    raise RuntimeError("could not store the inbound text after 3 attempts")
+
+
+def _inbound_sms_once(poc, message_sid, contact_number, body):
+    now = timezone.now()
+    tenant = poc.tenant
+    keyword = sms.keyword(body)
+    room = _lock(Room.objects).filter(point_of_contact=poc, contact_number=contact_number, state__in=OPEN_ROOM_STATES).first()
+    new_room, outcome = False, None
+    if room is None:
+        room, outcome = _open_room(poc, contact_number, body, now)
+        new_room = True
+    encoding, segments = sms.encoding_and_segments(body)
+    message = Message.objects.create(room=room, tenant_id=tenant.id, direction=Direction.INBOUND, body=body, carrier_sid=message_sid,
+                                     status=MessageStatus.RECEIVED, encoding=encoding, segments=segments, created_at=now)
+    room_fields = {"last_message_at": now}
+    if room.state == RoomState.ACTIVE and room.expires_at is not None:
+        room_fields["expires_at"] = now + session_timeout()  # R7: every SMS received resets the timer
+    Room.objects.filter(pk=room.pk).update(**room_fields)
+    for k, v in room_fields.items():
+        setattr(room, k, v)
+    events.room_message(room, message)
+
+    if keyword == "opt_out":
+        contact_set_opt_out(tenant_id=tenant.id, number=contact_number, opted_out=True)
+        _reply_automatic(room, tenant.opt_out_reply, allow_opted_out=True)
+    elif keyword == "opt_in":
+        contact_set_opt_out(tenant_id=tenant.id, number=contact_number, opted_out=False)
+        _reply_automatic(room, tenant.opt_in_reply)
+    elif keyword == "help":
+        _reply_automatic(room, tenant.help_reply, allow_opted_out=True)
+    elif new_room and outcome.after_hours and poc.after_hours_reply:
+        _reply_automatic(room, poc.after_hours_reply)
+
+    if new_room:
+        if keyword:
+            # A keyword alone is not a conversation: kept in the transcripts, not routed to an agent.
+            _close_locked(room, CloseReason.ENDED_BY_CONTACT, now)
+        elif tenant.sms_delivery == SmsDelivery.DIGITAL:
+            log.info("room %s waits for the Digital Experience inbox", room.pk)
+        else:
+            engine.route_on_commit(room.pk, "new text")
+    return message
+
+
+# --- outbound ----------------------------------------------------------------------------------
+
+def _status_callback_url():
+    return settings.CXSMS_PUBLIC_URL.rstrip("/") + reverse("twilio-status")
+
+
+def _store_outbound(room, body, author=None, automatic=False, now=None):
+    now = now or timezone.now()
+    encoding, segments = sms.encoding_and_segments(body)
+    chat = room.channel == Channel.CHAT
+    message = Message.objects.create(room=room, tenant_id=room.tenant_id, direction=Direction.OUTBOUND, body=body, author=author,
+                                     status=MessageStatus.DELIVERED if chat else MessageStatus.PENDING, encoding=encoding,
+                                     segments=segments, created_at=now, automatic=automatic)
+    room_fields = {"last_message_at": now}
+    if room.channel == Channel.SMS and room.state == RoomState.ACTIVE:
+        room_fields["expires_at"] = now + session_timeout()  # R7: starts on the first outbound text, resets on each
+    Room.objects.filter(pk=room.pk).update(**room_fields)
+    for k, v in room_fields.items():
+        setattr(room, k, v)
+    events.room_message(room, message)
+    if not chat:
+        transaction.on_commit(lambda: outbox_deliver(message.pk), robust=True)
+    return message
+
+
+def _reply_automatic(room, body, allow_opted_out=False):
+    if not body or (not allow_opted_out and contact_is_opted_out(room.tenant_id, room.contact_number)):
+        return None
+    return _store_outbound(room, body, automatic=True)
+
+
+def _validate_body(body):
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Type a message to send."})
+    if len(body) > sms.MAX_BODY:
+        raise ValidationError({"body": f"A text is at most {sms.MAX_BODY} characters; this one has {len(body)}."})
+    return body
+
+
+@transaction.atomic
+def message_send(*, room, author, body):
+    """An agent's text in their active room (R7 timer reset; R17 never to an opted-out number)."""
+    body = _validate_body(body)
+    room = _lock(Room.objects).get(pk=room.pk)
+    if room.agent_id != author.pk:
+        raise PermissionDenied("Only the agent who holds this interaction can write in it.")
+    if room.state != RoomState.ACTIVE:
+        raise ValidationError({"body": f"This interaction is {room.get_state_display().lower()}: accept it first, or start a new one."
+                                       if room.state != RoomState.CLOSED else "This interaction has ended: start a new one to text the contact."})
+    if room.channel == Channel.SMS and contact_is_opted_out(room.tenant_id, room.contact_number):
+        raise opted_out_error(room.contact_number)
+    return _store_outbound(room, body, author=author)
+
+
+def outbox_deliver(message_id):
+    """Send one pending outbound text through its POC's carrier. Safe to call from several processes."""
+    now = timezone.now()
+    claimed = (Message.objects.filter(pk=message_id, direction=Direction.OUTBOUND)
+               .filter(Q(status=MessageStatus.PENDING) | Q(status=MessageStatus.SENDING, next_attempt_at__lte=now))
+               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+               .update(status=MessageStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE))
+    if not claimed:
+        return None
+    message = Message.objects.select_related("room__point_of_contact__carrier_account").get(pk=message_id)
+    room = message.room
+    account = room.point_of_contact.carrier_account
+    if contact_is_opted_out(room.tenant_id, room.contact_number) and not message.automatic:
+        return _finish_send(message, None, error=("opted_out", f"{room.contact_number} opted out before the text left."))
+    ambiguous = message.error_code in AMBIGUOUS or message.attempts > 1 and message.error_code == ""
+    try:
+        kwargs = {"ambiguous_since": message.created_at} if ambiguous and account.provider == "twilio" else {}
+        result = backend_for(account).send(account=account, from_number=room.poc_number, to_number=room.contact_number, body=message.body,
+                                           status_callback=_status_callback_url(), key=message.send_key, **kwargs)
+    except Exception as exc:  # a bug in a backend must not lose the text: retried like a timeout
+        log.exception("carrier backend failed for message %s", message_id)
+        from .carriers import SendResult
+
+        result = SendResult(ok=False, transient=True, error_code="lease", error_message=str(exc)[:300])
+    return _finish_send(message, result)
+
+
+def _finish_send(message, result, error=None):
+    now = timezone.now()
+    with transaction.atomic():
+        message = _lock(Message.objects.select_related("room")).get(pk=message.pk)
+        if error:
+            message.status, message.error_code, message.error_message = MessageStatus.FAILED, *error
+        elif result.ok:
+            message.carrier_sid = result.sid or message.carrier_sid
+            new = result.status if result.status in MESSAGE_STATUS_RANK else MessageStatus.QUEUED
+            message.status = new if MESSAGE_STATUS_RANK[new] >= MESSAGE_STATUS_RANK[MessageStatus.QUEUED] else MessageStatus.QUEUED
+            message.error_code = message.error_message = ""
+            message.next_attempt_at = None
+        elif result.transient and message.attempts < MAX_SEND_ATTEMPTS:
+            message.status = MessageStatus.PENDING
+            message.error_code, message.error_message = result.error_code, result.error_message
+            message.next_attempt_at = now + timedelta(seconds=min(2 ** message.attempts, 60))
+        else:
+            message.status = MessageStatus.FAILED
+            message.error_code, message.error_message = result.error_code, result.error_message
+            message.next_attempt_at = None
+            if result.error_code == TWILIO_OPTED_OUT:
+                contact_set_opt_out(tenant_id=message.tenant_id, number=message.room.contact_number, opted_out=True)
+                message.error_message = f"The carrier refused: {message.room.contact_number} has opted out (error 21610)."
+        message.save(update_fields=["carrier_sid", "status", "error_code", "error_message", "next_attempt_at"])
+        events.message_status(message)
+    return message
+
+
+def outbox_retry(now=None):
+    """The timer loop's share of the outbox: texts waiting for a retry, or whose sender died."""
+    now = now or timezone.now()
+    due = (Message.objects.filter(direction=Direction.OUTBOUND, status__in=[MessageStatus.PENDING, MessageStatus.SENDING])
+           .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=now - timedelta(seconds=5)))
+           .values_list("id", flat=True)[:100])
+    n = 0
+    for message_id in due:
+        Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(error_code="lease")
+        if outbox_deliver(message_id):
+            n += 1
+    return n
+
+
+@transaction.atomic
+def status_update(*, message_sid, status, error_code=""):
+    """A carrier status callback: statuses only move forward, whatever order callbacks arrive in."""
+    message = _lock(Message.objects.select_related("room")).filter(carrier_sid=message_sid, direction=Direction.OUTBOUND).first()
+    if message is None or status not in MESSAGE_STATUS_RANK:
+        return None
+    if MESSAGE_STATUS_RANK[status] <= MESSAGE_STATUS_RANK.get(message.status, 0) and status != message.status:
+        return message
+    if status == message.status:
+        return message
+    message.status = status
+    if error_code:
+        message.error_code = error_code
+        if error_code == TWILIO_OPTED_OUT:
+            contact_set_opt_out(tenant_id=message.tenant_id, number=message.room.contact_number, opted_out=True)
+            message.error_message = f"The carrier refused: {message.room.contact_number} has opted out (error 21610)."
+    message.save(update_fields=["status", "error_code", "error_message"])
+    events.message_status(message)
+    return message
+
+
+# --- room life cycle ---------------------------------------------------------------------------
+
+def _get_locked(room):
+    return _lock(Room.objects.select_related("tenant")).get(pk=room.pk)
+
+
+@transaction.atomic
+def room_accept(*, room, agent):
+    room = _get_locked(room)
+    if room.agent_id != agent.pk or room.state != RoomState.OFFERED:
+        raise ValidationError({"state": "This offer is no longer yours: it was accepted, lapsed or taken back."}
+                              if room.state != RoomState.ACTIVE or room.agent_id != agent.pk else {"state": "You already accepted this interaction."})
+    now = timezone.now()
+    room.state, room.accepted_at, room.offer_expires_at = RoomState.ACTIVE, now, None
+    if room.channel == Channel.SMS:
+        room.expires_at = now + session_timeout()  # R7: the timer starts on accept
+    room.save(update_fields=["state", "accepted_at", "offer_expires_at", "expires_at"])
+    events.room_assigned(room)
+    return room
+
+
+@transaction.atomic
+def room_reject(*, room, agent):
+    room = _get_locked(room)
+    if room.agent_id != agent.pk or room.state != RoomState.OFFERED:
+        raise ValidationError({"state": "This offer is no longer yours."})
+    engine.offer_release(room, agent.pk, "rejected")
+    return room
+
+
+def _close_locked(room, reason, now=None):
+    now = now or timezone.now()
+    agent_id = room.agent_id
+    room.state, room.closed_at, room.close_reason = RoomState.CLOSED, now, reason
+    room.offer_expires_at = None
+    room.transcript_kept = room.tenant.save_transcripts if hasattr(room, "tenant") else True
+    room.save(update_fields=["state", "closed_at", "close_reason", "offer_expires_at", "transcript_kept"])
+    if agent_id:
+        engine.recount(agent_id)
+        transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=[agent_id]), robust=True)
+    events.room_closed(room, agent_id=agent_id)
+    return room
+
+
+@transaction.atomic
+def room_end(*, room, actor):
+    room = _get_locked(room)
+    if room.state == RoomState.CLOSED:
+        raise ValidationError({"state": "This interaction has already ended."})
+    is_manager = actor.is_superuser or (actor.tenant_id == room.tenant_id and actor.role in (Role.ADMIN, Role.SUPERVISOR))
+    if room.agent_id != actor.pk and not is_manager:
+        raise PermissionDenied("Only the agent who holds this interaction, a supervisor or an administrator can end it.")
+    if room.state != RoomState.ACTIVE and not is_manager:
+        raise ValidationError({"state": "Accept or reject the offer; only an active interaction can be ended."})
+    return _close_locked(room, CloseReason.ENDED_BY_AGENT)
+
+
+def expire_rooms(now=None):
+    """R7: close SMS rooms whose inactivity timer ran out. Exactly once across processes:
+    the conditional UPDATE succeeds for one caller only, and a reset that committed first wins."""
+    now = now or timezone.now()
+    closed = 0
+    for room_id in Room.objects.filter(state=RoomState.ACTIVE, channel=Channel.SMS, expires_at__lte=now).values_list("id", flat=True)[:500]:
+        with transaction.atomic():
+            room = _lock(Room.objects.select_related("tenant")).filter(pk=room_id, state=RoomState.ACTIVE, expires_at__lte=now).first()
+            if room is None:
+                continue
+            _close_locked(room, CloseReason.EXPIRED, now)
+            closed += 1
+    return closed
+
+
+def forced_disconnect_count(tenant):
+    return Room.objects.filter(tenant=tenant, channel=Channel.SMS, state__in=OPEN_ROOM_STATES).count()
+
+
+def forced_disconnect(*, tenant, actor):
+    """R10: end every open SMS interaction of the tenant at once; every transcript is kept."""
+    if not (actor.is_superuser or (actor.tenant_id == tenant.pk and actor.role == Role.ADMIN)):
+        raise PermissionDenied("Only an administrator of this tenant can force a disconnect.")
+    ended = 0
+    now = timezone.now()
+    ids = list(Room.objects.filter(tenant=tenant, channel=Channel.SMS, state__in=OPEN_ROOM_STATES).values_list("id", flat=True))
+    for room_id in ids:
+        with transaction.atomic():
+            room = _lock(Room.objects.select_related("tenant")).filter(pk=room_id, state__in=OPEN_ROOM_STATES).first()
+            if room is None:
+                continue
+            _close_locked(room, CloseReason.FORCED_DISCONNECT, now)
+            Room.objects.filter(pk=room_id).update(transcript_kept=True)  # never lose a transcript here
+            ended += 1
+    return ended
+
+
+@transaction.atomic
+def room_open_outbound(*, agent, point_of_contact, contact_number, body):
+    """R11: an agent with an outbound SMS skill texts a contact: a room assigned to them, counted, timer started."""
+    body = _validate_body(body)
+    poc = point_of_contact
+    if agent.role != Role.AGENT or poc.tenant_id != agent.tenant_id:
+        raise PermissionDenied("Only an agent of this tenant can start a text from this number.")
+    if poc.channel != Channel.SMS:
+        raise ValidationError({"point_of_contact": "Choose an SMS point of contact."})
+    if not poc.tenant.sms_messaging_enabled:
+        raise ValidationError({"point_of_contact": "SMS Messaging is not enabled on this tenant."})
+    skill = Skill.objects.filter(agent_skills__agent=agent, channel=Channel.SMS, direction="outbound").order_by("agent_skills__proficiency").first()
+    if skill is None:
+        raise ValidationError({"point_of_contact": "You need an outbound SMS skill to start a text."})
+    number = rules.contact_normalize_number(contact_number)
+    if contact_is_opted_out(agent.tenant_id, number):
+        raise ValidationError({"contact_number": f"{number} has opted out of texts from this company (replied STOP): nothing can be sent."})
+    agent_row, held = engine.recount(agent.pk)
+    if held >= agent_row.effective_session_limit:
+        raise ValidationError({"contact_number": f"You hold {held} of your {agent_row.effective_session_limit} chat/SMS sessions: end one first."})
+    open_room = Room.objects.filter(point_of_contact=poc, contact_number=number, state__in=OPEN_ROOM_STATES).first()
+    if open_room:
+        raise ValidationError({"contact_number": f"There is already an open conversation with {number} on this number (room {open_room.pk})."})
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(tenant_id=agent.tenant_id, channel=Channel.SMS, direction=Direction.OUTBOUND, state=RoomState.ACTIVE,
+                                       point_of_contact=poc, contact_number=number, poc_number=poc.number, skill=skill, agent=agent,
+                                       opened_at=now, queued_at=now, offered_at=now, accepted_at=now, last_message_at=now,
+                                       expires_at=now + session_timeout(), routed_by="started by the agent")
+    except IntegrityError:
+        raise ValidationError({"contact_number": f"There is already an open conversation with {number} on this number."})
+    User.objects.filter(pk=agent.pk).update(held=held + 1, idle_since=now)
+    events.room_assigned(room)
+    _store_outbound(room, body, author=agent, now=now)
+    return room
+
+
+# --- web chat (R14) ----------------------------------------------------------------------------
+
+def chat_poc(slug):
+    return PointOfContact.objects.select_related("tenant").filter(channel=Channel.CHAT, slug=slug, is_active=True).first()
+
+
+@transaction.atomic
+def chat_start(*, poc, name, body):
+    body = _validate_body(body)
+    name = (name or "").strip()[:100] or "Web visitor"
+    now = timezone.now()
+    outcome = scripts.evaluate(poc, body, now)
+    room = Room.objects.create(tenant_id=poc.tenant_id, channel=Channel.CHAT, state=RoomState.QUEUED, point_of_contact=poc,
+                               contact_name=name, chat_token=secrets.token_urlsafe(24), skill_id=outcome.skill_id,
+                               priority=outcome.priority, routed_by=outcome.rule, opened_at=now, queued_at=now, last_message_at=now)
+    Message.objects.create(room=room, tenant_id=poc.tenant_id, direction=Direction.INBOUND, body=body, status=MessageStatus.RECEIVED,
+                           created_at=now)
+    engine.route_on_commit(room.pk, "new chat")
+    return room
+
+
+@transaction.atomic
+def chat_contact_message(*, token, body):
+    body = _validate_body(body)
+    room = _lock(Room.objects).filter(chat_token=token, channel=Channel.CHAT).first()
+    if room is None:
+        raise PermissionDenied("Unknown chat.")
+    if room.state == RoomState.CLOSED:
+        raise ValidationError({"body": "This chat has ended. Start a new chat to write again."})
+    now = timezone.now()
+    message = Message.objects.create(room=room, tenant_id=room.tenant_id, direction=Direction.INBOUND, body=body,
+                                     status=MessageStatus.RECEIVED, created_at=now)
+    Room.objects.filter(pk=room.pk).update(last_message_at=now)
+    events.room_message(room, message)
+    return message

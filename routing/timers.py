@@ -1,0 +1,68 @@
+"""The timer loop: session expiry (R7), offer timeouts (R13), the outbox and a queue sweep.
+
+All timer state is in the database, so a restart loses nothing and any process can fire any
+timer; conditional updates under row locks make each fire exactly once even with several
+daphne processes. The loop runs inside every daphne process (daphne has no ASGI lifespan, so
+it is scheduled on daphne's event loop at import of the ASGI module); the database work runs
+in a worker thread, and pushes go back through the process's channel layer.
+"""
+import asyncio
+import logging
+import sys
+import time
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+log = logging.getLogger("cxsms.timers")
+QUEUE_SWEEP_EVERY = 5.0  # seconds; capacity changes dispatch at once, this is the safety net
+
+
+def sweep(now=None, queues=True):
+    """One pass over every due timer. Returns what it did, for tests and logs."""
+    from . import engine, texthub
+
+    now = now or timezone.now()
+    done = {
+        "expired": texthub.expire_rooms(now),
+        "lapsed": engine.lapse_offers(now),
+        "sent": texthub.outbox_retry(now),
+        "routed": engine.dispatch_queued() if queues else 0,
+    }
+    return done
+
+
+async def run_forever(interval=None):
+    interval = interval or settings.CXSMS_TIMER_INTERVAL
+    last_queue_sweep = 0.0
+
+    def one_pass(queues):
+        close_old_connections()
+        try:
+            return sweep(queues=queues)
+        finally:
+            close_old_connections()
+
+    while True:
+        started = time.monotonic()
+        queues = started - last_queue_sweep >= QUEUE_SWEEP_EVERY
+        try:
+            await sync_to_async(one_pass, thread_sensitive=False)(queues)
+            if queues:
+                last_queue_sweep = started
+        except Exception:
+            log.exception("timer sweep failed; retrying")
+        await asyncio.sleep(max(0.05, interval - (time.monotonic() - started)))
+
+
+def start_in_process():
+    """Schedule the loop on daphne's event loop, when this process is a daphne server."""
+    server = sys.modules.get("daphne.server")
+    if not settings.CXSMS_RUN_TIMERS or server is None or "pytest" in sys.modules:
+        return False
+    loop = server.twisted_loop
+    loop.call_soon_threadsafe(lambda: loop.create_task(run_forever()))
+    log.info("timer loop scheduled in this daphne process")
+    return True
