@@ -159,6 +159,8 @@ CXSMS_PUBLIC_URL = os.environ.get("CXSMS_PUBLIC_URL", "http://127.0.0.1:8000")
 # The timer/outbox loop runs inside each daphne process (daphne has no lifespan support).
 CXSMS_RUN_TIMERS = env_bool("CXSMS_RUN_TIMERS", True)
 CXSMS_TIMER_INTERVAL = float(os.environ.get("CXSMS_TIMER_INTERVAL", "1.0"))
+# The phone simulator injects texts as a contact: a development and demo tool, off in production.
+CXSMS_SIMULATOR_ENABLED = env_bool("CXSMS_SIMULATOR_ENABLED", DEBUG)
 CXSMS_WS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CXSMS_WS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
 
 LOGGING = {

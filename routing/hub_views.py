@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.test import RequestFactory
 from django.views.decorators.csrf import csrf_exempt
@@ -86,6 +86,8 @@ def twilio_status(request):
 # --- the phone simulator -------------------------------------------------------------------
 
 def _simulator_tenant(request):
+    if not settings.CXSMS_SIMULATOR_ENABLED:
+        raise Http404("The phone simulator is turned off (CXSMS_SIMULATOR_ENABLED).")
     user = request.user
     if user.is_superuser:
         tenant_id = request.GET.get("tenant") or request.POST.get("tenant")

@@ -194,9 +194,9 @@ def message_send(*, room, author, body):
     return _store_outbound(room, body, author=author)
 
 
-def outbox_deliver(message_id):
+def outbox_deliver(message_id, now=None):
     """Send one pending outbound text through its POC's carrier. Safe to call from several processes."""
-    now = timezone.now()
+    now = now or timezone.now()
     claimed = (Message.objects.filter(pk=message_id, direction=Direction.OUTBOUND)
                .filter(Q(status=MessageStatus.PENDING) | Q(status=MessageStatus.SENDING, next_attempt_at__lte=now))
                .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -218,11 +218,11 @@ def outbox_deliver(message_id):
         from .carriers import SendResult
 
         result = SendResult(ok=False, transient=True, error_code="lease", error_message=str(exc)[:300])
-    return _finish_send(message, result)
+    return _finish_send(message, result, now=now)
 
 
-def _finish_send(message, result, error=None):
-    now = timezone.now()
+def _finish_send(message, result, error=None, now=None):
+    now = now or timezone.now()
     with transaction.atomic():
         message = _lock(Message.objects.select_related("room")).get(pk=message.pk)
         if error:
@@ -258,7 +258,7 @@ def outbox_retry(now=None):
     n = 0
     for message_id in due:
         Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(error_code="lease")
-        if outbox_deliver(message_id):
+        if outbox_deliver(message_id, now=now):
             n += 1
     return n
 
