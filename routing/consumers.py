@@ -248,16 +248,19 @@ class SupervisorConsumer(LiveConsumer):
         # Wait a little even when idle, so a burst of events (one routing decision makes several)
         # is rendered from one snapshot.
         await asyncio.sleep(max(0.05, self.last_snapshot + gap - time.monotonic()))
-        async with self.lock:
-            await self.send_snapshot()
+        try:
+            async with self.lock:
+                await self.send_snapshot()
+        except Exception:  # the periodic refresh will try again
+            log.exception("supervisor snapshot failed")
         self.tasks = [t for t in self.tasks if not t.done()]
 
     async def _refresh(self):
         interval = _setting("CXSMS_WS_SUPERVISOR_REFRESH", 10.0)
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(interval / 2)
             try:
-                if time.monotonic() - self.last_snapshot >= interval * 0.5:
+                if time.monotonic() - self.last_snapshot >= interval:
                     async with self.lock:
                         await self.send_snapshot()
             except asyncio.CancelledError:

@@ -2,14 +2,25 @@
 
 `decide()` is a pure function over a snapshot of candidate agents: unit tests call it without a
 server. Applying a decision happens in one transaction that locks the room, then the chosen
-agent's row, and recounts the agent's rooms under that lock, so two processes routing at once
-never push an agent over the limit nor give a room to two agents. Lock order is always room
-then agent. `User.held` is a cache of the count, refreshed under the agent's lock at each change;
-it only preselects candidates, the recount decides.
+agent's row (that row only, not its team), and recounts the agent's rooms under that lock, so two
+processes routing at once never push an agent over the limit nor give a room to two agents.
+
+Lock order is always room, then agent. An attempt on an agent who turns out to be full is made in
+a savepoint that is rolled back, which releases that agent's row lock at once: a routing
+transaction never holds the locks of two agents, so two routers trying agents in a different
+order cannot deadlock.
+
+`User.held` is a cache of the rooms an agent holds (offered + active), refreshed under the agent's
+lock at each change; it only preselects candidates, the recount decides.
+
+Declines: an agent who rejected a room, or let its offer lapse, is skipped for that room. When
+nobody else can take it and the last decline is older than `CXSMS_REOFFER_AFTER` seconds
+(default 120), the declines are forgotten and the room may be offered to them again, so a contact
+is never stranded because the only agents of a skill once said no.
 """
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,6 +35,9 @@ from .models import AgentSkill, Room, RoutingDecision, User
 log = logging.getLogger("cxsms.engine")
 TOP_CANDIDATES = 8  # eligible agents fetched per decision, best first
 RECORD_AGENTS = 100  # other agents whose skip reason is recorded with a decision
+DEFAULT_REOFFER_AFTER = 120  # seconds: a decline is forgotten after this when nobody else can take the room
+RELEASE_OUTCOMES = ("rejected", "lapsed")
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,7 @@ class Decision:
 
 
 def skip_reason(c):
+    """Why this candidate may not get the room (None: eligible). Checked in this order."""
     if c.proficiency is None:
         return SkipReason.NO_SKILL
     if c.state == AgentState.LOGGED_OUT:
@@ -58,8 +73,13 @@ def skip_reason(c):
     return None
 
 
+def rank(c):
+    """Best proficiency (1 is best), then idle longest (no idle time known: longest), then lowest id."""
+    return (c.proficiency, c.idle_since or _LONG_AGO, c.id)
+
+
 def decide(candidates):
-    """The best eligible agent: best proficiency (1 is best), then idle longest, then lowest id."""
+    """The best eligible agent and why every other candidate was skipped. Pure: no database."""
     eligible, skipped = [], []
     for c in candidates:
         reason = skip_reason(c)
@@ -69,30 +89,32 @@ def decide(candidates):
             eligible.append(c)
     if not eligible:
         return Decision(None, tuple(skipped))
-    best = min(eligible, key=lambda c: (c.proficiency, c.idle_since, c.id))
-    skipped += [(c.id, c.username, SkipReason.LOWER_RANK) for c in eligible if c is not best]
+    best = min(eligible, key=rank)
+    skipped += [(c.id, c.username, SkipReason.LOWER_RANK) for c in sorted(eligible, key=rank) if c is not best]
     return Decision(best.id, tuple(skipped))
 
 
 # --- snapshot -------------------------------------------------------------------------------
 
-def _limit_expr():
-    return Coalesce(F("session_limit"), F("team__session_limit"), Value(1))
+def _limit_expr(prefix=""):
+    return Coalesce(F(f"{prefix}session_limit"), F(f"{prefix}team__session_limit"), Value(1))
 
 
 def snapshot(room, record=True):
-    """Candidates for a room: the best few eligible agents (found in SQL) plus, for the decision
-    record, up to RECORD_AGENTS other agents of the tenant. A constant number of queries."""
+    """Candidates for a room: the best few eligible agents (found in SQL, so the cost does not grow
+    with the number of agents) plus, for the decision record, up to RECORD_AGENTS other agents of
+    the tenant. Two queries whatever the size of the tenant."""
     declined = set(room.declined_by or [])
     out = {}
     if room.skill_id:
         top = (AgentSkill.objects.filter(skill_id=room.skill_id, agent__tenant_id=room.tenant_id, agent__role=Role.AGENT,
-                                         agent__state=AgentState.AVAILABLE)
+                                         agent__is_active=True, agent__state=AgentState.AVAILABLE)
                .exclude(agent_id__in=declined)
-               .annotate(limit=Coalesce(F("agent__session_limit"), F("agent__team__session_limit"), Value(1)))
+               .annotate(limit=_limit_expr("agent__"))
                .filter(agent__held__lt=F("limit"))
                .order_by("proficiency", "agent__idle_since", "agent_id")
-               .values("proficiency", "limit", "agent_id", "agent__username", "agent__state", "agent__held", "agent__idle_since")[:TOP_CANDIDATES])
+               .values("proficiency", "limit", "agent_id", "agent__username", "agent__state", "agent__held", "agent__idle_since")
+               [:TOP_CANDIDATES])
         for row in top:
             out[row["agent_id"]] = Candidate(id=row["agent_id"], username=row["agent__username"], state=row["agent__state"],
                                              proficiency=row["proficiency"], held=row["agent__held"], limit=row["limit"],
@@ -101,11 +123,13 @@ def snapshot(room, record=True):
         prof = AgentSkill.objects.filter(agent=OuterRef("pk"), skill_id=room.skill_id).values("proficiency")[:1]
         others = (User.objects.filter(tenant_id=room.tenant_id, role=Role.AGENT).exclude(pk__in=list(out))
                   .annotate(limit=_limit_expr(), proficiency=Subquery(prof))
-                  .order_by("id").values("id", "username", "state", "proficiency", "held", "limit", "idle_since")[:RECORD_AGENTS])
+                  .order_by("id")
+                  .values("id", "username", "state", "is_active", "proficiency", "held", "limit", "idle_since")[:RECORD_AGENTS])
         for row in others:
+            active = row.pop("is_active")
+            if not active:
+                row["state"] = AgentState.LOGGED_OUT  # a deactivated user cannot log in
             out[row["id"]] = Candidate(**row, declined=row["id"] in declined)
-    for agent_id in declined & set(out):
-        out[agent_id] = Candidate(**{**out[agent_id].__dict__, "declined": True})
     return list(out.values())
 
 
@@ -116,31 +140,103 @@ def _lock(qs):
     return qs.select_for_update() if connection.features.has_select_for_update else qs
 
 
-def recount(agent_id):
-    """Lock the agent's row, count the rooms holding a slot, store it. Returns (agent, held)."""
-    agent = _lock(User.objects.select_related("team")).get(pk=agent_id)
+def _lock_agent_row(qs):
+    # Only the user's row: FOR UPDATE on a join would also lock the team and serialize a whole team's routing.
+    if not connection.features.has_select_for_update:
+        return qs
+    return qs.select_for_update(of=("self",)) if connection.features.has_select_for_update_of else qs.select_for_update()
+
+
+def _recount(agent_id):
+    agent = _lock_agent_row(User.objects.select_related("team")).get(pk=agent_id)
     held = Room.objects.filter(agent_id=agent_id, state__in=CAPACITY_ROOM_STATES).count()
-    if held != agent.held:
+    stale = held != agent.held
+    if stale:
         User.objects.filter(pk=agent_id).update(held=held)
         agent.held = held
+    return agent, held, stale
+
+
+def recount(agent_id):
+    """Lock the agent's row, count the rooms holding a slot, store it. Returns (agent, held)."""
+    agent, held, _stale = _recount(agent_id)
     return agent, held
 
 
+class _Refused(Exception):
+    def __init__(self, agent, held):
+        super().__init__(agent.pk)
+        self.agent, self.held = agent, held
+
+
+def _refusal(room, agent, held):
+    if agent.state != AgentState.AVAILABLE or not agent.is_active or agent.role != Role.AGENT:
+        return True
+    return held >= agent.effective_session_limit or agent.pk in (room.declined_by or [])
+
+
 def _try_offer(room, agent_id, now):
-    """Offer a locked queued room to an agent if, under the agent's lock, they still have room."""
-    agent, held = recount(agent_id)
-    if agent.state != AgentState.AVAILABLE or held >= agent.effective_session_limit or agent_id in (room.declined_by or []):
-        return False
-    room.state, room.agent_id = RoomState.OFFERED, agent_id
-    room.offered_at, room.offer_expires_at = now, now + timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
-    room.save(update_fields=["state", "agent", "offered_at", "offer_expires_at"])
-    User.objects.filter(pk=agent_id).update(held=held + 1, idle_since=now)
-    return True
+    """Offer the locked queued room to an agent if, under the agent's lock, they may still take it.
+    Returns (agent, None) on success, (None, (agent, held)) as the lock found them on refusal."""
+    try:
+        with transaction.atomic():
+            agent, held, stale = _recount(agent_id)
+            if _refusal(room, agent, held):
+                if not stale:
+                    raise _Refused(agent, held)  # roll the savepoint back: releases the agent's row lock
+                return None, (agent, held)  # keep the corrected cache (rare: the cache was wrong)
+            room.state, room.agent = RoomState.OFFERED, agent
+            room.offered_at, room.offer_expires_at = now, now + timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
+            room.save(update_fields=["state", "agent", "offered_at", "offer_expires_at"])
+            User.objects.filter(pk=agent_id).update(held=held + 1, idle_since=now)
+            agent.held, agent.idle_since = held + 1, now
+            return agent, None
+    except _Refused as refused:
+        return None, (refused.agent, refused.held)
+
+
+def _as_found(candidate, agent, held, room):
+    """The candidate as the locked recount found it, so the decision record says the true reason."""
+    return replace(candidate, state=agent.state if agent.is_active else AgentState.LOGGED_OUT, held=held,
+                   limit=agent.effective_session_limit, declined=agent.pk in (room.declined_by or []))
+
+
+def _offer_best(room, now):
+    """Decide and apply: try the best candidate; one who filled up meanwhile is replaced by what the
+    lock found and the decision is taken again. If every candidate of the snapshot raced, look once
+    more. Returns (agent or None, the last Decision)."""
+    found = {}  # agent id -> Candidate as the locked recount found it
+    decision = None
+    for _look in range(2):
+        candidates = [found.get(c.id, c) for c in snapshot(room)]
+        while True:
+            decision = decide(candidates)
+            if decision.agent_id is None:
+                break
+            agent, refused = _try_offer(room, decision.agent_id, now)
+            if agent is not None:
+                return agent, decision
+            chosen = next(c for c in candidates if c.id == decision.agent_id)
+            found[chosen.id] = _as_found(chosen, *refused, room)
+            candidates = [found.get(c.id, c) for c in candidates]
+        if not found:
+            break  # nothing raced: the snapshot was right, nobody is free
+    return None, decision
 
 
 def _record(room, outcome, agent_id, skipped, trigger):
     RoutingDecision.objects.create(room=room, outcome=outcome, agent_id=agent_id, skill_id=room.skill_id, rule=room.routed_by,
-                                   skipped=[{"agent": a, "username": u, "reason": str(r)} for a, u, r in skipped], trigger=trigger)
+                                   skipped=[{"agent": a, "username": u, "reason": str(r)} for a, u, r in skipped], trigger=trigger[:40])
+
+
+def reoffer_after():
+    return timedelta(seconds=getattr(settings, "CXSMS_REOFFER_AFTER", DEFAULT_REOFFER_AFTER))
+
+
+def _declines_expired(room, now):
+    last = (RoutingDecision.objects.filter(room=room, outcome__in=RELEASE_OUTCOMES).order_by("-id")
+            .values_list("created_at", flat=True).first())
+    return last is None or now - last >= reoffer_after()
 
 
 def route_room(room_id, trigger="new"):
@@ -150,21 +246,20 @@ def route_room(room_id, trigger="new"):
         if room is None or room.state != RoomState.QUEUED:
             return None
         now = timezone.now()
-        tried = set()
-        for _attempt in range(3):
-            candidates = [c for c in snapshot(room) if c.id not in tried]
-            decision = decide(candidates)
-            if decision.agent_id is None:
-                break
-            if _try_offer(room, decision.agent_id, now):
-                _record(room, "offered", decision.agent_id, decision.skipped, trigger)
-                room.refresh_from_db()
-                events.room_offered(room)
-                return decision.agent_id
-            tried.add(decision.agent_id)  # raced: the agent filled up meanwhile; the recount fixed the cache
+        agent, decision = _offer_best(room, now)
+        if agent is None and room.declined_by and _declines_expired(room, now):
+            # Nobody else can take it and the declines are old: start a new round (module docstring).
+            room.declined_by = []
+            Room.objects.filter(pk=room.pk).update(declined_by=[])
+            trigger = f"{trigger}; declines forgotten"
+            agent, decision = _offer_best(room, now)
+        if agent is not None:
+            _record(room, "offered", agent.pk, decision.skipped, trigger)
+            events.room_offered(room)
+            return agent.pk
         last = room.decisions.order_by("-id").values_list("outcome", flat=True).first()
         if last != "queued":
-            _record(room, "queued", None, decide(candidates).skipped, trigger)
+            _record(room, "queued", None, decision.skipped, trigger)
             events.room_queued(room)
         return None
 
@@ -174,52 +269,83 @@ def route_on_commit(room_id, trigger="new"):
     transaction.on_commit(lambda: route_room(room_id, trigger), robust=True)
 
 
+QUEUE_PAGE = 50
+MAX_DISPATCH_ROUNDS = 100
+
+
+def queue_order(qs):
+    """R13: a skill's queue is served highest priority first, then oldest."""
+    return qs.order_by("-priority", "queued_at", "id")
+
+
+def _queue_head_for(agent_id, tried):
+    """The first queued room, in queue order, of the agent's skills that the agent has not declined."""
+    skills = AgentSkill.objects.filter(agent_id=agent_id).values("skill_id")
+    qs = queue_order(Room.objects.filter(skill_id__in=Subquery(skills), state=RoomState.QUEUED).exclude(pk__in=list(tried)))
+    for _page in range(20):
+        rows = list(qs.values_list("id", "declined_by")[:QUEUE_PAGE])
+        for room_id, declined in rows:
+            if agent_id not in (declined or []):
+                return room_id
+            tried.add(room_id)
+        if len(rows) < QUEUE_PAGE:
+            return None
+        qs = qs.exclude(pk__in=[r for r, _ in rows])
+    return None  # a thousand declined rooms ahead: the queue sweep gets to the rest
+
+
 def dispatch_for_agents(*, agent_ids, trigger="capacity freed"):
-    """Capacity freed for these agents (end, expiry, limit raised, became available): offer them
-    the queued rooms of their skills, highest priority then oldest first (R13)."""
-    for agent_id in agent_ids:
+    """Capacity freed for these agents (end, expiry, limit raised, became available, rejected):
+    route the queued rooms of their skills, highest priority then oldest first (R13). Each room goes
+    to the best eligible agent, which is usually, not necessarily, the one who freed up."""
+    for agent_id in dict.fromkeys(agent_ids):
         tried = set()
-        while True:
-            agent = User.objects.select_related("team").filter(pk=agent_id, role=Role.AGENT).first()
+        for _round in range(MAX_DISPATCH_ROUNDS):
+            agent = User.objects.select_related("team").filter(pk=agent_id, role=Role.AGENT, is_active=True).first()
             if agent is None or agent.state != AgentState.AVAILABLE or agent.held >= agent.effective_session_limit:
                 break
-            skill_ids = list(AgentSkill.objects.filter(agent_id=agent_id).values_list("skill_id", flat=True))
-            queued = (Room.objects.filter(skill_id__in=skill_ids, state=RoomState.QUEUED).exclude(pk__in=tried)
-                      .order_by("-priority", "queued_at", "id").values_list("id", "declined_by")[:10])
-            room_ids = [rid for rid, declined in queued if agent_id not in (declined or [])]
-            if not room_ids:
+            room_id = _queue_head_for(agent_id, tried)
+            if room_id is None:
                 break
-            tried.update(room_ids[:1])
-            route_room(room_ids[0], trigger)
+            tried.add(room_id)
+            route_room(room_id, trigger)
+
+
+def _skill_has_free_agent(skill_id):
+    return (User.objects.filter(role=Role.AGENT, is_active=True, state=AgentState.AVAILABLE, agent_skills__skill_id=skill_id)
+            .annotate(limit=_limit_expr()).filter(held__lt=F("limit")).exists())
 
 
 def dispatch_queued(max_rooms=50):
-    """Safety net of the timer loop: route the head of every queue that has an eligible agent."""
+    """Safety net of the timer loop: route the queue heads of every skill that has an agent with room.
+    A room nobody can take (say, declined by the only free agent) does not block the rooms behind it."""
     routed = 0
-    skill_ids = list(Room.objects.filter(state=RoomState.QUEUED).values_list("skill_id", flat=True).distinct()[:200])
+    skill_ids = list(Room.objects.filter(state=RoomState.QUEUED, skill__isnull=False).values_list("skill_id", flat=True)
+                     .order_by().distinct()[:200])
     for skill_id in skill_ids:
-        has_agent = (User.objects.filter(role=Role.AGENT, state=AgentState.AVAILABLE, agent_skills__skill_id=skill_id)
-                     .annotate(limit=_limit_expr()).filter(held__lt=F("limit")).exists())
-        if not has_agent:
-            continue
-        for room_id in (Room.objects.filter(skill_id=skill_id, state=RoomState.QUEUED)
-                        .order_by("-priority", "queued_at", "id").values_list("id", flat=True)[:max_rooms]):
-            if route_room(room_id, "queue sweep") is None:
+        for room_id in queue_order(Room.objects.filter(skill_id=skill_id, state=RoomState.QUEUED)).values_list("id", flat=True)[:max_rooms]:
+            if not _skill_has_free_agent(skill_id):
                 break
-            routed += 1
+            if route_room(room_id, "queue sweep") is not None:
+                routed += 1
     return routed
 
 
 def offer_release(room, agent_id, reason):
-    """Take an offer back from the agent (rejected or lapsed) and queue the room again. Room locked by the caller."""
+    """Take an offer back from the agent (rejected or lapsed) and queue the room again, keeping its
+    place in the queue. Room locked by the caller."""
     declined = list(room.declined_by or [])
     if agent_id not in declined:
         declined.append(agent_id)
     room.state, room.agent_id, room.offered_at, room.offer_expires_at, room.declined_by = RoomState.QUEUED, None, None, None, declined
     room.save(update_fields=["state", "agent", "offered_at", "offer_expires_at", "declined_by"])
     recount(agent_id)
+    _record(room, reason, agent_id, (), f"offer {reason}")
     events.room_offer_revoked(room, agent_id, reason)
     route_on_commit(room.pk, f"offer {reason}")
+    if reason == "rejected":
+        # The rejecting agent's slot is free again: other queued rooms may go to them (not this one).
+        transaction.on_commit(lambda: dispatch_for_agents(agent_ids=[agent_id], trigger="offer rejected"), robust=True)
 
 
 def lapse_offers(now=None):
@@ -235,7 +361,6 @@ def lapse_offers(now=None):
                 continue  # accepted meanwhile, or another process took it
             agent_id = room.agent_id
             offer_release(room, agent_id, "lapsed")
-            agent = User.objects.get(pk=agent_id)
-            services.agent_set_state(agent=agent, state=AgentState.UNAVAILABLE)
+            services.agent_set_state(agent=User.objects.get(pk=agent_id), state=AgentState.UNAVAILABLE)
             lapsed += 1
     return lapsed

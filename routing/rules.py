@@ -73,9 +73,12 @@ def poc_normalize_number(number, country_code, code_type):
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationError({"number": f"“{raw}” is not a valid phone number."})
     region = phonenumbers.region_code_for_number(parsed)
-    if country_code and region != country_code:
-        raise ValidationError({"number": f"{phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)} is a number of {region}, not of {country_code}."})
     kind = phonenumbers.number_type(parsed)
+    # Toll-free numbers of the North American plan are shared by the US and Canada: the library files them under US.
+    shared_toll_free = (kind == phonenumbers.PhoneNumberType.TOLL_FREE
+                        and parsed.country_code == phonenumbers.country_code_for_region(country_code or ""))
+    if country_code and region != country_code and not shared_toll_free:
+        raise ValidationError({"number": f"{phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)} is a number of {region}, not of {country_code}."})
     if code_type == CodeType.TOLL_FREE and kind != phonenumbers.PhoneNumberType.TOLL_FREE:
         raise ValidationError({"number": "This number is not a toll-free number: choose the code type “Long code”."})
     if code_type == CodeType.LONG and kind in (phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE):

@@ -1,4 +1,22 @@
-"""Routing scripts (R12): a point of contact's ordered rules pick a skill and a priority."""
+"""Routing scripts (R12): a point of contact's ordered rules pick a skill and a priority.
+
+Rules are tried in order (position, then id) on the first message of a new room; the first rule
+that matches picks the skill and the priority. No rule matches: the point of contact's default
+skill at the default priority. A point of contact that has business-hours rules is "after hours"
+when the moment is inside none of them; the text hub then sends the after-hours reply.
+
+- keyword: the keyword as a whole word (or phrase), any case: `#ADVENTUREME` matches
+  "hi #adventureme!" but not "#ADVENTUREMEs".
+- regex: Python regular expression searched in the message (case-sensitive unless `(?i)`).
+- hours: days (0 Monday … 6 Sunday) and a start and end time in the rule's time zone (empty: the
+  tenant's). An end before the start runs across midnight and belongs to the day it starts on
+  (Friday 22:00–02:00 covers Saturday 01:00). Start equal to end: the whole day.
+- fallback: always matches.
+
+A broken rule (a regular expression or time zone that no longer compiles) never stops a text from
+being stored and routed: it simply does not match, and is logged.
+"""
+import logging
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -7,7 +25,9 @@ from django.utils import timezone
 
 from .choices import RuleKind
 
+log = logging.getLogger("cxsms.scripts")
 DEFAULT_PRIORITY = 5
+DEFAULT_RULE = "default skill of the point of contact"
 
 
 @dataclass(frozen=True)
@@ -16,49 +36,95 @@ class Outcome:
     priority: int
     rule: str  # which rule matched, in words
     after_hours: bool  # the POC has business hours and this moment is outside all of them
+    rule_id: int | None = None  # None: no rule matched, the default skill
+
+
+def _zone(name, default_tz):
+    for candidate in (name, default_tz, "UTC"):
+        if candidate:
+            try:
+                return zoneinfo.ZoneInfo(candidate)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                log.warning("unknown time zone %r in a routing rule", candidate)
+    return zoneinfo.ZoneInfo("UTC")
 
 
 def _inside_hours(rule, at, default_tz):
-    tz = zoneinfo.ZoneInfo(rule.time_zone or default_tz)
-    local = at.astimezone(tz)
-    if str(local.weekday()) not in (rule.days or ""):
+    if rule.start_time is None or rule.end_time is None:
         return False
-    t = local.time()
-    if rule.start_time <= rule.end_time:
-        return rule.start_time <= t < rule.end_time
-    return t >= rule.start_time or t < rule.end_time  # hours across midnight
+    local = at.astimezone(_zone(rule.time_zone, default_tz))
+    t, day, days = local.time().replace(tzinfo=None), local.weekday(), rule.days or ""
+    start, end = rule.start_time, rule.end_time
+    if start < end:
+        return str(day) in days and start <= t < end
+    if start == end:
+        return str(day) in days  # the whole day
+    if t >= start:
+        return str(day) in days  # the evening part of a shift across midnight
+    if t < end:
+        return str((day - 1) % 7) in days  # the morning part: the shift began the day before
+    return False
 
 
 def _keyword_matches(pattern, body):
-    return re.search(r"(?<!\w)" + re.escape(pattern.strip()) + r"(?!\w)", body, re.IGNORECASE) is not None
+    keyword = (pattern or "").strip()
+    if not keyword:
+        return False
+    return re.search(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)", body, re.IGNORECASE) is not None
+
+
+def _regex_matches(pattern, body):
+    try:
+        return re.search(pattern, body) is not None
+    except re.error:
+        log.warning("routing rule pattern %r is not a valid regular expression; treated as no match", pattern)
+        return False
+
+
+def rule_matches(rule, body, at, default_tz):
+    body = body or ""
+    if rule.kind == RuleKind.KEYWORD:
+        return _keyword_matches(rule.pattern, body)
+    if rule.kind == RuleKind.REGEX:
+        return bool(rule.pattern) and _regex_matches(rule.pattern, body)
+    if rule.kind == RuleKind.HOURS:
+        return _inside_hours(rule, at, default_tz)
+    return rule.kind == RuleKind.FALLBACK
 
 
 def rule_label(rule):
     kind = RuleKind(rule.kind).label
     detail = f" “{rule.pattern}”" if rule.pattern else ""
-    if rule.kind == RuleKind.HOURS:
+    if rule.kind == RuleKind.HOURS and rule.start_time and rule.end_time:
         detail = f" {rule.start_time:%H:%M}–{rule.end_time:%H:%M} days {rule.days}"
     return f"#{rule.position} {kind}{detail}"
+
+
+def _rules(poc, rules):
+    return list(poc.rules.select_related("skill").order_by("position", "id")) if rules is None else rules
+
+
+def is_after_hours(poc, at, rules=None):
+    rules = _rules(poc, rules)
+    hours = [r for r in rules if r.kind == RuleKind.HOURS]
+    return bool(hours) and not any(_inside_hours(r, at, poc.tenant.time_zone) for r in hours)
 
 
 def evaluate(poc, body, at=None, rules=None):
     """The first matching rule wins; none: the POC's default skill at the default priority."""
     at = at or timezone.now()
-    rules = list(poc.rules.select_related("skill").order_by("position", "id")) if rules is None else rules
+    rules = _rules(poc, rules)
     default_tz = poc.tenant.time_zone
-    hours = [r for r in rules if r.kind == RuleKind.HOURS]
-    after_hours = bool(hours) and not any(_inside_hours(r, at, default_tz) for r in hours)
+    after_hours = is_after_hours(poc, at, rules)
     for rule in rules:
-        if rule.kind == RuleKind.KEYWORD and _keyword_matches(rule.pattern, body):
-            hit = True
-        elif rule.kind == RuleKind.REGEX:
-            hit = re.search(rule.pattern, body) is not None
-        elif rule.kind == RuleKind.HOURS:
-            hit = _inside_hours(rule, at, default_tz)
-        elif rule.kind == RuleKind.FALLBACK:
-            hit = True
-        else:
-            hit = False
-        if hit:
-            return Outcome(rule.skill_id, rule.priority, rule_label(rule), after_hours)
-    return Outcome(poc.skill_id, DEFAULT_PRIORITY, "default skill of the point of contact", after_hours)
+        if rule_matches(rule, body, at, default_tz):
+            return Outcome(rule.skill_id, rule.priority, rule_label(rule), after_hours, rule.pk)
+    return Outcome(poc.skill_id, DEFAULT_PRIORITY, DEFAULT_RULE, after_hours, None)
+
+
+def explain(poc, body, at=None):
+    """Every rule in order with whether it matches (for the console's "try it" box), and the outcome."""
+    at = at or timezone.now()
+    rules = _rules(poc, None)
+    trace = [(rule, rule_matches(rule, body, at, poc.tenant.time_zone)) for rule in rules]
+    return trace, evaluate(poc, body, at, rules)

@@ -114,3 +114,17 @@ def agent_set_state(*, agent, state):
     if state == AgentState.AVAILABLE:
         after_capacity_change(agent)
     return agent
+
+
+@transaction.atomic
+def token_create(*, user):
+    """A new API token for the user; the old one (if any) stops working."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+@transaction.atomic
+def token_revoke(*, token):
+    token.delete()

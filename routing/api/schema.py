@@ -28,6 +28,7 @@ ERROR_DESCRIPTIONS = {
     "403": "Your role does not allow this.",
     "404": "No such object among yours (another tenant's object answers the same).",
     "409": "Refused: the object is still in use.",
+    "415": "The request body is not JSON, form or multipart data.",
 }
 
 
@@ -55,6 +56,8 @@ class ApiAutoSchema(AutoSchema):
             codes.append("404")
         if self.method == "DELETE":
             codes.append("409")
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append("415")
         for code in codes:
             if code in responses:
                 continue

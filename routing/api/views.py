@@ -1,6 +1,11 @@
 """REST API v1 views: declarative viewsets over tenant-scoped selectors; writes go to routing.services
 (configuration, via the serializers) and routing.texthub (interactions)."""
-from django.core.exceptions import ValidationError as DjangoValidationError
+import re
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError as DjangoValidationError
+from django.db.models import IntegerField
+from django_filters import BooleanFilter, CharFilter, ModelChoiceFilter, ModelMultipleChoiceFilter, NumberFilter
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -9,11 +14,8 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from django_filters.rest_framework import DjangoFilterBackend
-from django_filters import ModelChoiceFilter, ModelMultipleChoiceFilter
 
 from .. import filtersets, selectors, services
-from ..choices import OPEN_ROOM_STATES, Channel
 from ..models import CarrierAccount, Country, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
 from . import serializers as s
 from .permissions import (ADMIN, ADMIN_ONLY, AGENT, AGENT_ONLY, CONFIGURERS, EVERYONE, MANAGERS, OPERATOR, OPERATOR_ONLY,
@@ -39,7 +41,9 @@ FILTER_SELECTORS = {
 
 
 def scoped_filterset(base):
-    """`base` with its model-choice filters limited to what the requesting user may see."""
+    """`base` for the API: model-choice filters limited to what the requesting user may see, and query
+    values checked strictly (a filter given twice, an empty choice, `null` for a boolean are refused
+    with 400 instead of being ignored, so a client's typo never silently widens a list)."""
 
     class Scoped(base):
         def __init__(self, *args, request=None, **kwargs):
@@ -50,6 +54,32 @@ def scoped_filterset(base):
                     selector = FILTER_SELECTORS.get(f.queryset.model if f.queryset is not None else None)
                     if selector is not None:
                         f.queryset = selector(user) if user is not None and user.is_authenticated else f.queryset.none()
+
+        def is_valid(self):
+            valid = super().is_valid()
+            for name, f in self.filters.items():
+                values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+                values = [v for v in values if v is not None]
+                if not values or isinstance(f, ModelMultipleChoiceFilter):
+                    continue
+                if len(values) > 1:
+                    self.form.add_error(name, "Give this filter once.")
+                elif values[0] == "" and not isinstance(f, CharFilter):
+                    self.form.add_error(name, "Give a value or leave the filter out.")
+                elif isinstance(f, BooleanFilter) and values[0] not in ("true", "false", "True", "False", "1", "0"):
+                    self.form.add_error(name, "Use true or false.")
+                elif isinstance(f, NumberFilter) and self._is_integer(f) and not re.fullmatch(r"-?\d+", values[0]):
+                    self.form.add_error(name, "Enter a whole number.")
+                else:
+                    continue
+                valid = False
+            return valid
+
+        def _is_integer(self, f):
+            try:
+                return isinstance(self._meta.model._meta.get_field(f.field_name), IntegerField)
+            except FieldDoesNotExist:
+                return False
 
     Scoped.__name__ = Scoped.__qualname__ = base.__name__
     Scoped.__module__ = base.__module__
@@ -71,6 +101,8 @@ class ApiViewMixin:
 
 class ConfigViewSet(ApiViewMixin, viewsets.ModelViewSet):
     """CRUD of one kind of configuration object of the caller's tenant(s)."""
+
+    lookup_value_regex = "[^/]+"  # any id reaches the view and gets a JSON 404, not Django's HTML one
 
     selector = None  # routing.selectors.<things>_for
     read_roles = EVERYONE
@@ -219,6 +251,7 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = Room.objects.none()
     serializer_class = s.RoomSerializer
+    lookup_value_regex = "[^/]+"
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = scoped_filterset(filtersets.RoomFilterSet)
     ordering_fields = ["id", "opened_at", "closed_at", "state", "priority", "expires_at"]
@@ -337,8 +370,7 @@ class ForcedDisconnectView(ApiViewMixin, APIView):
     @extend_schema(summary="How many SMS interactions a forced disconnect would end",
                    description="The number to confirm before the POST.", responses={200: s.ActiveCountSerializer})
     def get(self, request):
-        n = selectors.rooms_for(request.user).filter(channel=Channel.SMS, state__in=OPEN_ROOM_STATES).count()
-        return Response({"active": n})
+        return Response({"active": _texthub().forced_disconnect_count(request.user.tenant)})
 
     @extend_schema(summary="Force-disconnect all SMS interactions of the tenant", request=None,
                    responses={200: s.EndedCountSerializer})

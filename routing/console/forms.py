@@ -114,7 +114,7 @@ class PointOfContactForm(TenantScopedForm):
         fields = ["channel", "name", "number", "country", "code_type", "carrier_account", "skill", "slug", "after_hours_reply",
                   "is_active"]
         widgets = {"after_hours_reply": forms.Textarea(attrs={"rows": 2})}
-        labels = {"slug": "Chat address (slug)"}
+        labels = {"slug": "Chat address (slug)", "is_active": "Active", "after_hours_reply": "After-hours reply"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,6 +160,7 @@ class UserForm(TenantScopedForm):
         fields = ["username", "first_name", "last_name", "email", "role", "team", "session_limit", "is_active"]
         widgets = {"session_limit": forms.NumberInput(attrs={"min": 1, "max": 12})}
         help_texts = {"username": "Letters, digits and @/./+/-/_ only.", "is_active": "Inactive users cannot log in."}
+        labels = {"is_active": "Active"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -191,6 +192,12 @@ class UserForm(TenantScopedForm):
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk and self.instance.pk == self.user.pk:
+            # An administrator cannot lock themselves out of the console.
+            if data.get("role") and data.get("role") != Role.ADMIN:
+                self.add_error("role", "You cannot remove your own administrator role.")
+            if "is_active" in data and not data["is_active"]:
+                self.add_error("is_active", "You cannot deactivate your own account.")
         p1, p2 = data.get("password1"), data.get("password2")
         if (p1 or p2) and p1 != p2:
             self.add_error("password2", "The two passwords differ.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import tryit, views
 
 app_name = "console"
 
@@ -24,8 +24,10 @@ urlpatterns = [
     *crud("rule", "points-of-contact/<int:poc_pk>/rules", views.RoutingRuleListView, views.RoutingRuleEditView,
           views.RoutingRuleDeleteView),
     path("points-of-contact/<int:poc_pk>/rules/<int:pk>/move/<str:direction>/", views.RoutingRuleMoveView.as_view(), name="rule_move"),
+    # The routing script's read-only "try it" box (routing/console/tryit.py, another engineer's).
+    path("points-of-contact/<int:pk>/try/", tryit.try_script, name="routing-try"),
     path("settings/", views.SettingsView.as_view(), name="settings"),
     path("api-tokens/", views.TokenListView.as_view(), name="tokens"),
     path("api-tokens/<int:user_pk>/revoke/", views.TokenRevokeView.as_view(), name="token_revoke"),
-    # forced-disconnect/ (R10) is implemented by routing's forced-disconnect view, not here.
+    path("forced-disconnect/", views.ForcedDisconnectView.as_view(), name="forced_disconnect"),
 ]

@@ -56,6 +56,10 @@ def muted(text):
     return format_html('<span class="muted">{}</span>', text)
 
 
+def plural(n, noun, nouns=None):
+    return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
+
+
 def _forget_unsaved(instance, creating):
     """After a refused create the in-memory instance must look new again (its rolled-back pk is gone)."""
     if creating:
@@ -117,12 +121,19 @@ class ObjectListView(ObjectMixin, ConsoleView):
 
     def get(self, request, *args, **kwargs):
         queryset = self.get_queryset()
+        if not queryset.ordered:  # an annotation drops Meta.ordering; pages need a stable order
+            queryset = queryset.order_by(*queryset.model._meta.ordering, "pk")
         filterset = self.filterset_class(request.GET or None, queryset=queryset)
         for name, selector in self.filter_querysets.items():
             filterset.filters[name].queryset = selector(request.user)
         filter_form = filterset.form
         for name in ("q", *self.filter_fields):
-            filter_form.fields[name].widget.attrs["class"] = "input"
+            field = filter_form.fields[name]
+            field.widget.attrs["class"] = "input"
+            if hasattr(field, "empty_label"):
+                field.empty_label = "Any"
+            elif getattr(field, "choices", None) and list(field.choices)[0][0] == "":
+                field.choices = [("", "Any")] + list(field.choices)[1:]
         filter_form.fields["q"].widget.attrs.update(placeholder=f"Search {self.noun_plural}…", type="search")
         page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
         rows = [{"obj": obj, "cells": self.row_cells(obj), "edit_url": self.url("edit", obj), "delete_url": self.url("delete", obj)}
@@ -220,6 +231,11 @@ class ObjectDeleteView(ObjectMixin, ConsoleView):
             if objs:
                 name = model._meta.verbose_name if len(objs) == 1 else model._meta.verbose_name_plural
                 also.append(f"{len(objs)} {name}")
+        for (field, value), batches in collector.field_updates.items():
+            n = sum(b.count() if hasattr(b, "count") and not isinstance(b, (list, set, tuple)) else len(b) for b in batches)
+            if n and value is None:
+                name = field.model._meta.verbose_name if n == 1 else field.model._meta.verbose_name_plural
+                also.append(f"{n} {name} will have no {field.verbose_name} (kept otherwise)")
         protected = sorted({f"{o._meta.verbose_name} {o}" for o in collector.protected})[:10]
         context = {**self.page_context(), "object": obj, "object_label": self.label(obj), "also_deleted": also, "protected": protected, "error": error,
                    "cancel_url": self.url("edit", obj)}
@@ -511,17 +527,6 @@ class SettingsView(ConsoleView):
 
 # The routing.services module has no token functions yet; these two are the only token writes
 # and move there unchanged once it has them (see docs/console.md).
-@transaction.atomic
-def token_create(*, user):
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
-
-
-@transaction.atomic
-def token_revoke(*, token):
-    token.delete()
-
-
 def tokens_for(user):
     return Token.objects.filter(user__in=selectors.users_for(user)).select_related("user").order_by("user__username")
 
@@ -535,7 +540,7 @@ class TokenListView(ConsoleView):
     def post(self, request):
         form = forms.TokenCreateForm(request.POST, user=request.user)
         if form.is_valid():
-            token = token_create(user=form.cleaned_data["user"])
+            token = services.token_create(user=form.cleaned_data["user"])
             # The key is shown in this response only: it is never rendered again.
             return self.show(forms.TokenCreateForm(user=request.user), new_token=token)
         return self.show(form)
@@ -556,7 +561,7 @@ class TokenRevokeView(ConsoleView):
     def post(self, request, user_pk):
         token = self.get_token()
         username = token.user.username
-        token_revoke(token=token)
+        services.token_revoke(token=token)
         messages.success(request, f"The API token of {username} was revoked: clients using it are refused from now on.")
         return redirect("console:tokens")
 
@@ -576,15 +581,16 @@ class DashboardView(ConsoleView):
         pocs = selectors.points_of_contact_for(user)
         cards = [
             {"label": "Users", "count": users.count(), "url": reverse("console:user_list"), "add": reverse("console:user_add"),
-             "detail": f"{by_role.get(Role.ADMIN, 0)} administrators · {by_role.get(Role.SUPERVISOR, 0)} supervisors · "
-                       f"{by_role.get(Role.AGENT, 0)} agents"},
+             "detail": " · ".join(plural(by_role.get(role, 0), noun) for role, noun in
+                                  ((Role.ADMIN, "administrator"), (Role.SUPERVISOR, "supervisor"), (Role.AGENT, "agent")))},
             {"label": "Teams", "count": selectors.teams_for(user).count(), "url": reverse("console:team_list"),
              "add": reverse("console:team_add"), "detail": "Session limits per team"},
             {"label": "Skills", "count": selectors.skills_for(user).count(), "url": reverse("console:skill_list"),
              "add": reverse("console:skill_add"), "detail": "{} SMS · {} chat".format(
                  selectors.skills_for(user).filter(channel=Channel.SMS).count(), selectors.skills_for(user).filter(channel=Channel.CHAT).count())},
             {"label": "Points of contact", "count": pocs.count(), "url": reverse("console:poc_list"), "add": reverse("console:poc_add"),
-             "detail": f"{pocs.filter(channel=Channel.SMS).count()} SMS numbers · {pocs.filter(channel=Channel.CHAT).count()} chat addresses"},
+             "detail": f"{plural(pocs.filter(channel=Channel.SMS).count(), 'SMS number')} · "
+                       f"{plural(pocs.filter(channel=Channel.CHAT).count(), 'chat address', 'chat addresses')}"},
             {"label": "Carrier accounts", "count": selectors.carrier_accounts_for(user).count(), "url": reverse("console:carrier_list"),
              "add": reverse("console:carrier_add"), "detail": "Simulator or Twilio"},
             {"label": "API tokens", "count": tokens_for(user).count(), "url": reverse("console:tokens"), "add": None,
@@ -600,3 +606,29 @@ class DashboardView(ConsoleView):
         ]
         return self.render("console/dashboard.html", {"cards": cards, "rooms": rooms, "setup": setup,
                                                       "setup_done": all(done for _, done in setup)})
+
+
+# --- forced disconnect (R10) ------------------------------------------------------------------
+
+class ForcedDisconnectView(ConsoleView):
+    """Ends every open SMS interaction of the tenant after a confirmation that says how many."""
+
+    section = "forced_disconnect"
+
+    def get(self, request):
+        from ..texthub import forced_disconnect_count
+
+        return self.render("console/forced_disconnect.html", {"active": forced_disconnect_count(request.user.tenant)})
+
+    def post(self, request):
+        from ..texthub import forced_disconnect, forced_disconnect_count
+
+        expected = request.POST.get("expected", "")
+        active = forced_disconnect_count(request.user.tenant)
+        if expected != str(active):
+            # The count changed since the page was shown: confirm the new number first.
+            messages.warning(request, f"The number of open SMS interactions changed to {active}: confirm again.")
+            return redirect("console:forced_disconnect")
+        ended = forced_disconnect(tenant=request.user.tenant, actor=request.user)
+        messages.success(request, f"Forced disconnect: {plural(ended, 'SMS interaction')} ended; every transcript was kept.")
+        return redirect("console:forced_disconnect")

@@ -2,15 +2,19 @@
 from the websocket snapshot and events (routing/consumers.py), actions go to the REST API."""
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 from ..choices import AgentState, CloseReason, MessageStatus, Role, RoomState, SkipReason
 
 
-def _require_role(user, *roles):
+def _refuse(request, *roles):
+    """A 403 page that says who the page is for, or None when the user may see it."""
+    user = request.user
     if user.is_superuser or user.tenant_id is None or user.role not in roles:
-        raise PermissionDenied("This page is for %s." % " and ".join(Role(r).label.lower() + "s" for r in roles))
+        who = " and ".join(Role(r).label.lower() + "s" for r in roles)
+        return render(request, "workspace/forbidden.html", {"who": who}, status=403)
+    return None
 
 
 def _labels():
@@ -25,20 +29,27 @@ def _labels():
 
 
 @login_required
+@ensure_csrf_cookie  # the page's REST calls send it back in X-CSRFToken
 def agent_workspace(request):
-    _require_role(request.user, Role.AGENT)
+    refusal = _refuse(request, Role.AGENT)
+    if refusal:
+        return refusal
     config = {
         "ws": "/ws/agent/",
         "user": {"id": request.user.id, "username": request.user.username},
         "offer_timeout": settings.CXSMS_OFFER_TIMEOUT,
+        "session_timeout": settings.CXSMS_SMS_SESSION_TIMEOUT,
         "labels": _labels(),
     }
     return render(request, "workspace/agent.html", {"config": config})
 
 
 @login_required
+@ensure_csrf_cookie
 def supervisor_view(request):
-    _require_role(request.user, Role.SUPERVISOR, Role.ADMIN)
+    refusal = _refuse(request, Role.SUPERVISOR, Role.ADMIN)
+    if refusal:
+        return refusal
     config = {
         "ws": "/ws/supervisor/",
         "user": {"id": request.user.id, "username": request.user.username, "role": request.user.role},

@@ -47,4 +47,4 @@ def login(page, server, username, password):
     page.goto(server.url + "/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")

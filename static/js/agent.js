@@ -1,0 +1,541 @@
+/* Agent workspace: renders only from the /ws/agent/ snapshot and events; actions go to the REST API.
+ * A snapshot (on connect, reconnect, or after a gap) replaces everything on screen. */
+(function () {
+  "use strict";
+  var L = window.CxLive, h = L.h;
+  var config = JSON.parse(document.getElementById("workspace-config").textContent);
+  var labels = config.labels;
+  var $ = function (id) { return document.getElementById(id); };
+
+  // ---- SMS encoding and segments (the same rules as routing/sms.py) ---------------------
+  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM_EXT = "^{}\\[~]|€\f";
+  var MAX_BODY = 1600;
+  /** {encoding, units, segments, perSegment, culprit}: GSM-7 160 single / 153 per part (extension
+   * characters count 2); otherwise UCS-2 70 / 67 in UTF-16 code units. */
+  function smsInfo(body) {
+    var units = 0, culprit = null;
+    for (var i = 0; i < body.length; i++) {
+      var c = body[i];
+      if (GSM_BASIC.indexOf(c) >= 0) units += 1;
+      else if (GSM_EXT.indexOf(c) >= 0) units += 2;
+      else { culprit = String.fromCodePoint(body.codePointAt(i)); break; }
+    }
+    if (culprit === null) {
+      return { encoding: "gsm7", units: units, segments: units === 0 ? 0 : units <= 160 ? 1 : Math.ceil(units / 153),
+               perSegment: units <= 160 ? 160 : 153, culprit: null };
+    }
+    units = body.length;
+    return { encoding: "ucs2", units: units, segments: units <= 70 ? 1 : Math.ceil(units / 67), perSegment: units <= 70 ? 70 : 67,
+             culprit: culprit };
+  }
+  window.CxSms = { info: smsInfo };
+
+  // ---- state ----------------------------------------------------------------------------
+  var S = {
+    agent: null,          // {id, username, state, session_limit, chat, sms, channels}
+    rooms: {},            // id -> room payload (+ messages) for offered and active rooms
+    ended: null,          // the selected room after it closed (kept on screen until dismissed)
+    selected: null,       // room id in the thread
+    unread: {},           // room id -> count of inbound messages not seen
+    drafts: {},           // room id -> composer text
+    pending: {},          // "accept:12" -> true while a request runs
+    selectWhenSeen: null, // room id to open once it appears (outbound started here, accepted offer)
+  };
+
+  function byOpened(a, b) { return (a.opened_at || "").localeCompare(b.opened_at || "") || a.id - b.id; }
+  function offers() { return Object.values(S.rooms).filter(function (r) { return r.state === "offered"; }).sort(byOpened); }
+  function actives() { return Object.values(S.rooms).filter(function (r) { return r.state === "active"; }).sort(byOpened); }
+  function current() { return S.rooms[S.selected] || (S.ended && S.ended.id === S.selected ? S.ended : null); }
+  function contactLabel(r) { return r.channel === "chat" ? (r.contact_name || "Web chat visitor") : L.phone(r.contact_number); }
+
+  var live = L.connect(config.ws, {
+    snapshot: function (snap) {
+      S.agent = snap.agent;
+      var old = S.rooms;
+      S.rooms = {};
+      snap.rooms.forEach(function (r) { S.rooms[r.id] = r; });
+      Object.keys(S.unread).forEach(function (id) { if (!S.rooms[id]) delete S.unread[id]; });
+      Object.keys(old).forEach(function (id) {
+        if (!S.rooms[id] && old[id].state === "active" && Number(id) === S.selected) S.ended = Object.assign({}, old[id], { state: "closed" });
+      });
+      if (S.selectWhenSeen && S.rooms[S.selectWhenSeen]) { S.selected = S.selectWhenSeen; S.selectWhenSeen = null; }
+      if (!current()) S.selected = (actives()[0] || {}).id || null;
+      renderAll();
+    },
+    event: onEvent,
+    status: L.statusIndicator(document.querySelector("[data-live-status]")),
+  });
+
+  function merge(room) {
+    var old = S.rooms[room.id];
+    S.rooms[room.id] = Object.assign({}, old || {}, room, { messages: (old && old.messages) || room.messages || [] });
+    return S.rooms[room.id];
+  }
+
+  function onEvent(ev) {
+    switch (ev.type) {
+      case "room.offered":
+        var r = merge(ev.room);
+        if (ev.first_message && !r.messages.some(function (m) { return m.id === ev.first_message.id; })) r.messages.push(ev.first_message);
+        flashTitle();
+        break;
+      case "room.assigned":
+      case "room.updated":
+        if (!S.rooms[ev.room.id]) { live.resync(); return; } // a room we have not seen: take it with its messages from a snapshot
+        merge(ev.room);
+        if (ev.room.state === "active" && S.selectWhenSeen === ev.room.id) { S.selected = ev.room.id; S.selectWhenSeen = null; }
+        if (ev.room.state === "active" && !S.selected) S.selected = ev.room.id;
+        break;
+      case "room.revoked":
+        if (S.rooms[ev.room.id] && S.rooms[ev.room.id].state === "offered") {
+          toast("The offer from " + contactLabel(ev.room) + " was withdrawn" + (ev.reason ? " (" + String(ev.reason).replace(/_/g, " ") + ")" : "") + ".");
+        }
+        delete S.rooms[ev.room.id];
+        if (S.selected === ev.room.id) S.selected = null;
+        break;
+      case "room.closed":
+        var was = S.rooms[ev.room.id];
+        delete S.rooms[ev.room.id];
+        delete S.unread[ev.room.id];
+        if (S.selected === ev.room.id && was) S.ended = Object.assign({}, was, ev.room, { messages: was.messages });
+        else if (was && was.state === "active") toast("The conversation with " + contactLabel(ev.room) + " ended: " + reasonText(ev.room.close_reason) + ".");
+        break;
+      case "room.message":
+        var room = S.rooms[ev.room_id] || (S.ended && S.ended.id === ev.room_id ? S.ended : null);
+        if (!room) { live.resync(); return; }
+        if (!room.messages.some(function (m) { return m.id === ev.message.id; })) room.messages.push(ev.message);
+        // R7: every text sent or received restarts the inactivity timer. Use the server's value when the
+        // event carries it; otherwise the same rule from the message's time (a snapshot corrects any drift).
+        if (ev.expires_at) room.expires_at = ev.expires_at;
+        else if (room.state === "active" && room.expires_at && ev.message.created_at && config.session_timeout) {
+          var restarted = Date.parse(ev.message.created_at) + config.session_timeout * 1000;
+          if (restarted > Date.parse(room.expires_at)) room.expires_at = new Date(restarted).toISOString();
+        }
+        if (ev.message.direction === "inbound" && (ev.room_id !== S.selected || document.hidden)) {
+          S.unread[ev.room_id] = (S.unread[ev.room_id] || 0) + 1;
+          flashTitle();
+        }
+        break;
+      case "message.status":
+        var target = S.rooms[ev.room_id] || (S.ended && S.ended.id === ev.room_id ? S.ended : null);
+        (target ? target.messages : []).forEach(function (m) {
+          if (m.id === ev.message_id) { m.status = ev.status; m.error_code = ev.error_code; m.error_message = ev.error_message; }
+        });
+        break;
+      case "agent.state":
+        if (S.agent) S.agent.state = ev.state;
+        break;
+      default:
+        return;
+    }
+    renderAll();
+  }
+
+  // ---- rendering ------------------------------------------------------------------------
+  function renderAll() {
+    renderBar();
+    renderOffers();
+    renderRooms();
+    renderThread();
+    updateTitle();
+    tick();
+  }
+
+  function renderBar() {
+    var a = S.agent;
+    if (!a) return;
+    var chat = 0, sms = 0;
+    Object.values(S.rooms).forEach(function (r) { if (r.channel === "chat") chat++; else sms++; });
+    var held = chat + sms;
+    var load = $("load");
+    L.replace(load, [
+      h("span.load-text", { "data-testid": "load" }, chat + " chat · " + sms + " SMS of " + a.session_limit),
+      h("span.load-meter", { "aria-hidden": "true" },
+        Array.from({ length: a.session_limit }, function (_, i) {
+          return h("i" + (i < chat ? ".is-chat" : i < held ? ".is-sms" : ""));
+        })),
+    ]);
+    load.classList.toggle("is-full", held >= a.session_limit);
+    load.title = held >= a.session_limit ? "At your session limit: no new offers until a conversation ends" : (a.session_limit - held) + " more conversation(s) can be offered";
+    document.querySelectorAll("[data-set-state]").forEach(function (b) {
+      var on = b.dataset.setState === a.state;
+      b.classList.toggle("is-on", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    var hint = $("state-hint");
+    hint.textContent = a.state === "available" ? "" : a.state === "logged_out" ? "Logged out — set yourself available to receive texts" :
+      "Unavailable — no new offers";
+    hint.hidden = a.state === "available";
+    $("new-text").hidden = !(a.channels || []).includes("sms") && (a.channels || []).length > 0;
+  }
+
+  function renderOffers() {
+    var list = offers();
+    $("offers-count").textContent = list.length ? String(list.length) : "";
+    L.replace($("offers"), list.length ? list.map(offerCard) :
+      h("p.empty", { "data-testid": "offers-empty" }, h("strong", "No offers"), " — you'll see new texts here"));
+  }
+
+  function offerCard(r) {
+    var first = (r.messages || [])[0];
+    var busy = S.pending["accept:" + r.id] || S.pending["reject:" + r.id];
+    return h("article.offer", { "data-room": r.id, "data-testid": "offer" },
+      h("div.offer-head",
+        h("span.chan.chan-" + r.channel, r.channel === "chat" ? "Chat" : "SMS"),
+        h("strong.offer-contact", contactLabel(r)),
+        h("span.countdown", { "data-deadline": r.offer_expires_at, "data-kind": "offer", title: "Time left to accept" })),
+      h("div.offer-meta",
+        r.channel === "sms" ? h("span", "texted ", h("b", L.phone(r.poc_number))) : h("span", "web chat"),
+        r.skill_name ? h("span.skill", r.skill_name) : null),
+      first ? h("p.offer-body", first.body) : null,
+      h("div.offer-actions",
+        h("button.btn.btn-accept", { type: "button", disabled: busy, "data-testid": "accept", onclick: function () { accept(r); } },
+          S.pending["accept:" + r.id] ? "Accepting…" : "Accept"),
+        h("button.btn.btn-reject", { type: "button", disabled: busy, "data-testid": "reject", onclick: function () { reject(r); } }, "Reject")));
+  }
+
+  function renderRooms() {
+    var list = actives();
+    L.replace($("rooms"), list.length ? list.map(function (r) {
+      var last = (r.messages || [])[r.messages.length - 1];
+      var n = S.unread[r.id] || 0;
+      var sel = r.id === S.selected;
+      return h("button.room-tab" + (sel ? ".is-selected" : ""), {
+        type: "button", role: "tab", "aria-selected": sel ? "true" : "false", "data-room": r.id, "data-testid": "room-tab",
+        onclick: function () { select(r.id); },
+      },
+        h("span.room-tab-top",
+          h("span.chan.chan-" + r.channel, r.channel === "chat" ? "Chat" : "SMS"),
+          h("strong", contactLabel(r)),
+          n ? h("span.badge", { "data-testid": "unread", title: n + " unread" }, String(n)) : null),
+        h("span.room-tab-last", last ? (last.direction === "outbound" ? "You: " : "") + last.body : "No messages yet"),
+        r.expires_at ? h("span.countdown.small", { "data-deadline": r.expires_at, "data-kind": "session" }) : null);
+    }) : h("p.empty", "No active conversations. Accept an offer or start a new text."));
+  }
+
+  function statusText(m) {
+    if (m.direction === "inbound") return "";
+    if (m.status === "failed" || m.status === "undelivered") return (labels.message_status[m.status] || m.status) + (m.error_message ? ": " + m.error_message : m.error_code ? " (" + m.error_code + ")" : "");
+    return labels.message_status[m.status] || m.status;
+  }
+
+  function reasonText(code) { return (labels.close_reason[code] || code || "closed").toLowerCase(); }
+
+  function renderThread() {
+    var r = current();
+    var head = $("thread-head"), list = $("messages"), composer = $("composer");
+    if (!r) {
+      L.replace(head, []);
+      head.hidden = true;
+      composer.hidden = true;
+      L.replace(list, h("div.thread-empty",
+        h("div.thread-empty-icon", { "aria-hidden": "true" }, h("span.bubble-icon")),
+        h("h2", offers().length ? "An offer is waiting" : "No conversation selected"),
+        h("p", offers().length ? "Accept it on the left to start the conversation." :
+          actives().length ? "Pick a conversation on the left." : "When a contact texts in, the offer appears on the left.")));
+      $("history").hidden = true;
+      return;
+    }
+    var closed = r.state === "closed", offered = r.state === "offered";
+    head.hidden = false;
+    L.replace(head, [
+      h("div.thread-who",
+        h("h2", { "data-testid": "thread-contact" }, contactLabel(r)),
+        h("div.thread-meta",
+          h("span.chan.chan-" + r.channel, r.channel === "chat" ? "Chat" : "SMS"),
+          r.channel === "sms" ? h("span", "via ", h("b", L.phone(r.poc_number))) : null,
+          r.skill_name ? h("span.skill", r.skill_name) : null,
+          r.direction === "outbound" ? h("span.tag", "Outbound") : null)),
+      h("div.thread-actions",
+        closed ? h("span.ended-tag", "Ended · " + reasonText(r.close_reason)) :
+          r.expires_at ? h("span.timer", { title: "The conversation ends after this much inactivity" },
+            h("span.countdown", { "data-deadline": r.expires_at, "data-kind": "session", "data-testid": "time-left" }), " left") : null,
+        h("button.btn.btn-ghost", { type: "button", "data-testid": "history-button", onclick: function () { loadHistory(r); } }, "Previous conversations"),
+        closed ? h("button.btn.btn-ghost", { type: "button", onclick: dismissEnded }, "Close") :
+          offered ? null : h("button.btn.btn-danger", { type: "button", "data-testid": "end", onclick: function () { confirmEnd(r); } }, "End")),
+    ]);
+    var atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40 || list.dataset.room !== String(r.id);
+    list.dataset.room = r.id;
+    var items = [];
+    var lastDay = null;
+    (r.messages || []).forEach(function (m) {
+      var day = m.created_at ? new Date(m.created_at).toDateString() : null;
+      if (day && day !== lastDay) {
+        items.push(h("li.day", new Date(m.created_at).toLocaleDateString([], { weekday: "long", month: "long", day: "numeric" })));
+        lastDay = day;
+      }
+      var failed = m.status === "failed" || m.status === "undelivered";
+      items.push(h("li.msg.msg-" + m.direction + (failed ? ".is-failed" : "") + (m.automatic ? ".is-auto" : ""), { "data-message": m.id, "data-testid": "message" },
+        h("div.msg-body", m.body),
+        h("div.msg-meta",
+          m.automatic ? h("span", "Automatic reply") : m.direction === "outbound" && m.author ? h("span", m.author) : null,
+          h("time", { datetime: m.created_at }, L.clock(m.created_at)),
+          m.direction === "outbound" ? h("span.msg-status.status-" + m.status, { "data-testid": "status" }, statusText(m)) : null)));
+    });
+    if (closed) items.push(h("li.day.day-end", "Conversation ended · " + reasonText(r.close_reason) + " · transcript kept"));
+    L.replace(list, items.length ? h("ol.msg-list", items) : h("p.empty", "No messages yet."));
+    if (atBottom) list.scrollTop = list.scrollHeight;
+    composer.hidden = closed || offered;
+    if (!composer.hidden) {
+      var input = $("composer-body");
+      if (input.dataset.room !== String(r.id)) {
+        if (input.dataset.room) S.drafts[input.dataset.room] = input.value;
+        input.value = S.drafts[r.id] || "";
+        input.dataset.room = r.id;
+        setComposerError("");
+        updateCounter();
+      }
+      $("composer-counter").hidden = false;
+    }
+  }
+
+  function updateTitle() {
+    var n = offers().length + Object.values(S.unread).reduce(function (a, b) { return a + b; }, 0);
+    document.title = (n ? "(" + n + ") " : "") + "Agent workspace · cxsms";
+  }
+  function flashTitle() { updateTitle(); }
+
+  var toastTimer = null;
+  function toast(text) {
+    var el = $("toast");
+    el.textContent = text;
+    el.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () { el.hidden = true; }, 6000);
+  }
+  function error(text) { L.banner($("error-banner"), text, "error"); }
+
+  // countdowns: every second, from the server's clock
+  function tick() {
+    document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      var left = L.secondsUntil(el.dataset.deadline);
+      if (left === null) { el.textContent = ""; return; }
+      var offer = el.dataset.kind === "offer";
+      el.textContent = offer ? (left > 0 ? L.duration(left) : "expiring…") : L.duration(left);
+      el.classList.toggle("is-urgent", offer ? left <= 10 : left <= 300);
+    });
+  }
+  setInterval(tick, 1000);
+
+  // ---- actions --------------------------------------------------------------------------
+  function select(id) {
+    S.selected = id;
+    delete S.unread[id];
+    if (S.ended && S.ended.id !== id) S.ended = null;
+    $("history").hidden = true;
+    renderAll();
+    tick();
+    var input = $("composer-body");
+    if (!$("composer").hidden) input.focus();
+  }
+  function dismissEnded() {
+    S.ended = null;
+    S.selected = (actives()[0] || {}).id || null;
+    renderAll();
+  }
+
+  /** Run an API action once; on failure show why and resync (the server may know better). */
+  function act(key, method, url, body) {
+    if (S.pending[key]) return Promise.resolve(null);
+    S.pending[key] = true;
+    renderAll();
+    return L.api(method, url, body).then(function (res) {
+      delete S.pending[key];
+      if (!res.ok) { error(errorLabel(key) + L.errorText(res)); live.resync(); }
+      renderAll();
+      tick();
+      return res;
+    });
+  }
+  function errorLabel(key) {
+    var k = key.split(":")[0];
+    return { accept: "Could not accept: ", reject: "Could not reject: ", end: "Could not end the conversation: ", state: "Could not change your state: " }[k] || "";
+  }
+
+  function accept(r) {
+    S.selectWhenSeen = r.id;
+    act("accept:" + r.id, "POST", "/api/v1/rooms/" + r.id + "/accept/").then(function (res) {
+      if (res && res.ok) {
+        if (res.data && res.data.id === r.id && res.data.state && S.rooms[r.id]) merge(Object.assign({}, res.data, { messages: undefined }));
+        if (S.rooms[r.id] && S.rooms[r.id].state === "active") select(r.id);
+        else setTimeout(function () { if (S.rooms[r.id] && S.rooms[r.id].state === "offered") live.resync(); }, 2000);
+      } else {
+        S.selectWhenSeen = null;
+      }
+    });
+  }
+  function reject(r) {
+    act("reject:" + r.id, "POST", "/api/v1/rooms/" + r.id + "/reject/").then(function (res) {
+      if (res && res.ok) { delete S.rooms[r.id]; renderAll(); }
+    });
+  }
+
+  function confirmEnd(r) {
+    var dlg = $("end-dialog");
+    $("end-dialog-who").textContent = contactLabel(r);
+    dlg.dataset.room = r.id;
+    dlg.showModal();
+  }
+  $("end-dialog").addEventListener("close", function () {
+    var dlg = $("end-dialog");
+    if (dlg.returnValue !== "end") return;
+    var id = Number(dlg.dataset.room);
+    act("end:" + id, "POST", "/api/v1/rooms/" + id + "/end/");
+  });
+
+  document.querySelectorAll("[data-set-state]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var state = b.dataset.setState;
+      if (!S.agent || S.agent.state === state) return;
+      var before = S.agent.state;
+      S.agent.state = state; // optimistic; the agent.state event (or a resync) confirms
+      renderBar();
+      act("state", "PUT", "/api/v1/me/state/", { state: state }).then(function (res) {
+        if (res && !res.ok) { S.agent.state = before; renderBar(); }
+      });
+    });
+  });
+
+  // composer
+  var input = $("composer-body");
+  function updateCounter() {
+    var r = current();
+    var text = input.value;
+    var el = $("composer-counter");
+    if (r && r.channel === "chat") {
+      el.textContent = text.length + " characters";
+      el.classList.toggle("is-over", text.length > MAX_BODY);
+      return;
+    }
+    var info = smsInfo(text);
+    var parts = [];
+    if (!text) parts.push("0 / 160 · GSM-7");
+    else if (info.segments <= 1) parts.push(info.units + " / " + info.perSegment);
+    else parts.push(info.units + " characters");
+    if (text) parts.push(info.segments + (info.segments === 1 ? " segment" : " segments"));
+    if (text) parts.push(info.encoding === "gsm7" ? "GSM-7" : "UCS-2 (70 per text" + (info.culprit ? ", because of “" + info.culprit + "”" : "") + ")");
+    el.textContent = parts.join(" · ");
+    el.dataset.segments = info.segments;
+    el.dataset.encoding = info.encoding;
+    el.classList.toggle("is-ucs2", info.encoding === "ucs2" && !!text);
+    el.classList.toggle("is-over", text.length > MAX_BODY);
+  }
+  input.addEventListener("input", function () { updateCounter(); setComposerError(""); });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
+  });
+  function setComposerError(text) {
+    var el = $("composer-error");
+    el.textContent = text;
+    el.hidden = !text;
+  }
+  $("composer").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var r = current();
+    var body = input.value;
+    if (!r || r.state !== "active") return;
+    if (!body.trim()) { setComposerError("Type a message first."); return; }
+    if (body.length > MAX_BODY) { setComposerError("A text can be at most " + MAX_BODY + " characters."); return; }
+    var send = $("composer-send");
+    send.disabled = true;
+    L.api("POST", "/api/v1/rooms/" + r.id + "/messages/", { body: body }).then(function (res) {
+      send.disabled = false;
+      if (!res.ok) { setComposerError("Not sent: " + L.errorText(res, ["body"])); return; }
+      if (input.dataset.room === String(r.id)) input.value = "";
+      delete S.drafts[r.id];
+      updateCounter();
+      var m = res.data;
+      var room = S.rooms[r.id];
+      if (m && m.id && m.body !== undefined && room && !room.messages.some(function (x) { return x.id === m.id; })) {
+        room.messages.push(m);
+        renderThread();
+      }
+      input.focus();
+    });
+  });
+
+  // previous conversations (R9)
+  function loadHistory(r) {
+    var panel = $("history"), list = $("history-list");
+    panel.hidden = false;
+    $("history-for").textContent = contactLabel(r) + (r.channel === "sms" ? " or " + L.phone(r.poc_number) : "");
+    L.replace(list, h("p.empty", "Loading…"));
+    L.api("GET", "/api/v1/rooms/" + r.id + "/history/").then(function (res) {
+      if (!res.ok) { L.replace(list, h("p.error-text", "Could not load the transcripts: " + L.errorText(res))); return; }
+      var items = L.rows(res.data);
+      if (!items.length) { L.replace(list, h("p.empty", { "data-testid": "history-empty" }, "No earlier conversations with this contact or number.")); return; }
+      L.replace(list, items.map(function (t, i) {
+        var msgs = t.messages || [];
+        return h("details.transcript", { open: i === 0, "data-testid": "transcript" },
+          h("summary",
+            h("span.transcript-when", L.dateTime(t.closed_at || t.opened_at)),
+            h("span.transcript-who", contactLabel(t)),
+            h("span.transcript-meta", [t.agent_username ? "with " + t.agent_username : null, t.close_reason ? reasonText(t.close_reason) : null,
+              msgs.length + (msgs.length === 1 ? " message" : " messages")].filter(Boolean).join(" · "))),
+          msgs.length ? h("ol.msg-list.compact", msgs.map(function (m) {
+            return h("li.msg.msg-" + m.direction, h("div.msg-body", m.body), h("div.msg-meta", h("time", L.clock(m.created_at)), m.author ? h("span", m.author) : null));
+          })) : h("p.empty", "No messages were kept."));
+      }));
+    });
+  }
+  $("history-close").addEventListener("click", function () { $("history").hidden = true; });
+
+  // new outbound text (R11)
+  var pocsLoaded = false;
+  $("new-text").addEventListener("click", function () {
+    var dlg = $("outbound-dialog");
+    setOutboundError("");
+    dlg.showModal();
+    if (!pocsLoaded) {
+      var select = $("outbound-poc");
+      L.replace(select, h("option", { value: "" }, "Loading…"));
+      L.api("GET", "/api/v1/points-of-contact/?channel=sms").then(function (res) {
+        if (!res.ok) { L.replace(select, h("option", { value: "" }, "Not available")); setOutboundError(L.errorText(res)); return; }
+        var pocs = L.rows(res.data).filter(function (p) { return p.channel !== "chat" && p.is_active !== false; });
+        pocsLoaded = pocs.length > 0;
+        L.replace(select, pocs.length ? pocs.map(function (p) {
+          return h("option", { value: p.id }, L.phone(p.number) + (p.name ? " — " + p.name : ""));
+        }) : h("option", { value: "" }, "No SMS numbers configured"));
+      });
+    }
+    $("outbound-number").focus();
+  });
+  /** A plausible E.164 number from what was typed; US/Canada 10-digit numbers get +1. */
+  function normalizeNumber(raw) {
+    var s = raw.trim().replace(/[\s().-]/g, "");
+    if (/^00\d/.test(s)) s = "+" + s.slice(2);
+    if (/^\d{10}$/.test(s)) s = "+1" + s;
+    if (/^1\d{10}$/.test(s)) s = "+" + s;
+    return /^\+[1-9]\d{7,14}$/.test(s) ? s : null;
+  }
+  function setOutboundError(text) { var el = $("outbound-error"); el.textContent = text; el.hidden = !text; }
+  $("outbound-body").addEventListener("input", function () {
+    var info = smsInfo($("outbound-body").value);
+    $("outbound-counter").textContent = $("outbound-body").value ? info.units + " characters · " + info.segments + (info.segments === 1 ? " segment" : " segments") + " · " + (info.encoding === "gsm7" ? "GSM-7" : "UCS-2") : "";
+  });
+  $("outbound-cancel").addEventListener("click", function () { $("outbound-dialog").close(); });
+  $("outbound-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var poc = $("outbound-poc").value, number = normalizeNumber($("outbound-number").value), body = $("outbound-body").value;
+    if (!poc) return setOutboundError("Choose the number to text from.");
+    if (!number) return setOutboundError("Enter the contact's number in international format, for example +1 202 555 0142.");
+    if (!body.trim()) return setOutboundError("Write the first message.");
+    if (body.length > MAX_BODY) return setOutboundError("A text can be at most " + MAX_BODY + " characters.");
+    var btn = $("outbound-send");
+    btn.disabled = true;
+    L.api("POST", "/api/v1/rooms/outbound/", { point_of_contact: Number(poc), contact_number: number, body: body }).then(function (res) {
+      btn.disabled = false;
+      if (!res.ok) return setOutboundError(L.errorText(res));
+      $("outbound-dialog").close();
+      $("outbound-form").reset();
+      $("outbound-counter").textContent = "";
+      var id = res.data && (res.data.id || (res.data.room && res.data.room.id) || res.data.room);
+      if (id && S.rooms[id]) select(id);
+      else { S.selectWhenSeen = id || null; setTimeout(function () { if (S.selectWhenSeen) live.resync(); }, 1500); }
+    });
+  });
+
+  renderAll();
+})();
