@@ -136,19 +136,17 @@ def snapshot(room, record=True):
 # --- applying decisions ---------------------------------------------------------------------
 
 def _lock(qs):
-    """select_for_update where the database has row locks; SQLite serializes writers anyway."""
-    return qs.select_for_update() if connection.features.has_select_for_update else qs
-
-
-def _lock_agent_row(qs):
-    # Only the user's row: FOR UPDATE on a join would also lock the team and serialize a whole team's routing.
-    if not connection.features.has_select_for_update:
+    """Row locks on the queryset's own table only (FOR UPDATE OF self): a select_related join would
+    otherwise also lock the tenant, team or skill rows and serialize unrelated work (and PostgreSQL
+    refuses FOR UPDATE on the nullable side of an outer join). SQLite serializes writers anyway."""
+    features = connection.features
+    if not features.has_select_for_update:
         return qs
-    return qs.select_for_update(of=("self",)) if connection.features.has_select_for_update_of else qs.select_for_update()
+    return qs.select_for_update(of=("self",)) if features.has_select_for_update_of else qs.select_for_update()
 
 
 def _recount(agent_id):
-    agent = _lock_agent_row(User.objects.select_related("team")).get(pk=agent_id)
+    agent = _lock(User.objects.select_related("team")).get(pk=agent_id)
     held = Room.objects.filter(agent_id=agent_id, state__in=CAPACITY_ROOM_STATES).count()
     stale = held != agent.held
     if stale:

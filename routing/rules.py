@@ -108,3 +108,15 @@ def contact_normalize_number(number, default_region="US"):
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationError({"contact_number": f"“{raw}” is not a valid phone number."})
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def unique_in_tenant(instance, field, message, scope=("tenant",), extra=None):
+    """A duplicate refused under the field it is about (the database constraint stays the last word)."""
+    value = getattr(instance, field)
+    if value in (None, ""):
+        return
+    qs = type(instance)._default_manager.filter(**{field: value}, **{f: getattr(instance, f) for f in scope}, **(extra or {}))
+    if instance.pk:
+        qs = qs.exclude(pk=instance.pk)
+    if qs.exists():
+        raise ValidationError({field: message})

@@ -333,9 +333,9 @@ def room_end(*, room, actor):
     room = _get_locked(room)
     if room.state == RoomState.CLOSED:
         raise ValidationError({"state": "This interaction has already ended."})
-    is_manager = actor.is_superuser or (actor.tenant_id == room.tenant_id and actor.role in (Role.ADMIN, Role.SUPERVISOR))
+    is_manager = actor.is_superuser or (actor.tenant_id == room.tenant_id and actor.role == Role.ADMIN)
     if room.agent_id != actor.pk and not is_manager:
-        raise PermissionDenied("Only the agent who holds this interaction, a supervisor or an administrator can end it.")
+        raise PermissionDenied("Only the agent who holds this interaction or an administrator can end it.")
     if room.state != RoomState.ACTIVE and not is_manager:
         raise ValidationError({"state": "Accept or reject the offer; only an active interaction can be ended."})
     return _close_locked(room, CloseReason.ENDED_BY_AGENT)

@@ -12,11 +12,13 @@ from .serializers import ErrorSerializer
 FIELD_ERRORS_SCHEMA = {
     "type": "object",
     "description": "Field errors: each key is a request field (or `non_field_errors`); the value lists the messages, "
-                   "or holds the errors of a nested object or list item.",
+                   "or holds the errors of a nested object or list item. A body that cannot be parsed answers "
+                   "{\"detail\": \"JSON parse error ...\"}.",
     "additionalProperties": {
-        "oneOf": [
+        "anyOf": [
             {"type": "array", "items": {}},
             {"type": "object"},
+            {"type": "string"},
         ],
     },
     "example": {"session_limit": ["The chat/SMS session limit is 1 to 12."]},
@@ -28,7 +30,7 @@ ERROR_DESCRIPTIONS = {
     "403": "Your role does not allow this.",
     "404": "No such object among yours (another tenant's object answers the same).",
     "409": "Refused: the object is still in use.",
-    "415": "The request body is not JSON, form or multipart data.",
+    "415": "The request body is not JSON (send `Content-Type: application/json`).",
 }
 
 

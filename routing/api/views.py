@@ -7,10 +7,11 @@ from django.db.models import IntegerField
 from django_filters import BooleanFilter, CharFilter, ModelChoiceFilter, ModelMultipleChoiceFilter, NumberFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import pagination, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.filters import OrderingFilter
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,16 @@ from . import serializers as s
 from .permissions import (ADMIN, ADMIN_ONLY, AGENT, AGENT_ONLY, CONFIGURERS, EVERYONE, MANAGERS, OPERATOR, OPERATOR_ONLY,
                           RolePermission)
 from .schema import ApiAutoSchema
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """The global page-number pagination, strict about `page`: empty or given twice is an invalid page (404)."""
+
+    def get_page_number(self, request, paginator):
+        values = request.query_params.getlist(self.page_query_param)
+        if len(values) > 1 or values == [""]:
+            raise NotFound(self.invalid_page_message)
+        return super().get_page_number(request, paginator)
 
 
 class Conflict(APIException):
@@ -87,10 +98,12 @@ def scoped_filterset(base):
 
 
 class ApiViewMixin:
-    """Shared by every view: token/session auth (settings), role permissions, the error-aware schema, and
-    django ValidationError from a service answered as 400 with field errors."""
+    """Shared by every view: token/session auth (settings), role permissions, JSON bodies, strict pagination,
+    the error-aware schema, and django ValidationError from a service answered as 400 with field errors."""
 
     permission_classes = [IsAuthenticated, RolePermission]
+    parser_classes = [JSONParser]  # integrations send JSON; forms would turn an empty field into "use the default"
+    pagination_class = PageNumberPagination
     schema = ApiAutoSchema()
 
     def handle_exception(self, exc):

@@ -55,6 +55,7 @@ class CarrierAccount(models.Model):
     def clean(self):
         if self.tenant_id:
             rules.tenant_require_sms(self.tenant, "provider", "carrier accounts")
+            rules.unique_in_tenant(self, "account_sid", "This tenant already has a carrier account with this SID.")
         if self.provider == Provider.TWILIO:
             errors = {}
             if not self.account_sid.startswith("AC"):
@@ -119,6 +120,7 @@ class PointOfContact(models.Model):
             if self.skill_id and self.skill.channel != Channel.CHAT:
                 raise ValidationError({"skill": "A chat point of contact routes to a chat skill."})
             self.number, self.code_type, self.country, self.carrier_account = "", "", None, None
+            rules.unique_in_tenant(self, "slug", "This chat address is already taken.", scope=(), extra={"channel": Channel.CHAT})
             return
         if tid:
             rules.tenant_require_sms(self.tenant, "channel", "SMS points of contact")
@@ -126,6 +128,8 @@ class PointOfContact(models.Model):
             raise ValidationError({"code_type": "Choose the code type: long code, toll-free long code or short code."})
         rules.poc_validate_country_code_type(self.tenant if tid else None, self.country, self.code_type)
         self.number = rules.poc_normalize_number(self.number, self.country.code, self.code_type)
+        # Numbers are unique across tenants: the carrier's To number alone finds the tenant.
+        rules.unique_in_tenant(self, "number", "This number is already a point of contact.", scope=(), extra={"channel": Channel.SMS})
         if self.carrier_account_id is None:
             raise ValidationError({"carrier_account": "An SMS point of contact sends through a carrier account."})
         if self.skill_id and self.skill.channel != Channel.SMS:

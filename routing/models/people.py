@@ -32,6 +32,10 @@ class Team(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        if self.tenant_id:
+            rules.unique_in_tenant(self, "name", "A team with this name already exists.")
+
 
 class User(AbstractUser):
     """A person of one tenant (administrator, supervisor or agent); operators are superusers."""
@@ -103,6 +107,8 @@ class Skill(models.Model):
         return f"{self.name} ({self.get_channel_display()} {self.get_direction_display().lower()})"
 
     def clean(self):
+        if self.tenant_id:
+            rules.unique_in_tenant(self, "name", "A skill with this name already exists.")
         if self.channel == Channel.SMS and self.tenant_id:
             rules.tenant_require_sms(self.tenant, "channel", "SMS skills")
 

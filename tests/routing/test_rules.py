@@ -269,7 +269,7 @@ def test_duplicate_number_refused_across_tenants():
     t, other = f.tenant(), f.tenant()
     services.object_save(instance=sms_poc(t, "+12125550100"))
     carrier = f.carrier(other)
-    msg = refused("__all__", lambda: services.object_save(instance=sms_poc(other, "212-555-0100", carrier=carrier)), PointOfContact)
+    msg = refused("number", lambda: services.object_save(instance=sms_poc(other, "212-555-0100", carrier=carrier)), PointOfContact)
     assert "This number is already a point of contact." in msg
 
 

@@ -1,0 +1,368 @@
+"""Tenant isolation over the whole API, driven by the generated OpenAPI schema.
+
+For every path x method of /api/schema/, tenant A's users try to reach tenant B: B's ids must answer
+exactly like an id that does not exist (404, same body), lists and filters never show B's rows,
+creates and updates that point at B's objects are refused as "does not exist", and B's rows are
+byte-for-byte the same afterwards. A path or method this test does not know fails it, so a new
+route is either covered here or breaks the build.
+"""
+import json
+import re
+from collections import Counter
+
+import pytest
+from django.apps import apps
+from rest_framework.authtoken.models import Token
+
+from routing.models import Country, Room, Tenant, User
+from tests.api.conftest import API, client_for
+
+pytestmark = pytest.mark.django_db
+
+MISSING = 10**6
+# Strings only tenant B's data contains (names, usernames, slugs, its point of contact's number).
+B_MARKERS = ["Tenant B", "tenant-b", "admin-b", "super-b", "agent-b", "agent2-b", "Team B", "SMS B", "SMS out B", "Chat B",
+             "chat-b", "+12125550170"]
+
+
+def tenant_rows(tenant):
+    """Every row of the routing app (and API tokens) that belongs to `tenant`, as plain data."""
+    snap = {}
+    for model in apps.get_app_config("routing").get_models():
+        if model is Tenant:
+            qs = model.objects.filter(pk=tenant.pk)
+        elif model is Country:
+            qs = model.objects.all()  # shared, operator-only writes
+        elif any(f.name == "tenant" for f in model._meta.fields):
+            qs = model.objects.filter(tenant=tenant)
+        else:
+            fk = next((f.name for f in model._meta.fields if f.is_relation and f.related_model is not None
+                       and any(g.name == "tenant" for g in f.related_model._meta.fields)), None)
+            assert fk, f"{model.__name__}: no way to tell its tenant; teach tenant_rows() about it"
+            qs = model.objects.filter(**{f"{fk}__tenant": tenant})
+        snap[model.__name__] = sorted((json.dumps(row, sort_keys=True, default=str) for row in qs.values()))
+    snap["Token"] = sorted(Token.objects.filter(user__tenant=tenant).values_list("key", flat=True))
+    return snap
+
+
+def api_schema():
+    return client_for().get("/api/schema/", {"format": "json"}).json()
+
+
+def norm(body):
+    """A body with numbers blanked: B's id and a missing id must give the same message."""
+    return re.sub(r"\d+", "#", json.dumps(body, sort_keys=True))
+
+
+class Probe:
+    def __init__(self, a, b, operator_client=None):
+        self.a, self.b = a, b
+        self.attempts = 0
+        self.leaks = []
+        self.counter = Counter()
+        self.n = 0
+
+    def uniq(self, prefix):
+        self.n += 1
+        return f"{prefix} iso {self.n}"
+
+    def send(self, client, method, path, body=None, query=None, attempt=True):
+        if attempt:
+            self.attempts += 1
+        kw = {"format": "json"} if body is not None else {}
+        if query:
+            resp = getattr(client, method)(API + path, query)
+        else:
+            resp = getattr(client, method)(API + path, body, **kw) if body is not None else getattr(client, method)(API + path)
+        text = resp.content.decode(errors="replace")
+        for marker in B_MARKERS:
+            if marker in text:
+                self.leak(f"{method.upper()} {path}: response contains B's {marker!r}")
+        return resp
+
+    def leak(self, what):
+        self.leaks.append(what)
+
+    def check(self, ok, what):
+        if not ok:
+            self.leak(what)
+
+    def same_as_missing(self, client, method, template, b_id, body=None, expect=(404,)):
+        """B's id answers exactly like a missing id."""
+        got = self.send(client, method, template.format(id=b_id), body)
+        missing = self.send(client, method, template.format(id=MISSING), body, attempt=False)
+        self.check(got.status_code == missing.status_code and norm(_json(got)) == norm(_json(missing)),
+                   f"{method.upper()} {template} with B's id {b_id}: {got.status_code} {_json(got)} "
+                   f"but a missing id gives {missing.status_code} {_json(missing)}")
+        self.check(got.status_code in expect, f"{method.upper()} {template} with B's id: {got.status_code}, expected {expect}")
+        return got
+
+    def refused_ref(self, client, method, path, body, field):
+        """A write naming B's object in `field` is refused like a missing id, naming the field."""
+        got = self.send(client, method, path, body)
+        data = _json(got)
+        self.check(got.status_code == 400 and isinstance(data, dict) and field in data
+                   and "does not exist" in json.dumps(data.get(field)),
+                   f"{method.upper()} {path} with B's {field}: {got.status_code} {data}")
+
+
+def _json(resp):
+    try:
+        return resp.json()
+    except Exception:
+        return resp.content.decode(errors="replace")[:200]
+
+
+# --- what each resource needs -------------------------------------------------------------------
+
+def config_resources(p):
+    a, b = p.a, p.b
+    us_number = iter("+1212555%04d" % n for n in range(300, 400))
+    return {
+        "tenants": dict(
+            b_ids=[b.tenant.id], a_obj=a.tenant, client="admin", creatable=False, writable=False,
+            payload=lambda: {"name": p.uniq("T"), "slug": p.uniq("t").replace(" ", "-")}, refs={}),
+        "users": dict(
+            b_ids=[b.admin.id, b.agent.id, b.supervisor.id], a_obj=a.agent2,
+            payload=lambda: {"username": p.uniq("u").replace(" ", "-"), "password": "Iso-pass-1234!", "role": "agent", "team": a.team.id,
+                             "skills": [a.sms_skill.id]},
+            refs={"tenant": b.tenant.id, "team": b.team.id, "skills": [b.sms_skill.id],
+                  "skill_proficiencies": [{"skill": b.sms_skill.id, "proficiency": 1}]}),
+        "teams": dict(b_ids=[b.team.id], a_obj=a.team, payload=lambda: {"name": p.uniq("Team"), "session_limit": 3},
+                      refs={"tenant": b.tenant.id}),
+        "skills": dict(b_ids=[b.sms_skill.id, b.chat_skill.id], a_obj=a.out_skill,
+                       payload=lambda: {"name": p.uniq("Skill"), "channel": "sms", "direction": "outbound"}, refs={"tenant": b.tenant.id}),
+        "carrier-accounts": dict(b_ids=[b.carrier.id], a_obj=a.carrier, payload=lambda: {"name": p.uniq("Carrier"), "provider": "simulator"},
+                                 refs={"tenant": b.tenant.id}),
+        "points-of-contact": dict(
+            b_ids=[b.sms_poc.id, b.chat_poc.id], a_obj=a.sms_poc,
+            payload=lambda: {"channel": "sms", "number": next(us_number), "country": "US", "code_type": "long",
+                             "carrier_account": a.carrier.id, "skill": a.sms_skill.id},
+            refs={"tenant": b.tenant.id, "carrier_account": b.carrier.id, "skill": b.sms_skill.id}),
+        "routing-rules": dict(
+            b_ids=[b.rule.id], a_obj=a.rule,
+            payload=lambda: {"point_of_contact": a.sms_poc.id, "kind": "keyword", "pattern": "#ISO", "skill": a.sms_skill.id, "priority": 5},
+            refs={"point_of_contact": b.sms_poc.id, "skill": b.sms_skill.id}),
+        "countries": dict(b_ids=[], a_obj=Country.objects.get(code="US"), creatable=False, writable=False,
+                          payload=lambda: {"code": "QQ", "name": "Q"}, refs={}),
+    }
+
+
+# Filters whose value is an object of a tenant: tried with B's object.
+def filter_refs(b):
+    return {"team": b.team.id, "skill": b.sms_skill.id, "carrier_account": b.carrier.id, "point_of_contact": b.sms_poc.id,
+            "agent": b.agent.id}
+
+
+def all_rows(p, client, path, query=None):
+    out, page = [], 1
+    while True:
+        r = p.send(client, "get", path, query={**(query or {}), "page": page}, attempt=False)
+        if r.status_code != 200:
+            return r, out
+        body = r.json()
+        out += body["results"]
+        if not body.get("next"):
+            return r, out
+        page += 1
+
+
+def b_ids_of(resource, b):
+    model = {"tenants": Tenant, "users": User, "rooms": Room}.get(resource)
+    if resource == "tenants":
+        return {b.tenant.id}
+    if resource == "users":
+        return set(User.objects.filter(tenant=b.tenant).values_list("id", flat=True))
+    if resource == "rooms":
+        return set(Room.objects.filter(tenant=b.tenant).values_list("id", flat=True))
+    if resource == "countries":
+        return set()
+    spec_models = {"teams": "Team", "skills": "Skill", "carrier-accounts": "CarrierAccount", "points-of-contact": "PointOfContact"}
+    if resource in spec_models:
+        model = apps.get_model("routing", spec_models[resource])
+        return set(model.objects.filter(tenant=b.tenant).values_list("id", flat=True))
+    if resource == "routing-rules":
+        return set(apps.get_model("routing", "RoutingRule").objects.filter(point_of_contact__tenant=b.tenant).values_list("id", flat=True))
+    raise AssertionError(f"no B ids for {resource}")
+
+
+# --- handlers per (path template, method) ------------------------------------------------------------
+
+def handle_list(p, resource, op, clients):
+    b_ids = b_ids_of(resource, p.b)
+    for role, client in clients.items():
+        r, rows = all_rows(p, client, resource + "/")
+        p.attempts += 1
+        p.check(r.status_code in (200, 403), f"GET {resource}/ as A {role}: {r.status_code}")
+        leaked = {row["id"] for row in rows} & b_ids
+        p.check(not leaked, f"GET {resource}/ as A {role} lists B's ids {leaked}")
+        # every filter that takes a tenant's object, with B's object; and a search for B's names
+        params = {prm["name"] for prm in op.get("parameters", []) if prm["in"] == "query"}
+        tries = [{k: v} for k, v in filter_refs(p.b).items() if k in params]
+        if "q" in params:
+            tries += [{"q": "B"}, {"q": "-b"}, {"q": "0170"}]
+        for query in tries:
+            r, rows = all_rows(p, client, resource + "/", query)
+            p.attempts += 1
+            p.check(not ({row["id"] for row in rows} & b_ids), f"GET {resource}/?{query} as A {role} lists B's rows")
+            if "q" not in query:
+                missing = p.send(client, "get", resource + "/", query={k: MISSING for k in query}, attempt=False)
+                p.check(r.status_code == missing.status_code and norm(_json(r)) == norm(_json(missing)),
+                        f"GET {resource}/?{query}: B's id answers {r.status_code}, a missing id {missing.status_code}")
+
+
+def handle_create(p, resource, spec, client):
+    path = resource + "/"
+    if not spec.get("creatable", True):
+        r = p.send(client, "post", path, spec["payload"]())
+        p.check(r.status_code == 403, f"POST {path} as A admin: {r.status_code}")
+        return
+    for field, value in spec["refs"].items():
+        body = spec["payload"]()
+        body[field] = value
+        if field == "skill_proficiencies":
+            body.pop("skills", None)
+        p.refused_ref(client, "post", path, body, field)
+    r = p.send(client, "post", path, spec["payload"](), attempt=False)  # the same payload without B's objects is fine
+    assert r.status_code == 201, (path, r.content)
+
+
+def handle_detail(p, resource, spec, method, client):
+    template = resource + "/{id}/"
+    allowed = (404,) if method == "get" or spec.get("writable", True) else (403, 404)
+    body = None
+    if method in ("put", "patch"):
+        body = spec["payload"]()
+    if not spec["b_ids"]:  # countries: nothing of B's; A's writes are refused
+        r = p.send(client, method, template.format(id=spec["a_obj"].id), body)
+        p.check(r.status_code == (200 if method == "get" else 403), f"{method.upper()} {template} as A admin: {r.status_code}")
+        return
+    for b_id in spec["b_ids"]:
+        p.same_as_missing(client, method, template, b_id, body, expect=allowed)
+    # A's own object, pointed at B's objects
+    if method in ("put", "patch") and spec.get("writable", True):
+        for field, value in spec["refs"].items():
+            patch = {field: value} if method == "patch" else {**spec["payload"](), field: value}
+            if field == "skill_proficiencies":
+                patch.pop("skills", None)
+            p.refused_ref(client, method, template.format(id=spec["a_obj"].id), patch, field)
+
+
+ROOM_ACTIONS = {  # path suffix -> methods
+    "": ["get"], "accept/": ["post"], "reject/": ["post"], "end/": ["post"], "messages/": ["get", "post"], "history/": ["get"],
+    "decisions/": ["get"],
+}
+
+
+def handle_room_detail(p, suffix, method, clients):
+    template = "rooms/{id}/" + suffix
+    body = {"body": "Hello from A"} if suffix == "messages/" and method == "post" else None
+    for role, client in clients.items():
+        for room in p.b.rooms.values():
+            p.same_as_missing(client, method, template, room.id, body, expect=(403, 404))
+    if suffix == "history/":
+        # A's active room shares its contact number with a closed room of B: B's never shows up (R9 is per tenant)
+        r = p.send(clients["agent"], "get", template.format(id=p.a.rooms["active"].id))
+        ids = {x["id"] for x in r.json()}
+        a_ids = set(Room.objects.filter(tenant=p.a.tenant).values_list("id", flat=True))
+        p.check(r.status_code == 200 and p.a.rooms["closed"].id in ids and ids <= a_ids, f"history of A's room: {r.status_code} {ids}")
+
+
+def handle_outbound(p, clients):
+    for role, client in clients.items():
+        r = p.send(client, "post", "rooms/outbound/", {"point_of_contact": p.b.sms_poc.id, "contact_number": "+12125550199",
+                                                       "body": "hi"})
+        missing = p.send(client, "post", "rooms/outbound/", {"point_of_contact": MISSING, "contact_number": "+12125550199",
+                                                             "body": "hi"}, attempt=False)
+        p.check(r.status_code == missing.status_code and norm(_json(r)) == norm(_json(missing)),
+                f"POST rooms/outbound/ with B's point of contact as A {role}: {r.status_code} {_json(r)}")
+        p.check(r.status_code in (400, 403), f"POST rooms/outbound/ with B's point of contact as A {role}: {r.status_code}")
+
+
+def handle_me(p, method, clients):
+    for role, client in clients.items():
+        r = p.send(client, "get", "me/")
+        p.check(r.status_code == 200 and r.json()["tenant"] == p.a.tenant.id, f"GET me/ as A {role}: {_json(r)}")
+
+
+def handle_me_state(p, method, clients):
+    agent = clients["agent"]
+    if method == "get":
+        r = p.send(agent, "get", "me/state/")
+        p.check(r.status_code == 200, f"GET me/state/: {r.status_code}")
+    else:
+        for state in ("available", "unavailable"):
+            r = p.send(agent, "put", "me/state/", {"state": state})
+            p.check(r.status_code == 200 and r.json() == {"state": state}, f"PUT me/state/: {_json(r)}")
+        p.check(User.objects.get(pk=p.a.agent.pk).state == "unavailable", "PUT me/state/ did not change A's agent")
+
+
+def handle_forced_disconnect(p, method, clients):
+    admin = clients["admin"]
+    if method == "get":
+        r = p.send(admin, "get", "forced-disconnect/")
+        a_open = Room.objects.filter(tenant=p.a.tenant, channel="sms", state__in=["queued", "offered", "active"]).count()
+        p.check(r.status_code == 200 and r.json() == {"active": a_open}, f"GET forced-disconnect/: {_json(r)}, A has {a_open}")
+    else:
+        r = p.send(admin, "post", "forced-disconnect/")
+        p.check(r.status_code == 200 and r.json() == {"ended": 4}, f"POST forced-disconnect/: {_json(r)}")
+
+
+def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
+    p = Probe(world_a, world_b)
+    schema = api_schema()
+    before = tenant_rows(world_b.tenant)
+    clients = {"admin": world_a.client("admin"), "agent": world_a.client("agent")}
+    admin = clients["admin"]
+    resources = config_resources(p)
+    covered, unknown = [], []
+
+    for full_path, ops in sorted(schema["paths"].items()):
+        assert full_path.startswith("/api/v1/"), full_path
+        path = full_path[len("/api/v1/"):]
+        for method, op in sorted(ops.items()):
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            m = re.fullmatch(r"([a-z-]+)/", path)
+            d = re.fullmatch(r"([a-z-]+)/\{id\}/", path)
+            act = re.fullmatch(r"rooms/\{id\}/([a-z-]+/)", path)
+            if m and m.group(1) in resources and method == "get":
+                handle_list(p, m.group(1), op, clients)
+            elif m and m.group(1) in resources and method == "post":
+                handle_create(p, m.group(1), resources[m.group(1)], admin)
+            elif d and d.group(1) in resources and method in ("get", "put", "patch", "delete"):
+                handle_detail(p, d.group(1), resources[d.group(1)], method, admin)
+            elif path == "rooms/" and method == "get":
+                handle_list(p, "rooms", op, clients)
+            elif path == "rooms/{id}/" and method == "get":
+                handle_room_detail(p, "", method, clients)
+            elif act and method in ROOM_ACTIONS.get(act.group(1), []):
+                handle_room_detail(p, act.group(1), method, clients)
+            elif path == "rooms/outbound/" and method == "post":
+                handle_outbound(p, clients)
+            elif path == "me/" and method == "get":
+                handle_me(p, method, clients)
+            elif path == "me/state/" and method in ("get", "put"):
+                handle_me_state(p, method, clients)
+            elif path == "forced-disconnect/" and method in ("get", "post"):
+                handle_forced_disconnect(p, method, clients)
+            else:
+                unknown.append(f"{method.upper()} {full_path}")
+                continue
+            covered.append(f"{method.upper()} {full_path}")
+
+    after = tenant_rows(world_b.tenant)
+    changed = sorted(k for k in before if before[k] != after.get(k))
+    if changed:
+        p.leak(f"B's rows changed: {changed}")
+    report = {"paths": len(schema["paths"]), "routes_x_methods": len(covered), "attempts": p.attempts, "leaks": len(p.leaks)}
+    with capsys.disabled():
+        print(f"\n[isolation] {report}")
+    from django.conf import settings
+
+    (settings.BASE_DIR / "tests" / "artifacts").mkdir(exist_ok=True)
+    (settings.BASE_DIR / "tests" / "artifacts" / "api_isolation.json").write_text(
+        json.dumps({**report, "covered": covered, "leak_details": p.leaks}, indent=1))
+    assert not unknown, f"the isolation test does not know how to exercise: {unknown}"
+    assert p.leaks == [], "\n".join(p.leaks)
+    assert len(covered) >= 40 and p.attempts >= 150, report
