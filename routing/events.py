@@ -102,7 +102,8 @@ def room_closed(room, agent_id=None):
 
 def room_message(room, message):
     payload = selectors.message_payload(message)
-    event = {"type": "room.message", "room_id": room.id, "message": payload}
+    event = {"type": "room.message", "room_id": room.id, "message": payload,
+             "expires_at": room.expires_at.isoformat() if room.expires_at else None}
     if room.agent_id:
         to_agent(room.agent_id, event)
     to_supervisors(room.tenant_id, {"type": "room.message", "room_id": room.id, "message_id": message.id})

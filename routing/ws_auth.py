@@ -38,7 +38,7 @@ class StrictOriginValidator(OriginValidator):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             raise ValueError("StrictOriginValidator only guards websocket connections")
-        self.allowed_origins = list(settings.ALLOWED_HOSTS) + list(getattr(settings, "CXSMS_WS_ALLOWED_ORIGINS", []))
+        allowed = list(settings.ALLOWED_HOSTS) + list(getattr(settings, "CXSMS_WS_ALLOWED_ORIGINS", []))
         origin = None
         for name, value in scope.get("headers", []):
             if name == b"origin":
@@ -46,7 +46,7 @@ class StrictOriginValidator(OriginValidator):
                     origin = urlparse(value.decode("latin1"))
                 except (UnicodeDecodeError, ValueError):
                     origin = None
-        if origin is None or not origin.hostname or not self.validate_origin(origin):
+        if origin is None or not origin.hostname or not any(p == "*" or self.match_allowed_origin(origin, p) for p in allowed):
             return await _deny(scope, receive, send, CLOSE_ORIGIN)
         return await self.application(scope, receive, send)
 

@@ -284,3 +284,18 @@ def test_agent_sees_why_a_text_is_refused_after_opt_out(server, new_page, artifa
     agent.get_by_test_id("confirm-end").click()
     expect(agent.get_by_test_id("room-tab")).to_have_count(0)
     set_state(agent, "unavailable")
+
+
+def test_composer_segment_counts_match_the_server(server, new_page):
+    """The workspace's GSM-7/UCS-2 counter (JS) agrees with routing.sms for the boundary cases."""
+    from routing.sms import encoding_and_segments
+
+    page = open_agent(new_page, server, "papa")
+    cases = ["", "a" * 160, "a" * 161, "a" * 306, "a" * 307, "€" * 80, "€" * 81, "[x]{y}" * 30, "Ça va? ñ ü ß @ £ ¥",
+             "é" * 160, "ê" * 70, "ê" * 71, "ê" * 134, "ê" * 135, "🥣" * 35, "🥣" * 36, "line\nbreak\r\n", "`backtick`"]
+    for body in cases:
+        js = page.evaluate("b => CxSms.info(b)", body)
+        encoding, segments = encoding_and_segments(body)
+        assert js["encoding"] == encoding, (body[:20], js)
+        if body:
+            assert js["segments"] == segments, (body[:20], js, segments)
