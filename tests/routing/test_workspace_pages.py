@@ -78,3 +78,15 @@ def test_operator_and_tenantless_users_are_refused():
 def test_home_sends_each_role_to_its_page(people):
     assert client_for(people["agent"]).get("/")["Location"] == "/agent/"
     assert client_for(people["supervisor"]).get("/")["Location"] == "/supervisor/"
+
+
+@pytest.mark.django_db
+def test_an_agent_who_logs_out_gets_no_more_offers(client):
+    from routing.models import User
+    from tests import factories as fac
+
+    t = fac.tenant()
+    agent = fac.agent(t, state="available")
+    client.force_login(agent)
+    client.post("/logout/")
+    assert User.objects.get(pk=agent.pk).state == "logged_out"
