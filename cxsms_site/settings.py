@@ -3,6 +3,7 @@
 Nothing set: SQLite in the checkout and the in-memory channel layer (one process).
 DATABASE_URL=postgres://... and REDIS_URL=redis://... scale out to several processes.
 """
+import importlib.util
 import os
 from pathlib import Path
 
@@ -84,21 +85,57 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("CXSMS_DB_CONN_MAX_AGE", 0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads of one process write; wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": os.environ.get("CXSMS_CHANNEL_LAYER", "channels_redis.core.RedisChannelLayer"),
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": env_int("CXSMS_CHANNEL_CAPACITY", 1000), "expiry": 60},
-        }
+_pool_default = 40 if importlib.util.find_spec("psycopg_pool") else 0  # psycopg[pool]; 0: no pool
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_int("CXSMS_DB_POOL_SIZE", _pool_default) > 0:
+    # Django's ASGI handler runs every request in a thread of its own, each with its own
+    # connection: past the knee, hundreds of requests in flight exhausted max_connections
+    # ("too many clients", HTTP 500; docs/benchmarks.md). A pool (psycopg[pool]) makes them wait
+    # for one of CXSMS_DB_POOL_SIZE connections instead. Persistent connections and a pool exclude each other.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2, "max_size": env_int("CXSMS_DB_POOL_SIZE", _pool_default),
+        "timeout": float(os.environ.get("CXSMS_DB_POOL_TIMEOUT", "30")),
     }
+# Several test runs may share one PostgreSQL server (scripts/test.sh names its own test database).
+if os.environ.get("CXSMS_TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["CXSMS_TEST_DATABASE_NAME"]}
+
+# Channel layer: in-memory (one process) unless REDIS_URL is set. CXSMS_CHANNEL_LAYER picks the
+# Redis backend; the default and the numbers below come from bench/ (see docs/benchmarks.md).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+# Pub/sub: lower latency and CPU than RedisChannelLayer in bench/, no loss once the Redis pool may
+# grow (below); a push it drops (no subscriber at that instant) is recovered by agent_seq + snapshot.
+CHANNEL_LAYER_BACKEND = os.environ.get("CXSMS_CHANNEL_LAYER", "channels_redis.pubsub.RedisPubSubChannelLayer")
+if REDIS_URL:
+    _layer_config = {
+        # redis-py 8 reads with a 5 s socket timeout by default, and RedisChannelLayer's receive
+        # blocks in BZPOPMIN for 5 s: every idle websocket died with "Timeout reading from ..."
+        # (django/channels_redis#422). Reads may now wait longer than the blocking pop; a dead
+        # Redis is still noticed after this many seconds.
+        "hosts": [{"address": REDIS_URL, "socket_timeout": float(os.environ.get("CXSMS_REDIS_SOCKET_TIMEOUT", "15")),
+                   # redis-py's asyncio pool refuses the 101st concurrent command (MaxConnectionsError):
+                   # the pub/sub layer publishes on a pool connection per concurrent group_send.
+                   "max_connections": env_int("CXSMS_REDIS_MAX_CONNECTIONS", 1000)}],
+        # Keys of several checkouts or test runs sharing one Redis never meet.
+        "prefix": os.environ.get("CXSMS_CHANNEL_PREFIX", "cxsms"),
+    }
+    if CHANNEL_LAYER_BACKEND.endswith(".RedisChannelLayer"):
+        _layer_config.update({
+            # Per-channel queue length; a group_send to a full channel is dropped silently.
+            "capacity": env_int("CXSMS_CHANNEL_CAPACITY", 1000),
+            # Seconds a message waits in Redis for its consumer before it is dropped.
+            "expiry": env_int("CXSMS_CHANNEL_EXPIRY", 60),
+            # Seconds a group membership lives; a socket stays connected longer than a shift.
+            "group_expiry": env_int("CXSMS_CHANNEL_GROUP_EXPIRY", 86400),
+        })
+    CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKEND, "CONFIG": _layer_config}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
@@ -151,6 +188,8 @@ SPECTACULAR_SETTINGS = {
 # SMS inactivity timeout (R7) and offer timeout (R13), seconds.
 CXSMS_SMS_SESSION_TIMEOUT = env_int("CXSMS_SMS_SESSION_TIMEOUT", 7200)
 CXSMS_OFFER_TIMEOUT = env_int("CXSMS_OFFER_TIMEOUT", 45)
+# A room nobody else can take is offered again to agents who declined it, this many seconds later.
+CXSMS_REOFFER_AFTER = env_int("CXSMS_REOFFER_AFTER", 120)
 # Twilio's REST API; tests point it at a local fake.
 CXSMS_TWILIO_API_BASE = os.environ.get("CXSMS_TWILIO_API_BASE", "https://api.twilio.com")
 CXSMS_TWILIO_TIMEOUT = float(os.environ.get("CXSMS_TWILIO_TIMEOUT", "10"))

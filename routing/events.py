@@ -13,8 +13,7 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from . import selectors
 
@@ -56,9 +55,12 @@ def to_agent(agent_id, event):
     """Bump the agent's sequence in this transaction and push the event with it."""
     from .models import User
 
-    User.objects.filter(pk=agent_id).update(event_seq=F("event_seq") + 1)
-    event = dict(event, agent_seq=User.objects.filter(pk=agent_id).values_list("event_seq", flat=True).first())
-    send(agent_group(agent_id), event)
+    table = connection.ops.quote_name(User._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement (SQLite ≥ 3.35 and PostgreSQL both have RETURNING).
+        cursor.execute(f"UPDATE {table} SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq", [agent_id])
+        row = cursor.fetchone()
+    send(agent_group(agent_id), dict(event, agent_seq=row[0] if row else None))
 
 
 def to_supervisors(tenant_id, event):

@@ -5,7 +5,6 @@ after-hours reply would be sent. It only reads: nothing is stored, nothing is se
 URL (routing/console/urls.py): points-of-contact/<int:pk>/try/  name "routing-try".
 """
 import zoneinfo
-from datetime import datetime
 
 from django import forms
 from django.shortcuts import get_object_or_404

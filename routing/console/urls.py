@@ -24,7 +24,7 @@ urlpatterns = [
     *crud("rule", "points-of-contact/<int:poc_pk>/rules", views.RoutingRuleListView, views.RoutingRuleEditView,
           views.RoutingRuleDeleteView),
     path("points-of-contact/<int:poc_pk>/rules/<int:pk>/move/<str:direction>/", views.RoutingRuleMoveView.as_view(), name="rule_move"),
-    # The routing script's read-only "try it" box (routing/console/tryit.py, another engineer's).
+    # The routing script's "try it" box.
     path("points-of-contact/<int:pk>/try/", tryit.try_script, name="routing-try"),
     path("settings/", views.SettingsView.as_view(), name="settings"),
     path("api-tokens/", views.TokenListView.as_view(), name="tokens"),

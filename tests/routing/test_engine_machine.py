@@ -19,7 +19,7 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from hypothesis import HealthCheck, settings as hsettings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, include, path, reverse
 
 from routing import events, scripts, services
-from routing.choices import Channel, Direction, MessageStatus, RoomState, RuleKind
+from routing.choices import Channel, Direction, MessageStatus, RuleKind
 from routing.console import tryit
 from routing.models import Message, PointOfContact, Room, RoutingRule, Tenant
 from tests import factories as f
