@@ -6,7 +6,8 @@ from routing.choices import RoomState
 from routing.models import Room
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db
+# Also run in the PostgreSQL + Redis pass of make test (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.pg]
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from routing.models import Country, Message, Room, User
 from routing.ws_auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_ORIGIN, CLOSE_UNAUTHENTICATED
 from tests import factories
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also run in the PostgreSQL + Redis pass of make test (scripts/test.sh).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.pg]
 
 ORIGIN = (b"origin", b"http://testserver")
 

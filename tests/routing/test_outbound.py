@@ -14,7 +14,8 @@ from routing.sms import encoding_and_segments
 from tests import factories as f
 from tests.hub import FakeTwilio
 
-pytestmark = pytest.mark.django_db
+# Also run in the PostgreSQL + Redis pass of make test (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.pg]
 CONTACT = "+12025550123"
 SID = "AC" + "3" * 32
 

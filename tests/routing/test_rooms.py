@@ -12,7 +12,8 @@ from routing.models import Room, User
 from tests import factories as f
 from tests.hub import post_inbound
 
-pytestmark = pytest.mark.django_db
+# Also run in the PostgreSQL + Redis pass of make test (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.pg]
 CONTACT = "+12025550123"
 
 

@@ -18,7 +18,8 @@ from tests import factories as f
 from tests.api.conftest import client_for
 from tests.hub import post_inbound
 
-pytestmark = pytest.mark.django_db
+# Also run in the PostgreSQL + Redis pass of make test (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.pg]
 _n = itertools.count(100)
 
 

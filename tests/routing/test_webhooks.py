@@ -6,7 +6,8 @@ from routing.models import Message, Room
 from tests import factories as f
 from tests.hub import new_sid, post_inbound, post_status
 
-pytestmark = pytest.mark.django_db
+# Also run in the PostgreSQL + Redis pass of make test (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.pg]
 CONTACT = "+12025550123"
 
 
