@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run install install-test test test-sqlite test-pg migrate demo serve bench clean
+# (bench-routing: cost of one routing decision, docs/routing.md)
+.PHONY: bench-routing run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +41,33 @@ test: install-test
 test-sqlite: install-test
 	$(BIN)/pytest
 
+# Only the second pass: tests marked pg on PostgreSQL + Redis.
+test-pg: install-test
+	scripts/test.sh --pg-only
+
+# A private PostgreSQL 15 + Redis under ./var (installed with apt when missing); `scripts/services.sh env` prints their URLs.
+services-start:
+	scripts/services.sh start
+services-stop:
+	scripts/services.sh stop
+
+# N daphne processes (default 2) on ports 8001..800N against one PostgreSQL and one Redis (docs/deployment.md).
+N ?= 2
+run-cluster: install
+	scripts/cluster.sh start $(N)
+stop-cluster:
+	scripts/cluster.sh stop
+
+# The scale-out benchmark (docs/benchmarks.md); not part of `make test`. BENCH_ARGS passes options to bench/run.py.
+bench: install-test
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The cost of one routing decision with 10 … 10,000 agents and 0 … 100,000 queued rooms (docs/routing.md).
+bench-routing: install-test
+	scripts/services.sh start
+	env $$(scripts/services.sh env | xargs) $(BIN)/python bench/routing_bench.py $(BENCH_ARGS); status=$$?; scripts/services.sh stop; exit $$status
+
 clean:
-	rm -rf $(VENV) db.sqlite3 tests/artifacts/*.png
+	-scripts/cluster.sh stop
+	-scripts/services.sh stop --force
+	rm -rf $(VENV) db.sqlite3 tests/artifacts/*.png var

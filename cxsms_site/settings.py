@@ -121,7 +121,7 @@ if REDIS_URL:
         # Redis is still noticed after this many seconds.
         "hosts": [{"address": REDIS_URL, "socket_timeout": float(os.environ.get("CXSMS_REDIS_SOCKET_TIMEOUT", "15")),
                    # redis-py's asyncio pool refuses the 101st concurrent command (MaxConnectionsError):
-                   # the pub/sub layer publishes on a pool connection per concurrent group_send.
+                   # past the knee group_send failed and a consumer's receive died (docs/benchmarks.md).
                    "max_connections": env_int("CXSMS_REDIS_MAX_CONNECTIONS", 1000)}],
         # Keys of several checkouts or test runs sharing one Redis never meet.
         "prefix": os.environ.get("CXSMS_CHANNEL_PREFIX", "cxsms"),

@@ -1,7 +1,44 @@
 #!/usr/bin/env bash
 # `make test`: the whole suite on the embedded defaults (SQLite, in-memory layer), then the
-# tests marked `pg` again on PostgreSQL + Redis started by scripts/services.sh.
-set -euo pipefail
+# tests marked `pg` again on PostgreSQL + Redis started by scripts/services.sh (stopped on exit,
+# also on failure). Exits non-zero when either pass fails. Extra arguments go to both pytest runs.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/ensure-chromium.sh
-.venv/bin/pytest "$@"
+
+# --pg-only (make test-pg): skip the first pass.
+pg_only=0
+if [ "${1:-}" = "--pg-only" ]; then pg_only=1; shift; fi
+
+scripts/ensure-chromium.sh || exit 1
+
+first=0
+if [ $pg_only -eq 0 ]; then
+    echo "=== pass 1/2: the whole suite on SQLite + the in-memory channel layer ==="
+    env -u DATABASE_URL -u REDIS_URL .venv/bin/pytest "$@"
+    first=$?
+fi
+
+echo "=== pass 2/2: tests marked pg on PostgreSQL + Redis ==="
+# Our lease keeps the servers up while we use them, even if another run in this checkout stops.
+export CXSMS_SERVICES_LEASE=$$
+cleanup() { scripts/services.sh stop || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if scripts/services.sh start; then
+    env_lines=$(scripts/services.sh env) || exit 1
+    while IFS= read -r line; do export "$line"; done <<<"$env_lines"
+    # pytest-django creates (and drops) this database on the private server; the name is ours alone.
+    export CXSMS_TEST_DATABASE_NAME="test_cxsms_$$"
+    # Keys of this run in the shared Redis do not meet another run's.
+    export CXSMS_CHANNEL_PREFIX="cxsms-test-$$"
+    .venv/bin/pytest -m pg "$@"
+    second=$?
+    # pytest exits 5 when nothing is marked pg; that is not a failure of the suite.
+    if [ $second -eq 5 ]; then second=0; fi
+else
+    echo "could not start PostgreSQL/Redis (scripts/services.sh start)" >&2
+    second=1
+fi
+
+echo "=== SQLite pass: exit $first; PostgreSQL pass: exit $second ==="
+[ $first -eq 0 ] && [ $second -eq 0 ]
