@@ -137,13 +137,23 @@ def simulator_send(request):
 
 # --- web chat for contacts (R14) -------------------------------------------------------------
 
-def _payload(request):
+def _contact_call(request, action):
+    """Run `action(data)` on a contact's JSON (or form) body. Returns (result, None) or (None, error response)."""
     if request.content_type == "application/json":
         try:
-            return json.loads(request.body or b"{}")
+            data = json.loads(request.body or b"{}")
         except ValueError:
-            return None
-    return request.POST
+            data = None
+    else:
+        data = request.POST
+    if not hasattr(data, "get"):
+        return None, JsonResponse({"errors": {"__all__": ["Send a JSON object or a form."]}}, status=400)
+    try:
+        return action(data), None
+    except ValidationError as exc:
+        return None, JsonResponse({"errors": exc.message_dict}, status=400)
+    except PermissionDenied:
+        return None, JsonResponse({"errors": {"__all__": ["Unknown chat."]}}, status=404)
 
 
 @csrf_exempt  # contacts have no session; the chat token is their credential
@@ -155,13 +165,9 @@ def chat_entry(request, slug):
         return render(request, "hub/chat.html", {"poc": poc})
     if request.method != "POST":
         return HttpResponse(status=405)
-    data = _payload(request)
-    if data is None:
-        return JsonResponse({"errors": {"__all__": ["Send JSON or a form."]}}, status=400)
-    try:
-        room = texthub.chat_start(poc=poc, name=data.get("name", ""), body=data.get("body", ""))
-    except ValidationError as exc:
-        return JsonResponse({"errors": exc.message_dict}, status=400)
+    room, error = _contact_call(request, lambda data: texthub.chat_start(poc=poc, name=data.get("name", ""), body=data.get("body", "")))
+    if error:
+        return error
     return JsonResponse({"token": room.chat_token, "room": room.id}, status=201)
 
 
@@ -175,13 +181,7 @@ def chat_messages(request, slug, token):
         return JsonResponse({"state": room.state, "messages": msgs})
     if request.method != "POST":
         return HttpResponse(status=405)
-    data = _payload(request)
-    if data is None:
-        return JsonResponse({"errors": {"__all__": ["Send JSON or a form."]}}, status=400)
-    try:
-        message = texthub.chat_contact_message(token=token, body=data.get("body", ""))
-    except ValidationError as exc:
-        return JsonResponse({"errors": exc.message_dict}, status=400)
-    except PermissionDenied:
-        return JsonResponse({"errors": {"__all__": ["Unknown chat."]}}, status=404)
+    message, error = _contact_call(request, lambda data: texthub.chat_contact_message(token=token, body=data.get("body", "")))
+    if error:
+        return error
     return JsonResponse(selectors.message_payload(message), status=201)

@@ -171,6 +171,8 @@ def _reply_automatic(room, body, allow_opted_out=False):
 
 
 def _validate_body(body):
+    if body is not None and not isinstance(body, str):
+        raise ValidationError({"body": "The message must be text."})
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Type a message to send."})
@@ -425,7 +427,7 @@ def chat_poc(slug):
 @transaction.atomic
 def chat_start(*, poc, name, body):
     body = _validate_body(body)
-    name = (name or "").strip()[:100] or "Web visitor"
+    name = (name.strip() if isinstance(name, str) else "")[:100] or "Web visitor"
     now = timezone.now()
     outcome = scripts.evaluate(poc, body, now)
     room = Room.objects.create(tenant_id=poc.tenant_id, channel=Channel.CHAT, state=RoomState.QUEUED, point_of_contact=poc,

@@ -44,6 +44,8 @@ def test_start_a_chat_routes_it_and_messages_flow_both_ways(client, chat):
 def test_bad_input_is_refused(client, chat):
     assert client.post("/chat/porridge/", {"name": "x", "body": ""}, content_type="application/json").status_code == 400
     assert client.post("/chat/porridge/", "{not json", content_type="application/json").status_code == 400
+    assert client.post("/chat/porridge/", "[1, 2]", content_type="application/json").status_code == 400
+    assert client.post("/chat/porridge/", {"name": "x", "body": 5}, content_type="application/json").status_code == 400
     assert client.post("/chat/porridge/not-a-token/messages/", {"body": "hi"}, content_type="application/json").status_code == 404
     assert Room.objects.count() == 0
 
