@@ -24,13 +24,13 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import BooleanField, Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import events
 from .choices import CAPACITY_ROOM_STATES, AgentState, Role, RoomState, SkipReason
-from .models import AgentSkill, Room, RoutingDecision, User
+from .models import AgentSkill, Room, RoutingDecision, Team, User
 
 log = logging.getLogger("cxsms.engine")
 TOP_CANDIDATES = 8  # eligible agents fetched per decision, best first
@@ -100,6 +100,35 @@ def _limit_expr(prefix=""):
     return Coalesce(F(f"{prefix}session_limit"), F(f"{prefix}team__session_limit"), Value(1))
 
 
+def agent_routable(agent, held):
+    """Whether an agent may get an offer now (the `User.routable` flag), from a loaded row."""
+    return (agent.role == Role.AGENT and agent.is_active and agent.state == AgentState.AVAILABLE
+            and held < agent.effective_session_limit)
+
+
+def _routable_expr():
+    team_limit = Subquery(Team.objects.filter(pk=OuterRef("team_id")).values("session_limit")[:1])
+    limit = Coalesce(F("session_limit"), team_limit, Value(1))
+    return Case(When(Q(role=Role.AGENT, is_active=True, state=AgentState.AVAILABLE, held__lt=limit), then=Value(True)),
+                default=Value(False), output_field=BooleanField())
+
+
+def refresh_routable(*, agent_ids=None, team_id=None):
+    """Recompute `User.routable` in SQL for some agents, a team's members, or (neither) the agents whose flag is wrong."""
+    qs = User.objects.all()
+    if agent_ids is not None:
+        qs = qs.filter(pk__in=agent_ids)
+    elif team_id is not None:
+        qs = qs.filter(team_id=team_id)
+    else:
+        qs = qs.annotate(should=_routable_expr()).exclude(routable=F("should"))
+        ids = list(qs.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        qs = User.objects.filter(pk__in=ids)
+    return qs.update(routable=_routable_expr())
+
+
 def snapshot(room, record=True):
     """Candidates for a room: the best few eligible agents (found in SQL, so the cost does not grow
     with the number of agents) plus, for the decision record, up to RECORD_AGENTS other agents of
@@ -107,11 +136,9 @@ def snapshot(room, record=True):
     declined = set(room.declined_by or [])
     out = {}
     if room.skill_id:
-        top = (AgentSkill.objects.filter(skill_id=room.skill_id, agent__tenant_id=room.tenant_id, agent__role=Role.AGENT,
-                                         agent__is_active=True, agent__state=AgentState.AVAILABLE)
+        top = (AgentSkill.objects.filter(skill_id=room.skill_id, agent__tenant_id=room.tenant_id, agent__routable=True)
                .exclude(agent_id__in=declined)
                .annotate(limit=_limit_expr("agent__"))
-               .filter(agent__held__lt=F("limit"))
                .order_by("proficiency", "agent__idle_since", "agent_id")
                .values("proficiency", "limit", "agent_id", "agent__username", "agent__state", "agent__held", "agent__idle_since")
                [:TOP_CANDIDATES])
@@ -149,9 +176,10 @@ def _recount(agent_id):
     agent = _lock(User.objects.select_related("team")).get(pk=agent_id)
     held = Room.objects.filter(agent_id=agent_id, state__in=CAPACITY_ROOM_STATES).count()
     stale = held != agent.held
-    if stale:
-        User.objects.filter(pk=agent_id).update(held=held)
-        agent.held = held
+    routable = agent_routable(agent, held)
+    if stale or routable != agent.routable:
+        User.objects.filter(pk=agent_id).update(held=held, routable=routable)
+        agent.held, agent.routable = held, routable
     return agent, held, stale
 
 
@@ -186,8 +214,9 @@ def _try_offer(room, agent_id, now):
             room.state, room.agent = RoomState.OFFERED, agent
             room.offered_at, room.offer_expires_at = now, now + timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
             room.save(update_fields=["state", "agent", "offered_at", "offer_expires_at"])
-            User.objects.filter(pk=agent_id).update(held=held + 1, idle_since=now)
-            agent.held, agent.idle_since = held + 1, now
+            routable = agent_routable(agent, held + 1)
+            User.objects.filter(pk=agent_id).update(held=held + 1, idle_since=now, routable=routable)
+            agent.held, agent.idle_since, agent.routable = held + 1, now, routable
             return agent, None
     except _Refused as refused:
         return None, (refused.agent, refused.held)
@@ -310,14 +339,14 @@ def dispatch_for_agents(*, agent_ids, trigger="capacity freed"):
 
 
 def _skill_has_free_agent(skill_id):
-    return (User.objects.filter(role=Role.AGENT, is_active=True, state=AgentState.AVAILABLE, agent_skills__skill_id=skill_id)
-            .annotate(limit=_limit_expr()).filter(held__lt=F("limit")).exists())
+    return User.objects.filter(routable=True, agent_skills__skill_id=skill_id).exists()
 
 
 def dispatch_queued(max_rooms=50):
     """Safety net of the timer loop: route the queue heads of every skill that has an agent with room.
     A room nobody can take (say, declined by the only free agent) does not block the rooms behind it."""
     routed = 0
+    refresh_routable()  # repair any drift of the flag before relying on it
     skill_ids = list(Room.objects.filter(state=RoomState.QUEUED, skill__isnull=False).values_list("skill_id", flat=True)
                      .order_by().distinct()[:200])
     for skill_id in skill_ids:

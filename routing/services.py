@@ -48,9 +48,12 @@ def after_capacity_change(instance):
     from .models import Team
 
     if isinstance(instance, Team):
+        engine.refresh_routable(team_id=instance.pk)
         transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=list(instance.members.values_list("id", flat=True))))
-    elif isinstance(instance, User) and instance.role == Role.AGENT:
-        transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=[instance.pk]))
+    elif isinstance(instance, User):
+        engine.refresh_routable(agent_ids=[instance.pk])
+        if instance.role == Role.AGENT:
+            transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=[instance.pk]))
 
 
 @transaction.atomic
@@ -107,8 +110,11 @@ def agent_set_state(*, agent, state):
     if state == AgentState.AVAILABLE:
         agent.idle_since = now
         fields.append("idle_since")
+    from . import engine, events
+
+    agent.routable = engine.agent_routable(agent, agent.held)
+    fields.append("routable")
     agent.save(update_fields=fields)
-    from . import events
 
     events.agent_state_changed(agent)
     if state == AgentState.AVAILABLE:

@@ -412,7 +412,7 @@ def room_open_outbound(*, agent, point_of_contact, contact_number, body):
                                        expires_at=now + session_timeout(), routed_by="started by the agent")
     except IntegrityError:
         raise ValidationError({"contact_number": f"There is already an open conversation with {number} on this number."})
-    User.objects.filter(pk=agent.pk).update(held=held + 1, idle_since=now)
+    User.objects.filter(pk=agent.pk).update(held=held + 1, idle_since=now, routable=engine.agent_routable(agent_row, held + 1))
     events.room_assigned(room)
     _store_outbound(room, body, author=agent, now=now)
     return room

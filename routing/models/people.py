@@ -56,10 +56,15 @@ class User(AbstractUser):
     # Chats + SMS the agent holds (offered or active): a cache the engine recounts under the
     # agent's row lock at every change, used to find candidates without aggregating rooms.
     held = models.PositiveSmallIntegerField(default=0)
+    # May get an offer now: an active agent, available, held < effective limit. Kept with `held`
+    # (engine.agent_routable) so the engine finds candidates through a small partial index
+    # instead of comparing every agent's count with their limit; the timer loop repairs drift.
+    routable = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["username"]
-        indexes = [models.Index(fields=["tenant", "state", "held"], name="user_routing_idx")]
+        indexes = [models.Index(fields=["tenant", "state", "held"], name="user_routing_idx"),
+                   models.Index(fields=["tenant", "idle_since", "id"], condition=models.Q(routable=True), name="user_routable_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(session_limit__isnull=True) | models.Q(session_limit__gte=1, session_limit__lte=12),
                                    name="user_session_limit_range"),

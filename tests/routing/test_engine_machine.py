@@ -145,6 +145,8 @@ class RoutingMachine(RuleBasedStateMachine):
             n = counts.get(agent.pk, 0)
             assert n <= max(agent.effective_session_limit, self.previous[agent.pk]), (agent.username, n, agent.effective_session_limit)
             assert agent.held == n, (agent.username, agent.held, n)
+            # the engine finds candidates by this flag: it must never be stale after a step
+            assert agent.routable == engine.agent_routable(agent, n), (agent.username, agent.routable, agent.state, n)
             self.previous[agent.pk] = n
 
     @invariant()
