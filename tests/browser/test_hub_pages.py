@@ -1,0 +1,59 @@
+"""The phone simulator and the contacts' web chat in a real browser: a text typed on the simulated
+phone reaches the agent, the agent's reply comes back live; a contact chats from /chat/porridge/."""
+import re
+
+import pytest
+
+from tests.browser.conftest import login
+
+pytestmark = pytest.mark.browser
+PASSWORD = "demo-pass-1234"
+
+
+def test_simulator_and_chat_pages(server, new_page, artifacts_dir):
+    agent = new_page()
+    login(agent, server, "mama", PASSWORD)
+    agent.goto(server.url + "/agent/")
+    agent.get_by_role("button", name=re.compile("^Available")).click()
+
+    phone = new_page()
+    login(phone, server, "tiffany", PASSWORD)
+    phone.goto(server.url + "/simulator/")
+    phone.wait_for_selector("#sim-conn.ok")
+    phone.fill("#sim-from", "+12025550188")
+    phone.fill("#sim-body", "Do you deliver porridge to Brooklyn?")
+    phone.click("#sim-form button[type=submit]")
+    phone.wait_for_selector(".bubble.mine >> text=Do you deliver porridge to Brooklyn?")
+
+    agent.get_by_role("button", name="Accept").first.click()
+    agent.fill("textarea", "We do, every morning before 9.")
+    agent.get_by_role("button", name="Send").click()
+    phone.wait_for_selector(".bubble.theirs >> text=We do, every morning before 9.")
+    phone.screenshot(path=str(artifacts_dir / "simulator.png"))
+
+    phone.fill("#sim-body", "x" * 170)
+    assert "2 segment" in phone.inner_text("#sim-count")
+    phone.fill("#sim-from", "not a number")
+    phone.fill("#sim-body", "hello")
+    phone.evaluate("document.getElementById('sim-from').removeAttribute('pattern')")
+    phone.click("#sim-form button[type=submit]")
+    phone.wait_for_selector("#sim-error:not([hidden])")
+    assert "not a phone number" in phone.inner_text("#sim-error")
+
+    contact = new_page()
+    contact.goto(server.url + "/chat/porridge/")
+    contact.fill("#chat-name", "Goldilocks")
+    contact.fill("#chat-first", "Is the porridge too hot?")
+    contact.click("#chat-start button[type=submit]")
+    contact.wait_for_selector("#chat-live:not([hidden])")
+    contact.wait_for_selector("#chat-state >> text=Connected")
+    agent.get_by_role("button", name="Accept").first.click()
+    agent.wait_for_selector("#thread-head >> text=Goldilocks")
+    agent.fill("textarea", "Just right, Goldilocks.")
+    agent.get_by_role("button", name="Send").click()
+    contact.wait_for_selector(".bubble.theirs >> text=Just right, Goldilocks.")
+    contact.fill("#chat-body", "Thank you!")
+    contact.click("#chat-send button[type=submit]")
+    agent.wait_for_selector("text=Thank you!")
+    assert contact.is_hidden("#chat-start")  # the start form gives way to the conversation
+    contact.screenshot(path=str(artifacts_dir / "chat-contact.png"))
