@@ -5,9 +5,17 @@ import re
 import pytest
 
 from tests.browser.conftest import login
+from tests.live import live_server
 
 pytestmark = pytest.mark.browser
 PASSWORD = "demo-pass-1234"
+
+
+@pytest.fixture(scope="module")
+def server():
+    # Its own server: the rooms this test leaves open must not change the workspace tests' state.
+    with live_server() as s:
+        yield s
 
 
 def test_simulator_and_chat_pages(server, new_page, artifacts_dir):
