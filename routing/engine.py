@@ -35,6 +35,7 @@ from .models import AgentSkill, Room, RoutingDecision, Team, User
 log = logging.getLogger("cxsms.engine")
 TOP_CANDIDATES = 8  # eligible agents fetched per decision, best first
 RECORD_AGENTS = 100  # other agents whose skip reason is recorded with a decision
+ORPHAN_AFTER = 5  # seconds a queued room may go without any routing decision before the sweep routes it
 DEFAULT_REOFFER_AFTER = 120  # seconds: a decline is forgotten after this when nobody else can take the room
 RELEASE_OUTCOMES = ("rejected", "lapsed")
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
@@ -347,6 +348,13 @@ def dispatch_queued(max_rooms=50):
     A room nobody can take (say, declined by the only free agent) does not block the rooms behind it."""
     routed = 0
     refresh_routable()  # repair any drift of the flag before relying on it
+    # A room stored by a process that died before its routing ran (the text is committed first):
+    # route it now, so it gets its decision record and its place is known, whatever the capacity.
+    stale = timezone.now() - timedelta(seconds=ORPHAN_AFTER)
+    for room_id in (Room.objects.filter(state=RoomState.QUEUED, queued_at__lte=stale, decisions__isnull=True)
+                    .values_list("id", flat=True)[:max_rooms]):
+        if route_room(room_id, "recovered") is not None:
+            routed += 1
     skill_ids = list(Room.objects.filter(state=RoomState.QUEUED, skill__isnull=False).values_list("skill_id", flat=True)
                      .order_by().distinct()[:200])
     for skill_id in skill_ids:

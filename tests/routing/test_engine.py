@@ -478,3 +478,24 @@ def test_same_number_of_queries_for_10_and_200_agents():
     for n in (10, 200):
         counts.append(_queries_for_one_decision(Acd(n=n), n, busy=n // 2))
     assert counts[0] == counts[1], counts
+
+
+@pytestmark_db
+def test_queue_sweep_routes_a_room_whose_routing_never_ran(acd):
+    """A process that dies between storing a text and routing it leaves a queued room without a
+    decision; with nobody free the ordinary sweep would not touch it, the orphan sweep does."""
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    acd.agent("agent", state=AgentState.UNAVAILABLE)
+    room = Room.objects.create(tenant=acd.tenant, channel="sms", point_of_contact=acd.poc, contact_number="+12025550999",
+                               poc_number=acd.poc.number, skill=acd.sms, state=RoomState.QUEUED)
+    engine.dispatch_queued()
+    assert not fresh(room).decisions.exists()  # too recent: its own routing may still be on the way
+    with time_machine.travel(timezone.now() + timedelta(seconds=engine.ORPHAN_AFTER + 1)):
+        engine.dispatch_queued()
+    decision = fresh(room).decisions.get()
+    assert (decision.outcome, decision.trigger) == ("queued", "recovered") and fresh(room).state == RoomState.QUEUED
+    assert [d["reason"] for d in decision.skipped] == ["unavailable"]
