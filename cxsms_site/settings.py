@@ -200,6 +200,11 @@ CXSMS_RUN_TIMERS = env_bool("CXSMS_RUN_TIMERS", True)
 CXSMS_TIMER_INTERVAL = float(os.environ.get("CXSMS_TIMER_INTERVAL", "1.0"))
 # The phone simulator injects texts as a contact: a development and demo tool, off in production.
 CXSMS_SIMULATOR_ENABLED = env_bool("CXSMS_SIMULATOR_ENABLED", DEBUG)
+# Websocket feeds: how often an agent socket compares its agent_seq with the database (a lost last
+# push is recovered within this), and how often a supervisor view gets a fresh snapshot at most / at least.
+CXSMS_WS_AGENT_CHECK_INTERVAL = float(os.environ.get("CXSMS_WS_AGENT_CHECK_INTERVAL", "10"))
+CXSMS_WS_SUPERVISOR_MAX_RATE = float(os.environ.get("CXSMS_WS_SUPERVISOR_MAX_RATE", "2"))
+CXSMS_WS_SUPERVISOR_REFRESH = float(os.environ.get("CXSMS_WS_SUPERVISOR_REFRESH", "10"))
 CXSMS_WS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CXSMS_WS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
 
 LOGGING = {

@@ -22,10 +22,6 @@ from .ws_auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 log = logging.getLogger("cxsms.ws")
 
 
-def _setting(name, default):
-    return float(getattr(settings, name, default))
-
-
 @database_sync_to_async
 def _agent_snapshot(user):
     return selectors.agent_snapshot(user)
@@ -191,7 +187,7 @@ class AgentConsumer(LiveConsumer):
             await self.send_snapshot()
 
     async def _watch_sequence(self):
-        interval = _setting("CXSMS_WS_AGENT_CHECK_INTERVAL", 10.0)
+        interval = settings.CXSMS_WS_AGENT_CHECK_INTERVAL
         while True:
             await asyncio.sleep(interval)
             try:
@@ -244,7 +240,7 @@ class SupervisorConsumer(LiveConsumer):
             self.tasks.append(self.pending)
 
     async def _throttled_snapshot(self):
-        gap = 1.0 / _setting("CXSMS_WS_SUPERVISOR_MAX_RATE", 2.0)
+        gap = 1.0 / settings.CXSMS_WS_SUPERVISOR_MAX_RATE
         # Wait a little even when idle, so a burst of events (one routing decision makes several)
         # is rendered from one snapshot.
         await asyncio.sleep(max(0.05, self.last_snapshot + gap - time.monotonic()))
@@ -256,7 +252,7 @@ class SupervisorConsumer(LiveConsumer):
         self.tasks = [t for t in self.tasks if not t.done()]
 
     async def _refresh(self):
-        interval = _setting("CXSMS_WS_SUPERVISOR_REFRESH", 10.0)
+        interval = settings.CXSMS_WS_SUPERVISOR_REFRESH
         while True:
             await asyncio.sleep(interval / 2)
             try:

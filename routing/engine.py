@@ -31,12 +31,12 @@ from django.utils import timezone
 from . import events
 from .choices import CAPACITY_ROOM_STATES, AgentState, Role, RoomState, SkipReason
 from .models import AgentSkill, Room, RoutingDecision, Team, User
+from .models.people import SESSION_LIMIT_MIN
 
 log = logging.getLogger("cxsms.engine")
 TOP_CANDIDATES = 8  # eligible agents fetched per decision, best first
 RECORD_AGENTS = 100  # other agents whose skip reason is recorded with a decision
 ORPHAN_AFTER = 5  # seconds a queued room may go without any routing decision before the sweep routes it
-DEFAULT_REOFFER_AFTER = 120  # seconds: a decline is forgotten after this when nobody else can take the room
 RELEASE_OUTCOMES = ("rejected", "lapsed")
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 
@@ -98,7 +98,10 @@ def decide(candidates):
 # --- snapshot -------------------------------------------------------------------------------
 
 def _limit_expr(prefix=""):
-    return Coalesce(F(f"{prefix}session_limit"), F(f"{prefix}team__session_limit"), Value(1))
+    """The effective session limit in SQL (R3), as User.effective_session_limit computes it in Python.
+    A subquery rather than a join, so UPDATE statements can use it too."""
+    team_limit = Subquery(Team.objects.filter(pk=OuterRef(f"{prefix}team_id")).values("session_limit")[:1])
+    return Coalesce(F(f"{prefix}session_limit"), team_limit, Value(SESSION_LIMIT_MIN))
 
 
 def agent_routable(agent, held):
@@ -108,9 +111,7 @@ def agent_routable(agent, held):
 
 
 def _routable_expr():
-    team_limit = Subquery(Team.objects.filter(pk=OuterRef("team_id")).values("session_limit")[:1])
-    limit = Coalesce(F("session_limit"), team_limit, Value(1))
-    return Case(When(Q(role=Role.AGENT, is_active=True, state=AgentState.AVAILABLE, held__lt=limit), then=Value(True)),
+    return Case(When(Q(role=Role.AGENT, is_active=True, state=AgentState.AVAILABLE, held__lt=_limit_expr()), then=Value(True)),
                 default=Value(False), output_field=BooleanField())
 
 
@@ -163,7 +164,7 @@ def snapshot(room, record=True):
 
 # --- applying decisions ---------------------------------------------------------------------
 
-def _lock(qs):
+def locked(qs):
     """Row locks on the queryset's own table only (FOR UPDATE OF self): a select_related join would
     otherwise also lock the tenant, team or skill rows and serialize unrelated work (and PostgreSQL
     refuses FOR UPDATE on the nullable side of an outer join). SQLite serializes writers anyway."""
@@ -174,7 +175,7 @@ def _lock(qs):
 
 
 def _recount(agent_id):
-    agent = _lock(User.objects.select_related("team")).get(pk=agent_id)
+    agent = locked(User.objects.select_related("team")).get(pk=agent_id)
     held = Room.objects.filter(agent_id=agent_id, state__in=CAPACITY_ROOM_STATES).count()
     stale = held != agent.held
     routable = agent_routable(agent, held)
@@ -197,9 +198,7 @@ class _Refused(Exception):
 
 
 def _refusal(room, agent, held):
-    if agent.state != AgentState.AVAILABLE or not agent.is_active or agent.role != Role.AGENT:
-        return True
-    return held >= agent.effective_session_limit or agent.pk in (room.declined_by or [])
+    return not agent_routable(agent, held) or agent.pk in (room.declined_by or [])
 
 
 def _try_offer(room, agent_id, now):
@@ -258,7 +257,7 @@ def _record(room, outcome, agent_id, skipped, trigger):
 
 
 def reoffer_after():
-    return timedelta(seconds=getattr(settings, "CXSMS_REOFFER_AFTER", DEFAULT_REOFFER_AFTER))
+    return timedelta(seconds=settings.CXSMS_REOFFER_AFTER)
 
 
 def _declines_expired(room, now):
@@ -270,7 +269,7 @@ def _declines_expired(room, now):
 def route_room(room_id, trigger="new"):
     """Offer a queued room to the best eligible agent, or leave it queued. Returns the agent id or None."""
     with transaction.atomic():
-        room = _lock(Room.objects.select_related("skill")).filter(pk=room_id).first()
+        room = locked(Room.objects.select_related("skill")).filter(pk=room_id).first()
         if room is None or room.state != RoomState.QUEUED:
             return None
         now = timezone.now()
@@ -391,7 +390,7 @@ def lapse_offers(now=None):
     lapsed = 0
     for room_id in Room.objects.filter(state=RoomState.OFFERED, offer_expires_at__lte=now).values_list("id", flat=True)[:200]:
         with transaction.atomic():
-            room = _lock(Room.objects).filter(pk=room_id, state=RoomState.OFFERED, offer_expires_at__lte=now).first()
+            room = locked(Room.objects).filter(pk=room_id, state=RoomState.OFFERED, offer_expires_at__lte=now).first()
             if room is None:
                 continue  # accepted meanwhile, or another process took it
             agent_id = room.agent_id

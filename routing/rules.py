@@ -35,6 +35,19 @@ def tenant_validate_delivery_change(tenant):
         raise ValidationError({"sms_delivery": f"The delivery mode cannot change while {active} interaction(s) are active: end them first (forced disconnect ends all SMS interactions)."})
 
 
+def tenant_validate_digital_numbers(tenant):
+    """R5: a tenant switching to Digital delivery may keep only numbers Digital mode allows (US long codes)."""
+    if not tenant.pk or tenant.sms_delivery != SmsDelivery.DIGITAL:
+        return
+    from .models import PointOfContact
+
+    others = (PointOfContact.objects.filter(tenant_id=tenant.pk, channel="sms")
+              .exclude(code_type=CodeType.LONG, country__digital=True).values_list("number", flat=True))
+    if others:
+        raise ValidationError({"sms_delivery": "In Digital Experience mode SMS Messaging supports United States long codes only: "
+                                               f"remove or change {', '.join(others[:5])} first."})
+
+
 def tenant_validate_time_zone(value):
     try:
         zoneinfo.ZoneInfo(value)

@@ -2,7 +2,7 @@
 from django.db.models import Count, Q
 
 from .choices import CAPACITY_ROOM_STATES, Channel, Role, RoomState
-from .models import (AgentSkill, CarrierAccount, Country, Message, PointOfContact, Room, RoutingDecision, RoutingRule, Skill, Team,
+from .models import (AgentSkill, CarrierAccount, Country, PointOfContact, Room, RoutingDecision, RoutingRule, Skill, Team,
                      Tenant, User)
 
 

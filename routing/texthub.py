@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from . import engine, events, rules, scripts, sms
 from .carriers import backend_for
-from .choices import (CAPACITY_ROOM_STATES, MESSAGE_STATUS_RANK, OPEN_ROOM_STATES, AgentState, Channel, CloseReason, Direction,
+from .choices import (MESSAGE_STATUS_RANK, OPEN_ROOM_STATES, Channel, CloseReason, Direction,
                       MessageStatus, Role, RoomState, SmsDelivery)
 from .models import Contact, Message, PointOfContact, Room, Skill, User
 
@@ -31,10 +31,6 @@ AMBIGUOUS = ("timeout", "connection", "lookup", "lease")
 
 def session_timeout():
     return timedelta(seconds=settings.CXSMS_SMS_SESSION_TIMEOUT)
-
-
-def _lock(qs):
-    return engine._lock(qs)
 
 
 # --- contacts and opt-out (R17) -------------------------------------------------------------
@@ -101,7 +97,7 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
     now = timezone.now()
     tenant = poc.tenant
     keyword = sms.keyword(body)
-    room = _lock(Room.objects).filter(point_of_contact=poc, contact_number=contact_number, state__in=OPEN_ROOM_STATES).first()
+    room = engine.locked(Room.objects).filter(point_of_contact=poc, contact_number=contact_number, state__in=OPEN_ROOM_STATES).first()
     new_room, outcome = False, None
     if room is None:
         room, outcome = _open_room(poc, contact_number, body, now)
@@ -109,12 +105,13 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
     encoding, segments = sms.encoding_and_segments(body)
     message = Message.objects.create(room=room, tenant_id=tenant.id, direction=Direction.INBOUND, body=body, carrier_sid=message_sid,
                                      status=MessageStatus.RECEIVED, encoding=encoding, segments=segments, created_at=now)
-    room_fields = {"last_message_at": now}
-    if room.state == RoomState.ACTIVE and room.expires_at is not None:
-        room_fields["expires_at"] = now + session_timeout()  # R7: every SMS received resets the timer
-    Room.objects.filter(pk=room.pk).update(**room_fields)
-    for k, v in room_fields.items():
-        setattr(room, k, v)
+    if not new_room:  # a new room was created with these values
+        room_fields = {"last_message_at": now}
+        if room.state == RoomState.ACTIVE and room.expires_at is not None:
+            room_fields["expires_at"] = now + session_timeout()  # R7: every SMS received resets the timer
+        Room.objects.filter(pk=room.pk).update(**room_fields)
+        for k, v in room_fields.items():
+            setattr(room, k, v)
     events.room_message(room, message)
 
     if keyword == "opt_out":
@@ -185,7 +182,7 @@ def _validate_body(body):
 def message_send(*, room, author, body):
     """An agent's text in their active room (R7 timer reset; R17 never to an opted-out number)."""
     body = _validate_body(body)
-    room = _lock(Room.objects).get(pk=room.pk)
+    room = engine.locked(Room.objects).get(pk=room.pk)
     if room.agent_id != author.pk:
         raise PermissionDenied("Only the agent who holds this interaction can write in it.")
     if room.state != RoomState.ACTIVE:
@@ -226,7 +223,7 @@ def outbox_deliver(message_id, now=None):
 def _finish_send(message, result, error=None, now=None):
     now = now or timezone.now()
     with transaction.atomic():
-        message = _lock(Message.objects.select_related("room")).get(pk=message.pk)
+        message = engine.locked(Message.objects.select_related("room")).get(pk=message.pk)
         if error:
             message.status, message.error_code, message.error_message = MessageStatus.FAILED, *error
         elif result.ok:
@@ -268,7 +265,7 @@ def outbox_retry(now=None):
 @transaction.atomic
 def status_update(*, message_sid, status, error_code=""):
     """A carrier status callback: statuses only move forward, whatever order callbacks arrive in."""
-    message = _lock(Message.objects.select_related("room")).filter(carrier_sid=message_sid, direction=Direction.OUTBOUND).first()
+    message = engine.locked(Message.objects.select_related("room")).filter(carrier_sid=message_sid, direction=Direction.OUTBOUND).first()
     if message is None or status not in MESSAGE_STATUS_RANK:
         return None
     if MESSAGE_STATUS_RANK[status] <= MESSAGE_STATUS_RANK.get(message.status, 0) and status != message.status:
@@ -289,7 +286,7 @@ def status_update(*, message_sid, status, error_code=""):
 # --- room life cycle ---------------------------------------------------------------------------
 
 def _get_locked(room):
-    return _lock(Room.objects.select_related("tenant")).get(pk=room.pk)
+    return engine.locked(Room.objects.select_related("tenant")).get(pk=room.pk)
 
 
 @transaction.atomic
@@ -316,12 +313,14 @@ def room_reject(*, room, agent):
     return room
 
 
-def _close_locked(room, reason, now=None):
+def _close_locked(room, reason, now=None, keep_transcript=None):
+    """Close a locked room. The transcript is kept when the tenant saves transcripts, or when the
+    caller says so (a forced disconnect never loses one, R10)."""
     now = now or timezone.now()
     agent_id = room.agent_id
     room.state, room.closed_at, room.close_reason = RoomState.CLOSED, now, reason
     room.offer_expires_at = None
-    room.transcript_kept = room.tenant.save_transcripts if hasattr(room, "tenant") else True
+    room.transcript_kept = room.tenant.save_transcripts if keep_transcript is None else keep_transcript
     room.save(update_fields=["state", "closed_at", "close_reason", "offer_expires_at", "transcript_kept"])
     if agent_id:
         engine.recount(agent_id)
@@ -350,7 +349,7 @@ def expire_rooms(now=None):
     closed = 0
     for room_id in Room.objects.filter(state=RoomState.ACTIVE, channel=Channel.SMS, expires_at__lte=now).values_list("id", flat=True)[:500]:
         with transaction.atomic():
-            room = _lock(Room.objects.select_related("tenant")).filter(pk=room_id, state=RoomState.ACTIVE, expires_at__lte=now).first()
+            room = engine.locked(Room.objects.select_related("tenant")).filter(pk=room_id, state=RoomState.ACTIVE, expires_at__lte=now).first()
             if room is None:
                 continue
             _close_locked(room, CloseReason.EXPIRED, now)
@@ -371,11 +370,10 @@ def forced_disconnect(*, tenant, actor):
     ids = list(Room.objects.filter(tenant=tenant, channel=Channel.SMS, state__in=OPEN_ROOM_STATES).values_list("id", flat=True))
     for room_id in ids:
         with transaction.atomic():
-            room = _lock(Room.objects.select_related("tenant")).filter(pk=room_id, state__in=OPEN_ROOM_STATES).first()
+            room = engine.locked(Room.objects.select_related("tenant")).filter(pk=room_id, state__in=OPEN_ROOM_STATES).first()
             if room is None:
                 continue
-            _close_locked(room, CloseReason.FORCED_DISCONNECT, now)
-            Room.objects.filter(pk=room_id).update(transcript_kept=True)  # never lose a transcript here
+            _close_locked(room, CloseReason.FORCED_DISCONNECT, now, keep_transcript=True)
             ended += 1
     return ended
 
@@ -442,7 +440,7 @@ def chat_start(*, poc, name, body):
 @transaction.atomic
 def chat_contact_message(*, token, body):
     body = _validate_body(body)
-    room = _lock(Room.objects).filter(chat_token=token, channel=Channel.CHAT).first()
+    room = engine.locked(Room.objects).filter(chat_token=token, channel=Channel.CHAT).first()
     if room is None:
         raise PermissionDenied("Unknown chat.")
     if room.state == RoomState.CLOSED:

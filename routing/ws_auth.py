@@ -38,7 +38,7 @@ class StrictOriginValidator(OriginValidator):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "websocket":
             raise ValueError("StrictOriginValidator only guards websocket connections")
-        allowed = list(settings.ALLOWED_HOSTS) + list(getattr(settings, "CXSMS_WS_ALLOWED_ORIGINS", []))
+        allowed = list(settings.ALLOWED_HOSTS) + list(settings.CXSMS_WS_ALLOWED_ORIGINS)
         origin = None
         for name, value in scope.get("headers", []):
             if name == b"origin":

@@ -33,3 +33,4 @@ class Tenant(models.Model):
     def clean(self):
         rules.tenant_validate_features(self)
         rules.tenant_validate_delivery_change(self)
+        rules.tenant_validate_digital_numbers(self)

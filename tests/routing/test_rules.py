@@ -314,3 +314,18 @@ def test_chat_poc_needs_a_slug_and_a_chat_skill():
 def test_canadian_toll_free_number():
     # North American toll-free numbers are shared by the US and Canada.
     assert services.object_save(instance=sms_poc(f.tenant(), "+18662345678", "CA", CodeType.TOLL_FREE)).pk
+
+
+def test_switching_to_digital_is_refused_while_the_tenant_has_numbers_digital_mode_does_not_allow():
+    """R5 also holds when the tenant changes, not only when a number is saved."""
+    t = f.tenant(digital=True)
+    f.sms_poc(t, "+18005550100", code_type=CodeType.TOLL_FREE)
+    t.sms_delivery = SmsDelivery.DIGITAL
+    with pytest.raises(ValidationError) as exc:
+        services.object_save(instance=t)
+    assert "+18005550100" in exc.value.message_dict["sms_delivery"][0]
+    assert Tenant.objects.get(pk=t.pk).sms_delivery == SmsDelivery.ACD
+    PointOfContact.objects.filter(tenant=t).delete()
+    f.sms_poc(t, "+12125550160")
+    t.sms_delivery = SmsDelivery.DIGITAL
+    assert services.object_save(instance=t).sms_delivery == SmsDelivery.DIGITAL
