@@ -1,5 +1,6 @@
 """The console in a real browser: Tiffany adds a UK number, is told why a short code is refused there, fixes it."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login
 
@@ -101,3 +102,12 @@ def test_console_gallery(server, new_page, artifacts_dir):
     key = page.get_by_test_id("token-key").inner_text()
     assert len(key) == 40
     page.screenshot(path=str(artifacts_dir / "console_tokens.png"), full_page=True)
+
+
+def test_forced_disconnect_page_in_the_console(server, new_page, artifacts_dir):
+    page = new_page()
+    login(page, server, "tiffany", PASSWORD)
+    page.goto(server.url + "/console/forced-disconnect/")
+    expect(page.get_by_role("heading", name="Forced disconnect")).to_be_visible()
+    expect(page.get_by_text("No SMS interaction is open right now")).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "console_forced_disconnect.png"))
