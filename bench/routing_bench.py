@@ -7,8 +7,9 @@ times two kinds of decision on a fresh room:
 - offer: agents have free slots; the decision picks one, locks and recounts them, offers the room;
 - queue: every agent is at the limit; the decision finds nobody and records why.
 
-Each sample is one route_room call in its own transaction, commit included (the on-commit push
-goes to the in-memory channel layer: REDIS_URL is ignored here). Reported: p50 and p99 in ms and
+Each sample is one route_room call in its own transaction, commit included. The on-commit push is
+handed to the push pump on an event loop in another thread, as in a server process (the
+in-memory channel layer: REDIS_URL is ignored here). Reported: p50 and p99 in ms and
 the queries per decision. The data lives in a throwaway database on the server of DATABASE_URL
 (PostgreSQL: created and dropped, the role needs CREATEDB) or in a throwaway SQLite file.
 
@@ -51,6 +52,8 @@ def configure(args):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxsms_site.settings")
     os.environ["CXSMS_RUN_TIMERS"] = "0"
     os.environ.setdefault("CXSMS_LOG_LEVEL", "WARNING")
+    os.environ["CXSMS_DEBUG"] = "0"  # as in production (DEBUG also records every query)
+    os.environ.setdefault("CXSMS_SECRET_KEY", "routing-bench-only")
     if args.sqlite:
         tmp = tempfile.mkdtemp(prefix="cxsms-routing-bench-")
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
@@ -60,6 +63,19 @@ def configure(args):
     import django
 
     django.setup()
+    if not os.environ.get("NOPUMP"): start_pump()
+
+
+def start_pump():
+    """An event loop in a thread, with the push pump on it: what a daphne process has."""
+    import asyncio
+    import threading
+
+    from routing import events
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    events.start_pump(loop)
 
 
 def machine(connection):
@@ -130,11 +146,13 @@ class World:
 
         now = timezone.now()
         have = len(self.agent_ids)
+        # Available with free slots: routable, as services.agent_set_state would leave them.
         users = [User(tenant=self.tenant, username=f"agent{i:05d}", role=Role.AGENT, team=self.team, state=AgentState.AVAILABLE,
-                      password="!", idle_since=now - timedelta(seconds=self.rng.randint(0, 86400)))
+                      password="!", idle_since=now - timedelta(seconds=self.rng.randint(0, 86400)), routable=True)
                  for i in range(have, n)]
         created = User.objects.bulk_create(users, batch_size=2000)
-        AgentSkill.objects.bulk_create([AgentSkill(agent=u, skill=self.skill, proficiency=self.rng.randint(1, 5)) for u in created],
+        AgentSkill.objects.bulk_create([AgentSkill(agent=u, skill=self.skill, proficiency=self.rng.randint(1, 5), agent_routable=True,
+                                                   agent_idle_since=u.idle_since) for u in created],
                                        batch_size=2000)
         self.agent_ids += [u.pk for u in created]
 
@@ -160,9 +178,10 @@ class World:
         with connection.cursor() as cur:
             for table in ("routing_routingdecision", "routing_message", "routing_room"):
                 cur.execute(f"DELETE FROM {table}")
-        from routing.models import User
+        from routing.models import AgentSkill, User
 
-        User.objects.filter(tenant=self.tenant).update(held=0)
+        User.objects.filter(tenant=self.tenant).update(held=0, routable=True)
+        AgentSkill.objects.filter(skill=self.skill).update(agent_routable=True)
         self.queued = 0
 
     def new_room(self):
@@ -184,10 +203,12 @@ def measure(world, kind, samples, connection):
 
     from routing import engine
     from routing.choices import RoomState
-    from routing.models import Room, User
+    from routing.models import AgentSkill, Room, User
 
     if kind == "queue":
-        User.objects.filter(tenant=world.tenant).update(held=5)
+        # Everyone at the limit, as the engine's caches say once they are (no room rows needed).
+        User.objects.filter(tenant=world.tenant).update(held=5, routable=False)
+        AgentSkill.objects.filter(skill=world.skill).update(agent_routable=False)
     times, queries = [], []
     for i in range(samples + 20):  # the first 20 warm caches up and are not counted
         room_id = world.new_room()
@@ -207,7 +228,8 @@ def measure(world, kind, samples, connection):
             times.append(elapsed * 1000)
             queries.append(counter.n)
     if kind == "queue":
-        User.objects.filter(tenant=world.tenant).update(held=0)
+        User.objects.filter(tenant=world.tenant).update(held=0, routable=True)
+        AgentSkill.objects.filter(skill=world.skill).update(agent_routable=True)
     times.sort()
     return {"p50": statistics.median(times), "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
             "mean": statistics.fmean(times), "queries": statistics.fmean(queries)}

@@ -92,6 +92,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads of one process write; wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CXSMS_DB_PREPARED", True):
+    # Parameters bound by the server, and a statement run five times on a connection prepared:
+    # PostgreSQL then stops parsing and planning the routing statements on every text (planning
+    # was most of their cost; docs/routing.md). Needs session pooling if a pooler is in front.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 _pool_default = 40 if importlib.util.find_spec("psycopg_pool") else 0  # psycopg[pool]; 0: no pool
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_int("CXSMS_DB_POOL_SIZE", _pool_default) > 0:
     # Django's ASGI handler runs every request in a thread of its own, each with its own

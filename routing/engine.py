@@ -19,7 +19,8 @@ nobody else can take it and the last decline is older than `CXSMS_REOFFER_AFTER`
 is never stranded because the only agents of a skill once said no.
 """
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.conf import settings
@@ -28,9 +29,9 @@ from django.db.models import BooleanField, Case, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import events
+from . import events, sql
 from .choices import CAPACITY_ROOM_STATES, AgentState, Role, RoomState, SkipReason
-from .models import AgentSkill, Room, RoutingDecision, Team, User
+from .models import AgentSkill, Message, Room, RoutingDecision, Skill, Team, User
 from .models.people import SESSION_LIMIT_MIN
 
 log = logging.getLogger("cxsms.engine")
@@ -39,10 +40,13 @@ RECORD_AGENTS = 100  # other agents whose skip reason is recorded with a decisio
 ORPHAN_AFTER = 5  # seconds a queued room may go without any routing decision before the sweep routes it
 RELEASE_OUTCOMES = ("rejected", "lapsed")
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+# The idle time of an agent read only for the decision record: an eligible one there is not among
+# the top candidates, so ranks after every one of them at the same proficiency.
+_UNRANKED = datetime.max.replace(tzinfo=dt_timezone.utc)
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """An agent as a decision sees them (a named tuple: a decision builds a hundred of these)."""
     id: int
     username: str
     state: str
@@ -116,7 +120,8 @@ def _routable_expr():
 
 
 def refresh_routable(*, agent_ids=None, team_id=None):
-    """Recompute `User.routable` in SQL for some agents, a team's members, or (neither) the agents whose flag is wrong."""
+    """Recompute `User.routable` in SQL for some agents, a team's members, or (neither) the agents
+    whose flag is wrong; then the copies on their skills (sync_skill_copies)."""
     qs = User.objects.all()
     if agent_ids is not None:
         qs = qs.filter(pk__in=agent_ids)
@@ -125,40 +130,65 @@ def refresh_routable(*, agent_ids=None, team_id=None):
     else:
         qs = qs.annotate(should=_routable_expr()).exclude(routable=F("should"))
         ids = list(qs.values_list("pk", flat=True))
-        if not ids:
-            return 0
-        qs = User.objects.filter(pk__in=ids)
-    return qs.update(routable=_routable_expr())
+        changed = User.objects.filter(pk__in=ids).update(routable=_routable_expr()) if ids else 0
+        sync_skill_copies()
+        return changed
+    changed = qs.update(routable=_routable_expr())
+    sync_skill_copies(agent_ids=agent_ids, team_id=team_id)
+    return changed
 
 
-def snapshot(room, record=True):
-    """Candidates for a room: the best few eligible agents (found in SQL, so the cost does not grow
-    with the number of agents) plus, for the decision record, up to RECORD_AGENTS other agents of
-    the tenant. Two queries whatever the size of the tenant."""
-    declined = set(room.declined_by or [])
+def sync_skill_copies(*, agent_ids=None, team_id=None):
+    """Copy User.routable and User.idle_since onto the agents' AgentSkill rows (the candidate
+    index). Some agents, a team's members, or (neither) every row whose copy is wrong."""
+    qs = AgentSkill.objects.all()
+    if agent_ids is not None:
+        qs = qs.filter(agent_id__in=agent_ids)
+    elif team_id is not None:
+        qs = qs.filter(agent__team_id=team_id)
+    else:
+        qs = qs.exclude(agent_routable=F("agent__routable"), agent_idle_since=F("agent__idle_since"))
+    agent = User.objects.filter(pk=OuterRef("agent_id"))
+    return qs.update(agent_routable=Subquery(agent.values("routable")[:1]), agent_idle_since=Subquery(agent.values("idle_since")[:1]))
+
+
+def _candidate_sql(skill_id, declined):
+    """One statement, two parts: the best TOP_CANDIDATES routable holders of the skill, in rank
+    order straight off agentskill_routable_idx (the copies on AgentSkill), then the first
+    RECORD_AGENTS agents of the tenant for the decision record (with the skill or not)."""
+    t = sql.tables()
+    limit = f"COALESCE(u.session_limit, tm.session_limit, {SESSION_LIMIT_MIN})"
+    columns = f"u.id, u.username, u.state, u.is_active, s.proficiency, u.held, {limit} AS lim"
+    # The record's rows leave out idle_since: reading a hundred timestamps cost more than the rest
+    # of a decision, and only the top candidates' ranks are compared (see _UNRANKED).
+    no_time = f"CAST(NULL AS {connection.data_types['DateTimeField']})"
+    record = (f"SELECT 0 AS top_, {columns}, {no_time} AS idle_since FROM {t['user']} u LEFT JOIN {t['agentskill']} s ON s.agent_id = u.id AND s.skill_id = %s "
+              f"LEFT JOIN {t['team']} tm ON tm.id = u.team_id WHERE u.tenant_id = %s AND u.role = %s ORDER BY u.id LIMIT {RECORD_AGENTS}")
+    if not skill_id:
+        return f"SELECT * FROM ({record}) record_"
+    not_declined = f" AND s.agent_id NOT IN ({sql.placeholders(declined)})" if declined else ""
+    top = (f"SELECT 1 AS top_, {columns}, u.idle_since FROM {t['agentskill']} s JOIN {t['user']} u ON u.id = s.agent_id "
+           f"LEFT JOIN {t['team']} tm ON tm.id = u.team_id "
+           f"WHERE s.skill_id = %s AND s.agent_routable AND u.routable AND u.tenant_id = %s{not_declined} "
+           f"ORDER BY s.proficiency, s.agent_idle_since, s.agent_id LIMIT {TOP_CANDIDATES}")
+    return f"SELECT * FROM ({top}) top_candidates_ UNION ALL SELECT * FROM ({record}) record_"
+
+
+def snapshot(room):
+    """Candidates for a room: the best few eligible agents (found through an index in rank order,
+    so the cost does not grow with the number of agents) plus, for the decision record, up to
+    RECORD_AGENTS agents of the tenant. One statement whatever the size of the tenant."""
+    declined = [int(a) for a in (room.declined_by or [])]
+    params = [room.skill_id, room.tenant_id, *declined] if room.skill_id else []
+    params += [room.skill_id, room.tenant_id, Role.AGENT]
     out = {}
-    if room.skill_id:
-        top = (AgentSkill.objects.filter(skill_id=room.skill_id, agent__tenant_id=room.tenant_id, agent__routable=True)
-               .exclude(agent_id__in=declined)
-               .annotate(limit=_limit_expr("agent__"))
-               .order_by("proficiency", "agent__idle_since", "agent_id")
-               .values("proficiency", "limit", "agent_id", "agent__username", "agent__state", "agent__held", "agent__idle_since")
-               [:TOP_CANDIDATES])
-        for row in top:
-            out[row["agent_id"]] = Candidate(id=row["agent_id"], username=row["agent__username"], state=row["agent__state"],
-                                             proficiency=row["proficiency"], held=row["agent__held"], limit=row["limit"],
-                                             idle_since=row["agent__idle_since"])
-    if record:
-        prof = AgentSkill.objects.filter(agent=OuterRef("pk"), skill_id=room.skill_id).values("proficiency")[:1]
-        others = (User.objects.filter(tenant_id=room.tenant_id, role=Role.AGENT).exclude(pk__in=list(out))
-                  .annotate(limit=_limit_expr(), proficiency=Subquery(prof))
-                  .order_by("id")
-                  .values("id", "username", "state", "is_active", "proficiency", "held", "limit", "idle_since")[:RECORD_AGENTS])
-        for row in others:
-            active = row.pop("is_active")
-            if not active:
-                row["state"] = AgentState.LOGGED_OUT  # a deactivated user cannot log in
-            out[row["id"]] = Candidate(**row, declined=row["id"] in declined)
+    for top, agent_id, username, state, is_active, proficiency, held, limit, idle_since in sql.rows(
+            _candidate_sql(room.skill_id, declined), params):
+        if agent_id in out:
+            continue  # a top candidate is also among the first agents of the tenant
+        out[agent_id] = Candidate(id=agent_id, username=username, state=state if is_active else AgentState.LOGGED_OUT,
+                                  proficiency=proficiency, held=held, limit=limit,
+                                  idle_since=sql.aware(idle_since) if top else _UNRANKED, declined=not top and agent_id in declined)
     return list(out.values())
 
 
@@ -174,64 +204,116 @@ def locked(qs):
     return qs.select_for_update(of=("self",)) if features.has_select_for_update_of else qs.select_for_update()
 
 
-def _recount(agent_id):
-    agent = locked(User.objects.select_related("team")).get(pk=agent_id)
-    held = Room.objects.filter(agent_id=agent_id, state__in=CAPACITY_ROOM_STATES).count()
-    stale = held != agent.held
+@dataclass
+class AgentRow:
+    """An agent's routing fields as read under their row lock (with the team's limit resolved)."""
+    id: int
+    username: str
+    role: str
+    is_active: bool
+    state: str
+    routable: bool
+    held: int  # the cached count (User.held)
+    effective_session_limit: int
+    tenant_id: int | None
+
+    @property
+    def pk(self):
+        return self.id
+
+    def as_user(self):
+        """A User instance carrying these fields (for payloads), without another query."""
+        user = User(id=self.id, username=self.username, role=self.role, is_active=self.is_active, state=self.state,
+                    tenant_id=self.tenant_id, held=self.held, routable=self.routable)
+        user._state.adding = False
+        return user
+
+
+def _agent_row(agent_id, *, lock=True, routable_only=False):
+    """The agent's routing row (locked unless lock=False), then the count of the rooms holding a
+    slot. Two statements on purpose: under READ COMMITTED, a statement that waited for a row lock
+    sees the new version of that row but still reads other tables as of its start, so a count
+    inside the locking statement could miss the room a concurrent offer just committed to this
+    agent. routable_only: None, and no lock taken, if the row (as of the lock) is not routable."""
+    t = sql.tables()
+    found = sql.row(
+        f"SELECT u.id, u.username, u.role, u.is_active, u.state, u.routable, u.held, "
+        f"COALESCE(u.session_limit, (SELECT tm.session_limit FROM {t['team']} tm WHERE tm.id = u.team_id), {SESSION_LIMIT_MIN}), "
+        f"u.tenant_id FROM {t['user']} u WHERE u.id = %s{' AND u.routable' if routable_only else ''}"
+        f"{sql.for_update('u') if lock else ''}", [agent_id])
+    if found is None:
+        if routable_only:
+            return None
+        raise User.DoesNotExist(f"no user {agent_id}")
+    (count,) = sql.row(f"SELECT COUNT(*) FROM {t['room']} WHERE agent_id = %s AND state IN (%s, %s)", [agent_id, *CAPACITY_ROOM_STATES])
+    return AgentRow(*found), count
+
+
+def _store_count(agent, held):
+    """Write a locked agent's recounted `held` and the `routable` flag that follows (and its copies)."""
     routable = agent_routable(agent, held)
+    stale = held != agent.held
     if stale or routable != agent.routable:
-        User.objects.filter(pk=agent_id).update(held=held, routable=routable)
+        t = sql.tables()
+        sql.execute(f"UPDATE {t['user']} SET held = %s, routable = %s WHERE id = %s", [held, routable, agent.id])
+        if routable != agent.routable:
+            sql.execute(f"UPDATE {t['agentskill']} SET agent_routable = %s WHERE agent_id = %s", [routable, agent.id])
         agent.held, agent.routable = held, routable
-    return agent, held, stale
+    return stale
 
 
 def recount(agent_id):
-    """Lock the agent's row, count the rooms holding a slot, store it. Returns (agent, held)."""
-    agent, held, _stale = _recount(agent_id)
+    """Lock the agent's row, count the rooms holding a slot, store it. Returns (AgentRow, held)."""
+    agent, held = _agent_row(agent_id)
+    _store_count(agent, held)
     return agent, held
-
-
-class _Refused(Exception):
-    def __init__(self, agent, held):
-        super().__init__(agent.pk)
-        self.agent, self.held = agent, held
-
-
-def _refusal(room, agent, held):
-    return not agent_routable(agent, held) or agent.pk in (room.declined_by or [])
 
 
 def _try_offer(room, agent_id, now):
     """Offer the locked queued room to an agent if, under the agent's lock, they may still take it.
-    Returns (agent, None) on success, (None, (agent, held)) as the lock found them on refusal."""
-    try:
-        with transaction.atomic():
-            agent, held, stale = _recount(agent_id)
-            if _refusal(room, agent, held):
-                if not stale:
-                    raise _Refused(agent, held)  # roll the savepoint back: releases the agent's row lock
-                return None, (agent, held)  # keep the corrected cache (rare: the cache was wrong)
-            room.state, room.agent = RoomState.OFFERED, agent
-            room.offered_at, room.offer_expires_at = now, now + timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
-            room.save(update_fields=["state", "agent", "offered_at", "offer_expires_at"])
-            routable = agent_routable(agent, held + 1)
-            User.objects.filter(pk=agent_id).update(held=held + 1, idle_since=now, routable=routable)
-            agent.held, agent.idle_since, agent.routable = held + 1, now, routable
-            return agent, None
-    except _Refused as refused:
-        return None, (refused.agent, refused.held)
+    Returns (agent, event_seq, None) on success, (None, None, (agent, held)) as found on refusal.
+    The agent's update also takes the sequence number of the `room.offered` event (events.to_agent).
+
+    The lock is taken only on a row that is still routable: an agent who filled up or left since
+    the snapshot is refused without a lock, so a routing transaction holds at most the lock of the
+    agent it offers to, and two routers trying agents in different orders cannot deadlock. Only
+    when the cached count was wrong (never expected) is a refused agent's lock kept, to store the
+    correction; PostgreSQL would then break a deadlock by failing one routing, which the queue
+    sweep redoes."""
+    t = sql.tables()
+    found = _agent_row(agent_id, routable_only=True)
+    if found is None:
+        agent, held = _agent_row(agent_id, lock=False)
+        if not agent_routable(agent, held):
+            return None, None, (agent, held)  # raced: as it is now, for the record
+        found = _agent_row(agent_id)  # the flag was wrong (never expected): lock, correct it below
+    agent, held = found
+    if held != agent.held or agent.routable != agent_routable(agent, held) or not agent.routable or agent.pk in (room.declined_by or []):
+        _store_count(agent, held)
+        return None, None, (agent, held)
+    expires = now + timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
+    sql.execute(f"UPDATE {t['room']} SET state = %s, agent_id = %s, offered_at = %s, offer_expires_at = %s WHERE id = %s",
+                [RoomState.OFFERED, agent_id, sql.dt(now), sql.dt(expires), room.pk])
+    routable = agent_routable(agent, held + 1)
+    (seq,) = sql.row(f"UPDATE {t['user']} SET held = %s, idle_since = %s, routable = %s, event_seq = event_seq + 1 "
+                     f"WHERE id = %s RETURNING event_seq", [held + 1, sql.dt(now), routable, agent_id])
+    sql.execute(f"UPDATE {t['agentskill']} SET agent_routable = %s, agent_idle_since = %s WHERE agent_id = %s",
+                [routable, sql.dt(now), agent_id])
+    agent.held, agent.routable = held + 1, routable
+    room.state, room.agent, room.offered_at, room.offer_expires_at = RoomState.OFFERED, agent.as_user(), now, expires
+    return agent, seq, None
 
 
 def _as_found(candidate, agent, held, room):
     """The candidate as the locked recount found it, so the decision record says the true reason."""
-    return replace(candidate, state=agent.state if agent.is_active else AgentState.LOGGED_OUT, held=held,
+    return candidate._replace(state=agent.state if agent.is_active else AgentState.LOGGED_OUT, held=held,
                    limit=agent.effective_session_limit, declined=agent.pk in (room.declined_by or []))
 
 
 def _offer_best(room, now):
     """Decide and apply: try the best candidate; one who filled up meanwhile is replaced by what the
     lock found and the decision is taken again. If every candidate of the snapshot raced, look once
-    more. Returns (agent or None, the last Decision)."""
+    more. Returns (agent or None, the offer event's agent_seq, the last Decision)."""
     found = {}  # agent id -> Candidate as the locked recount found it
     decision = None
     for _look in range(2):
@@ -240,20 +322,25 @@ def _offer_best(room, now):
             decision = decide(candidates)
             if decision.agent_id is None:
                 break
-            agent, refused = _try_offer(room, decision.agent_id, now)
+            agent, seq, refused = _try_offer(room, decision.agent_id, now)
             if agent is not None:
-                return agent, decision
+                return agent, seq, decision
             chosen = next(c for c in candidates if c.id == decision.agent_id)
             found[chosen.id] = _as_found(chosen, *refused, room)
             candidates = [found.get(c.id, c) for c in candidates]
         if not found:
             break  # nothing raced: the snapshot was right, nobody is free
-    return None, decision
+    return None, None, decision
 
 
-def _record(room, outcome, agent_id, skipped, trigger):
-    RoutingDecision.objects.create(room=room, outcome=outcome, agent_id=agent_id, skill_id=room.skill_id, rule=room.routed_by,
-                                   skipped=[{"agent": a, "username": u, "reason": str(r)} for a, u, r in skipped], trigger=trigger[:40])
+def _record(room, outcome, agent_id, skipped, trigger, now=None):
+    t = sql.tables()
+    skipped = [{"agent": a, "username": u, "reason": str(r)} for a, u, r in skipped]
+    trigger_column = connection.ops.quote_name("trigger")  # a keyword of SQL
+    sql.execute(f"INSERT INTO {t['decision']} (room_id, created_at, outcome, agent_id, skill_id, rule, skipped, {trigger_column}) "
+                f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [room.pk, sql.dt(now or timezone.now()), outcome, agent_id, room.skill_id, room.routed_by,
+                 connection.ops.adapt_json_value(skipped, None), trigger[:40]])
 
 
 def reoffer_after():
@@ -266,27 +353,62 @@ def _declines_expired(room, now):
     return last is None or now - last >= reoffer_after()
 
 
-def route_room(room_id, trigger="new"):
-    """Offer a queued room to the best eligible agent, or leave it queued. Returns the agent id or None."""
+_FIRST_MESSAGE_FIELDS = ("id", "direction", "body", "status", "error_code", "error_message", "encoding", "segments", "automatic",
+                         "created_at", "author_id")
+
+
+def _lock_room(room_id):
+    """The room, locked, with its skill's name and its first message (for the offer's payload) and
+    the outcome of its last decision (room.last_outcome_), in one statement. Returns (room, first
+    message or None)."""
+    t = sql.tables()
+    first = ", ".join(f"m.{f} AS fm_{f}" for f in _FIRST_MESSAGE_FIELDS)
+    last = f"(SELECT d.outcome FROM {t['decision']} d WHERE d.room_id = r.id ORDER BY d.id DESC LIMIT 1) AS last_outcome_"
+    found = list(Room.objects.raw(
+        f"SELECT r.*, s.name AS skill_name_, {last}, {first} FROM {t['room']} r LEFT JOIN {t['skill']} s ON s.id = r.skill_id "
+        f"LEFT JOIN {t['message']} m ON m.id = (SELECT m1.id FROM {t['message']} m1 WHERE m1.room_id = r.id "
+        f"ORDER BY m1.created_at, m1.id LIMIT 1) WHERE r.id = %s{sql.for_update('r')}", [room_id]))
+    if not found:
+        return None, None
+    room = found[0]
+    if room.skill_id:
+        room.skill = Skill(id=room.skill_id, tenant_id=room.tenant_id, name=room.skill_name_)
+        room.skill._state.adding = False
+    message = None
+    if room.fm_id is not None:
+        values = {f: getattr(room, f"fm_{f}") for f in _FIRST_MESSAGE_FIELDS}
+        values["created_at"] = sql.aware(values["created_at"])
+        values["automatic"] = bool(values["automatic"])
+        message = Message(room_id=room.pk, tenant_id=room.tenant_id, **values)
+        message._state.adding = False
+    return room, message
+
+
+def route_room(room_id, trigger="new", *, room=None, first_message=events.UNKNOWN):
+    """Offer a queued room to the best eligible agent, or leave it queued. Returns the agent id or None.
+
+    `room`: the caller created it in the current transaction (so holds it) and it has no decision
+    yet; `first_message`: its first message, for the offer's payload. Both spare a query."""
     with transaction.atomic():
-        room = locked(Room.objects.select_related("skill")).filter(pk=room_id).first()
-        if room is None or room.state != RoomState.QUEUED:
-            return None
+        fresh = room is not None
+        if room is None:
+            room, first_message = _lock_room(room_id)
+            if room is None or room.state != RoomState.QUEUED:
+                return None
         now = timezone.now()
-        agent, decision = _offer_best(room, now)
+        agent, seq, decision = _offer_best(room, now)
         if agent is None and room.declined_by and _declines_expired(room, now):
             # Nobody else can take it and the declines are old: start a new round (module docstring).
             room.declined_by = []
             Room.objects.filter(pk=room.pk).update(declined_by=[])
             trigger = f"{trigger}; declines forgotten"
-            agent, decision = _offer_best(room, now)
+            agent, seq, decision = _offer_best(room, now)
         if agent is not None:
-            _record(room, "offered", agent.pk, decision.skipped, trigger)
-            events.room_offered(room)
+            _record(room, "offered", agent.pk, decision.skipped, trigger, now)
+            events.room_offered(room, agent_seq=seq, first_message=first_message)
             return agent.pk
-        last = room.decisions.order_by("-id").values_list("outcome", flat=True).first()
-        if last != "queued":
-            _record(room, "queued", None, decision.skipped, trigger)
+        if fresh or room.last_outcome_ != "queued":
+            _record(room, "queued", None, decision.skipped, trigger, now)
             events.room_queued(room)
         return None
 

@@ -9,13 +9,14 @@ Groups are named here from ids the server knows, never from client input:
 Every event is a dict with a `type` (prefixed by concept: room.*, agent.*, message.*). The consumers
 add a per-connection `seq`. docs/websockets.md documents each type.
 """
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import transaction
 
-from . import selectors
+from . import selectors, sql
 
 log = logging.getLogger("cxsms.events")
 
@@ -36,12 +37,62 @@ def simulator_group(tenant_id):
     return f"simulator.{tenant_id}"
 
 
+class Pump:
+    """Hands pushes to the channel layer from a server process's event loop, without making the
+    request's thread wait for them. Every sync view of a daphne process runs in one thread; with
+    async_to_sync each push held that thread for a round trip to Redis (and for the event loop's
+    turn), several times per text. Here the thread only queues the push; one task on the loop
+    sends what has queued up, group by group in order (an agent's events keep their order; their
+    `agent_seq` lets a page notice a push that never came anyway)."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.queue = asyncio.Queue()
+
+    async def run(self):
+        while True:
+            batch = [await self.queue.get()]
+            while not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            by_group = {}
+            for group, message in batch:
+                by_group.setdefault(group, []).append(message)
+            await asyncio.gather(*(self._send_in_order(group, messages) for group, messages in by_group.items()))
+
+    async def _send_in_order(self, group, messages):
+        layer = get_channel_layer()
+        for message in messages:
+            try:
+                await layer.group_send(group, message)
+            except Exception:  # a lost push delays an update until the next snapshot; it never loses data
+                log.exception("push to %s failed", group)
+
+    def submit(self, group, message):
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
+
+
+_pump = None
+
+
+def start_pump(loop):
+    """Called once per server process with its event loop (cxsms_site.asgi under daphne)."""
+    global _pump
+    pump = Pump(loop)
+    loop.call_soon_threadsafe(lambda: loop.create_task(pump.run()))
+    _pump = pump
+    return pump
+
+
 def _send_now(group, event):
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(group, {"type": "push", "event": event})
+    message = {"type": "push", "event": event}
+    if _pump is not None and not _pump.loop.is_closed():
+        _pump.submit(group, message)
+        return
+    try:  # no server loop (tests, management commands): send and wait
+        async_to_sync(layer.group_send)(group, message)
     except Exception:  # a lost push delays an update until the next snapshot; it never loses data
         log.exception("push to %s failed", group)
 
@@ -51,32 +102,38 @@ def send(group, event):
     transaction.on_commit(lambda: _send_now(group, event))
 
 
-def to_agent(agent_id, event):
-    """Bump the agent's sequence in this transaction and push the event with it."""
-    from .models import User
-
-    table = connection.ops.quote_name(User._meta.db_table)
-    with connection.cursor() as cursor:
+def to_agent(agent_id, event, agent_seq=None):
+    """Bump the agent's sequence in this transaction and push the event with it. `agent_seq`: the
+    caller already bumped it in its own update of the agent's row (the engine's offer)."""
+    if agent_seq is None:
         # One statement (SQLite ≥ 3.35 and PostgreSQL both have RETURNING).
-        cursor.execute(f"UPDATE {table} SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq", [agent_id])
-        row = cursor.fetchone()
-    send(agent_group(agent_id), dict(event, agent_seq=row[0] if row else None))
+        found = sql.row(f"UPDATE {sql.tables()['user']} SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq", [agent_id])
+        agent_seq = found[0] if found else None
+    send(agent_group(agent_id), dict(event, agent_seq=agent_seq))
 
 
 def to_supervisors(tenant_id, event):
     send(supervisors_group(tenant_id), event)
 
 
-def _room_event(kind, room, agent_id=None, **extra):
+def _room_event(kind, room, agent_id=None, agent_seq=None, **extra):
     event = {"type": kind, "room": selectors.room_payload(room), **extra}
     target = agent_id if agent_id is not None else room.agent_id
     if target:
-        to_agent(target, event)
+        to_agent(target, event, agent_seq)
     to_supervisors(room.tenant_id, event)
 
 
-def room_offered(room):
-    _room_event("room.offered", room, first_message=_first_message(room))
+UNKNOWN = object()
+
+
+def room_offered(room, agent_seq=None, first_message=UNKNOWN):
+    """`agent_seq`: already bumped by the engine; `first_message`: the caller read it (None: the room has none)."""
+    if first_message is UNKNOWN:
+        first = _first_message(room)
+    else:
+        first = selectors.message_payload(first_message) if first_message is not None else None
+    _room_event("room.offered", room, agent_seq=agent_seq, first_message=first)
 
 
 def room_assigned(room):
@@ -133,5 +190,8 @@ def simulator_text(tenant_id, *, from_number, to_number, body, sid):
 
 
 def _first_message(room):
-    m = room.messages.order_by("created_at", "id").first()
-    return selectors.message_payload(m) if m else None
+    from .models import Message
+
+    found = list(Message.objects.raw(f"SELECT * FROM {sql.tables()['message']} WHERE room_id = %s ORDER BY created_at, id LIMIT 1",
+                                     [room.pk]))
+    return selectors.message_payload(found[0]) if found else None

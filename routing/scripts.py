@@ -37,6 +37,7 @@ class Outcome:
     rule: str  # which rule matched, in words
     after_hours: bool  # the POC has business hours and this moment is outside all of them
     rule_id: int | None = None  # None: no rule matched, the default skill
+    skill: object = None  # the Skill itself when it was loaded anyway (spares a query for payloads)
 
 
 def _zone(name, default_tz):
@@ -118,8 +119,13 @@ def evaluate(poc, body, at=None, rules=None):
     after_hours = is_after_hours(poc, at, rules)
     for rule in rules:
         if rule_matches(rule, body, at, default_tz):
-            return Outcome(rule.skill_id, rule.priority, rule_label(rule), after_hours, rule.pk)
-    return Outcome(poc.skill_id, DEFAULT_PRIORITY, DEFAULT_RULE, after_hours, None)
+            return Outcome(rule.skill_id, rule.priority, rule_label(rule), after_hours, rule.pk, _loaded_skill(rule))
+    return Outcome(poc.skill_id, DEFAULT_PRIORITY, DEFAULT_RULE, after_hours, None, _loaded_skill(poc))
+
+
+def _loaded_skill(obj):
+    """The rule's or POC's skill if it was loaded with it (select_related), without a query."""
+    return obj.skill if obj.skill_id and type(obj).skill.is_cached(obj) else None
 
 
 def explain(poc, body, at=None):

@@ -115,6 +115,7 @@ def agent_set_state(*, agent, state):
     agent.routable = engine.agent_routable(agent, agent.held)
     fields.append("routable")
     agent.save(update_fields=fields)
+    engine.sync_skill_copies(agent_ids=[agent.pk])
 
     events.agent_state_changed(agent)
     if state == AgentState.AVAILABLE:

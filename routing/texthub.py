@@ -12,11 +12,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from . import engine, events, rules, scripts, sms
+from . import engine, events, rules, scripts, sms, sql
 from .carriers import backend_for
 from .choices import (MESSAGE_STATUS_RANK, OPEN_ROOM_STATES, Channel, CloseReason, Direction,
                       MessageStatus, Role, RoomState, SmsDelivery)
@@ -36,7 +36,8 @@ def session_timeout():
 # --- contacts and opt-out (R17) -------------------------------------------------------------
 
 def contact_is_opted_out(tenant_id, number):
-    return Contact.objects.filter(tenant_id=tenant_id, number=number, opted_out=True).exists()
+    # Asked before every text out (R17): one prepared statement rather than an ORM query.
+    return sql.row(f"SELECT 1 FROM {sql.tables()['contact']} WHERE tenant_id = %s AND number = %s AND opted_out", [tenant_id, number]) is not None
 
 
 def contact_set_opt_out(*, tenant_id, number, opted_out):
@@ -55,7 +56,7 @@ def opted_out_error(number):
 # --- inbound -----------------------------------------------------------------------------------
 
 def poc_for_number(number):
-    return PointOfContact.objects.select_related("tenant", "carrier_account").filter(channel=Channel.SMS, number=number, is_active=True).first()
+    return PointOfContact.objects.select_related("tenant", "carrier_account", "skill").filter(channel=Channel.SMS, number=number, is_active=True).first()
 
 
 def _open_room(poc, contact_number, first_body, now, direction=Direction.INBOUND):
@@ -64,7 +65,23 @@ def _open_room(poc, contact_number, first_body, now, direction=Direction.INBOUND
         tenant_id=poc.tenant_id, channel=poc.channel, direction=direction, state=RoomState.QUEUED, point_of_contact=poc,
         contact_number=contact_number, poc_number=poc.number, skill_id=outcome.skill_id, priority=outcome.priority,
         routed_by=outcome.rule, opened_at=now, queued_at=now, last_message_at=now)
+    if outcome.skill is not None:
+        room.skill = outcome.skill  # loaded with the rules: payloads need its name
     return room, outcome
+
+
+def _open_room_locked(poc, contact_number):
+    """The contact's open room on this number, locked, or None."""
+    t = sql.tables()
+    found = list(Room.objects.raw(
+        f"SELECT * FROM {t['room']} WHERE point_of_contact_id = %s AND contact_number = %s AND state IN (%s, %s, %s) "
+        f"LIMIT 1{sql.for_update()}", [poc.pk, contact_number, *OPEN_ROOM_STATES]))
+    return found[0] if found else None
+
+
+def _stored_inbound(message_sid):
+    found = sql.row(f"SELECT id FROM {sql.tables()['message']} WHERE carrier_sid = %s", [message_sid])
+    return Message.objects.get(pk=found[0]) if found else None
 
 
 def inbound_sms(*, poc, message_sid, from_number, body, num_media=0):
@@ -78,7 +95,7 @@ def inbound_sms(*, poc, message_sid, from_number, body, num_media=0):
         contact_number = rules.contact_normalize_number(from_number)
     except ValidationError:
         raise ValidationError({"From": f"“{from_number}” is not a phone number in E.164 form."})
-    existing = Message.objects.filter(carrier_sid=message_sid).first()
+    existing = _stored_inbound(message_sid)
     if existing:
         return existing, False
     for _attempt in range(3):
@@ -87,7 +104,7 @@ def inbound_sms(*, poc, message_sid, from_number, body, num_media=0):
                 return _inbound_sms_once(poc, message_sid, contact_number, body), True
         except IntegrityError:
             # A concurrent copy of this MessageSid won, or a concurrent text of this contact opened the room first.
-            existing = Message.objects.filter(carrier_sid=message_sid).first()
+            existing = _stored_inbound(message_sid)
             if existing:
                 return existing, False
     raise RuntimeError("could not store the inbound text after 3 attempts")
@@ -97,7 +114,7 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
     now = timezone.now()
     tenant = poc.tenant
     keyword = sms.keyword(body)
-    room = engine.locked(Room.objects).filter(point_of_contact=poc, contact_number=contact_number, state__in=OPEN_ROOM_STATES).first()
+    room = _open_room_locked(poc, contact_number)
     new_room, outcome = False, None
     if room is None:
         room, outcome = _open_room(poc, contact_number, body, now)
@@ -132,8 +149,17 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
         elif tenant.sms_delivery == SmsDelivery.DIGITAL:
             log.info("room %s waits for the Digital Experience inbox", room.pk)
         else:
-            engine.route_on_commit(room.pk, "new text")
+            _route_new_room(room, message)
     return message
+
+
+def _route_new_room(room, message, trigger="new text"):
+    """Route a new room in the transaction that stores its first text (one commit for both). In a
+    savepoint: if routing fails, the text is still stored and the queue sweep routes the room."""
+    try:
+        engine.route_room(room.pk, trigger, room=room, first_message=message)
+    except Exception:
+        log.exception("routing room %s failed; the queue sweep will route it", room.pk)
 
 
 # --- outbound ----------------------------------------------------------------------------------
@@ -196,10 +222,13 @@ def message_send(*, room, author, body):
 def outbox_deliver(message_id, now=None):
     """Send one pending outbound text through its POC's carrier. Safe to call from several processes."""
     now = now or timezone.now()
-    claimed = (Message.objects.filter(pk=message_id, direction=Direction.OUTBOUND)
-               .filter(Q(status=MessageStatus.PENDING) | Q(status=MessageStatus.SENDING, next_attempt_at__lte=now))
-               .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-               .update(status=MessageStatus.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE))
+    # Claim it: pending and due, or sending with a lapsed lease (its sender died). One process wins.
+    claimed = sql.execute(
+        f"UPDATE {sql.tables()['message']} SET status = %s, attempts = attempts + 1, next_attempt_at = %s "
+        f"WHERE id = %s AND direction = %s AND (status = %s OR (status = %s AND next_attempt_at <= %s)) "
+        f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
+        [MessageStatus.SENDING, sql.dt(now + SENDING_LEASE), message_id, Direction.OUTBOUND, MessageStatus.PENDING, MessageStatus.SENDING,
+         sql.dt(now), sql.dt(now)])
     if not claimed:
         return None
     message = Message.objects.select_related("room__point_of_contact__carrier_account").get(pk=message_id)
@@ -286,7 +315,8 @@ def status_update(*, message_sid, status, error_code=""):
 # --- room life cycle ---------------------------------------------------------------------------
 
 def _get_locked(room):
-    return engine.locked(Room.objects.select_related("tenant")).get(pk=room.pk)
+    # skill and agent: the room's payload in the events names them.
+    return engine.locked(Room.objects.select_related("tenant", "skill", "agent")).get(pk=room.pk)
 
 
 @transaction.atomic
@@ -411,6 +441,7 @@ def room_open_outbound(*, agent, point_of_contact, contact_number, body):
     except IntegrityError:
         raise ValidationError({"contact_number": f"There is already an open conversation with {number} on this number."})
     User.objects.filter(pk=agent.pk).update(held=held + 1, idle_since=now, routable=engine.agent_routable(agent_row, held + 1))
+    engine.sync_skill_copies(agent_ids=[agent.pk])
     events.room_assigned(room)
     _store_outbound(room, body, author=agent, now=now)
     return room
@@ -431,9 +462,9 @@ def chat_start(*, poc, name, body):
     room = Room.objects.create(tenant_id=poc.tenant_id, channel=Channel.CHAT, state=RoomState.QUEUED, point_of_contact=poc,
                                contact_name=name, chat_token=secrets.token_urlsafe(24), skill_id=outcome.skill_id,
                                priority=outcome.priority, routed_by=outcome.rule, opened_at=now, queued_at=now, last_message_at=now)
-    Message.objects.create(room=room, tenant_id=poc.tenant_id, direction=Direction.INBOUND, body=body, status=MessageStatus.RECEIVED,
-                           created_at=now)
-    engine.route_on_commit(room.pk, "new chat")
+    message = Message.objects.create(room=room, tenant_id=poc.tenant_id, direction=Direction.INBOUND, body=body,
+                                     status=MessageStatus.RECEIVED, created_at=now)
+    _route_new_room(room, message, "new chat")
     return room
 
 

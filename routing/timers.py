@@ -58,11 +58,17 @@ async def run_forever(interval=None):
 
 
 def start_in_process():
-    """Schedule the loop on daphne's event loop, when this process is a daphne server."""
+    """Schedule the loop (and the push pump, events.Pump) on daphne's event loop, when this process
+    is a daphne server."""
+    from . import events
+
     server = sys.modules.get("daphne.server")
-    if not settings.CXSMS_RUN_TIMERS or server is None or "pytest" in sys.modules:
+    if server is None or "pytest" in sys.modules:
         return False
     loop = server.twisted_loop
+    events.start_pump(loop)
+    if not settings.CXSMS_RUN_TIMERS:
+        return False
     loop.call_soon_threadsafe(lambda: loop.create_task(run_forever()))
     log.info("timer loop scheduled in this daphne process")
     return True

@@ -124,10 +124,17 @@ class AgentSkill(models.Model):
     agent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agent_skills")
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agent_skills")
     proficiency = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(PROFICIENCY_MIN), MaxValueValidator(PROFICIENCY_MAX)])
+    # Copies of the agent's User.routable and User.idle_since, written with them (engine.py), so
+    # "the best routable holders of this skill" is one walk of a partial index in rank order
+    # instead of a sort of every holder (the ranking mixes this table and the user's).
+    agent_routable = models.BooleanField(default=False, editable=False)
+    agent_idle_since = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["proficiency", "id"]
         constraints = [models.UniqueConstraint(fields=["agent", "skill"], name="agentskill_unique")]
+        indexes = [models.Index(fields=["skill", "proficiency", "agent_idle_since", "agent"], condition=models.Q(agent_routable=True),
+                                name="agentskill_routable_idx")]
 
     def clean(self):
         if self.agent_id and self.skill_id and self.agent.tenant_id != self.skill.tenant_id:

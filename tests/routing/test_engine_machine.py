@@ -147,6 +147,9 @@ class RoutingMachine(RuleBasedStateMachine):
             assert agent.held == n, (agent.username, agent.held, n)
             # the engine finds candidates by this flag: it must never be stale after a step
             assert agent.routable == engine.agent_routable(agent, n), (agent.username, agent.routable, agent.state, n)
+            # ... nor its copies on the agent's skills, which the candidate query walks
+            for link in AgentSkill.objects.filter(agent=agent):
+                assert (link.agent_routable, link.agent_idle_since) == (agent.routable, agent.idle_since), (agent.username, link.skill_id)
             self.previous[agent.pk] = n
 
     @invariant()
