@@ -21,6 +21,11 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# Benchmarks also need the profilers (pyinstrument, py-spy: the `bench` extra).
+$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $@
 install-test: $(VENV)/.installed-test
 
 migrate: install
@@ -59,11 +64,11 @@ stop-cluster:
 	scripts/cluster.sh stop
 
 # The scale-out benchmark (docs/benchmarks.md); not part of `make test`. BENCH_ARGS passes options to bench/run.py.
-bench: install-test
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The cost of one routing decision with 10 … 10,000 agents and 0 … 100,000 queued rooms (docs/routing.md).
-bench-routing: install-test
+bench-routing: $(VENV)/.installed-bench
 	scripts/services.sh start
 	env $$(scripts/services.sh env | xargs) $(BIN)/python bench/routing_bench.py $(BENCH_ARGS); status=$$?; scripts/services.sh stop; exit $$status
 

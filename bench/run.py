@@ -63,13 +63,13 @@ def services_stop():
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pids):
-    """User + system CPU seconds of these processes so far (from /proc)."""
+def cpu_seconds(pids, kernel_only=False):
+    """User + system (or only system) CPU seconds of these processes so far (from /proc)."""
     total = 0
     for pid in pids:
         try:
             fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            total += int(fields[12]) + (0 if kernel_only else int(fields[11]))
         except (OSError, IndexError, ValueError):
             pass
     return total / TICKS
@@ -114,8 +114,9 @@ def analyse(gen, obs, step_first, step_last):
 class Pipeline:
     """The daphne processes of one pipeline and the process holding the agents' sockets."""
 
-    def __init__(self, cluster, data, mode, tmp):
+    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None):
         self.cluster, self.data, self.mode, self.tmp = cluster, data, mode, tmp
+        self.name, self.profile_dir = name, profile_dir
         self.spec_path = os.path.join(tmp, f"spec-{mode}.json")
         with open(self.spec_path, "w") as f:
             json.dump(dict(data, urls=cluster.urls, mode=mode), f)
@@ -140,16 +141,30 @@ class Pipeline:
     def step(self, rate, seconds, first, drain):
         out = os.path.join(self.tmp, f"gen-{self.mode}-{rate}-{first}.json")
         server_pids = [p.pid for p in self.cluster.procs]
-        cpu_before = cpu_seconds(server_pids)
+        spies = self.spy(server_pids, rate, seconds)
+        cpu_before, sys_before = cpu_seconds(server_pids), cpu_seconds(server_pids, kernel_only=True)
         subprocess.run([sys.executable, "-m", "bench.load", "gen", self.spec_path, out, str(rate), str(seconds), str(first)], cwd=ROOT,
                        check=True)
         self.command(cmd="drain", gen=out, quiet=drain, max=max(10.0, drain * 4))
         # daphne CPU for the step: webhooks, pushes and (product) accept + answer + timer loop; not the final resync
         server_cpu = cpu_seconds(server_pids) - cpu_before
+        server_sys = cpu_seconds(server_pids, kernel_only=True) - sys_before
+        for spy in spies:
+            spy.wait()
         summary = self.command(cmd="resync")
         gen = json.load(open(out))
-        gen["server_cpu_s"] = server_cpu
+        gen["server_cpu_s"], gen["server_sys_s"] = server_cpu, server_sys
         return gen, summary
+
+    def spy(self, pids, rate, seconds):
+        """py-spy on every server process for the step (--py-spy DIR): collapsed stacks, one file each."""
+        if not self.profile_dir:
+            return []
+        os.makedirs(self.profile_dir, exist_ok=True)
+        return [subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--format", "raw", "--rate", "200", "--duration", str(int(seconds) + 1),
+                                  "--output", os.path.join(self.profile_dir, f"{self.name}-{self.mode}-{rate:g}-{pid}.txt"),
+                                  "--pid", str(pid), "--nonblocking", "--gil"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for pid in pids]
 
     def reset(self, quiet=False):
         """Free every agent for the next rate: the product's forced disconnect (R10), by API."""
@@ -226,7 +241,7 @@ def run_config(name, args, base_env, counter):
         log(f"{name}: database ready, {len(data['agents'])} agents ({time.monotonic() - t0:.0f} s)")
         with tempfile.TemporaryDirectory(prefix="cxsms-bench-") as tmp:
             for mode in args.pipelines:
-                pipelines[mode] = Pipeline(clusters[mode], data, mode, tmp)
+                pipelines[mode] = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy)
                 pipelines[mode].start()
             gens = {mode: [] for mode in pipelines}
             if args.warmup:
@@ -261,6 +276,7 @@ def run_config(name, args, base_env, counter):
                     row = analyse(g, obs, g["first"], g["first"] + len(g["requests"])) if obs else {}
                     row["loadavg"] = g["loadavg"]
                     row["server_cpu_ms_per_text"] = 1000 * g["server_cpu_s"] / max(1, len(g["requests"]))
+                    row["server_kernel_ms_per_text"] = 1000 * g["server_sys_s"] / max(1, len(g["requests"]))
                     row["gen_cpu_s"] = g.get("cpu_s")
                     rows.append(row)
                     log(f"  {name} {mode} {row['rate']:g}/s: p50 {fmt(row['p50'])} p99 {fmt(row['p99'])} max {fmt(row['max'])} "
@@ -365,6 +381,8 @@ def main():
     parser.add_argument("--all-rates", action="store_true", help="keep going after a rate fails (default: stop there, the knee is known)")
     parser.add_argument("--server-env", default="", help="extra KEY=VALUE,... for the servers (e.g. CXSMS_CHANNEL_CAPACITY=100)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--py-spy", default=None, metavar="DIR",
+                        help="record every server process with py-spy during each rate (collapsed stacks in DIR; see bench/hotspots.py)")
     args = parser.parse_args()
     args.configs = [c for c in args.configs.split(",") if c]
     args.pipelines = [p for p in args.pipelines.split(",") if p]

@@ -22,16 +22,69 @@ from .ws_auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 log = logging.getLogger("cxsms.ws")
 
 
-@database_sync_to_async
+# Reads for sockets run in the loop's worker threads, not in the one thread that thread-sensitive
+# calls share: two hundred sockets' snapshots must not queue behind each other.
+def _in_worker_thread(func):
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
+@_in_worker_thread
 def _agent_snapshot(user):
     return selectors.agent_snapshot(user)
 
 
-@database_sync_to_async
-def _agent_event_seq(user_id):
+@_in_worker_thread
+def _agent_event_seqs(user_ids):
     from .models import User
 
-    return User.objects.filter(pk=user_id).values_list("event_seq", flat=True).first()
+    return dict(User.objects.filter(pk__in=user_ids).values_list("id", "event_seq"))
+
+
+class SequenceWatch:
+    """The agent feeds' database check, one per process (per event loop): every
+    CXSMS_WS_AGENT_CHECK_INTERVAL seconds one query reads the sequence of every agent with a socket
+    here. A socket whose agent's sequence was ahead of what it sent at two checks in a row (so not
+    a push still on its way) gets a fresh snapshot: the *last* push was lost, and no later event
+    can reveal the gap."""
+
+    _by_loop = {}
+
+    @classmethod
+    def join(cls, consumer):
+        loop = asyncio.get_running_loop()
+        watch = cls._by_loop.get(loop)
+        if watch is None:
+            for old in [lp for lp in cls._by_loop if lp.is_closed()]:
+                del cls._by_loop[old]
+            watch = cls._by_loop[loop] = cls()
+            watch.task = loop.create_task(watch.run())
+        watch.sockets.setdefault(consumer.user.id, set()).add(consumer)
+        return watch
+
+    def __init__(self):
+        self.sockets = {}  # agent id -> consumers
+        self.task = None
+
+    def leave(self, consumer):
+        group = self.sockets.get(consumer.user.id)
+        if group is not None:
+            group.discard(consumer)
+            if not group:
+                del self.sockets[consumer.user.id]
+
+    async def run(self):
+        while True:
+            await asyncio.sleep(settings.CXSMS_WS_AGENT_CHECK_INTERVAL)
+            if not self.sockets:
+                continue
+            try:
+                current = await _agent_event_seqs(list(self.sockets))
+            except Exception:  # a failed check waits for the next one; the sockets stay up
+                log.exception("agent sequence check failed")
+                continue
+            for agent_id, seq in current.items():
+                for consumer in list(self.sockets.get(agent_id, ())):
+                    await consumer.check_sequence(seq)
 
 
 @database_sync_to_async
@@ -149,8 +202,8 @@ class AgentConsumer(LiveConsumer):
     Events to an agent carry `agent_seq`, the agent's database sequence bumped in the same
     transaction as the change. An event at or below the last seen value is already in the screen
     (it raced the snapshot) and is dropped; one above last+1 means a push was lost, so a fresh
-    snapshot goes out instead. Every CXSMS_WS_AGENT_CHECK_INTERVAL seconds (10) the consumer also
-    compares the database's sequence with the last seen, so a lost *last* event is recovered.
+    snapshot goes out instead. The process's SequenceWatch compares the database's sequence with
+    the last one sent, so a lost *last* event is recovered too.
     """
 
     async def authorize(self):
@@ -171,7 +224,13 @@ class AgentConsumer(LiveConsumer):
         return data
 
     def started(self):
-        self.spawn(self._watch_sequence())
+        self.behind_at = None  # the agent_seq this socket had when the database was first seen ahead
+        self.watch = SequenceWatch.join(self)
+
+    async def disconnect(self, code):
+        if getattr(self, "watch", None) is not None:
+            self.watch.leave(self)
+        await super().disconnect(code)
 
     async def on_event(self, event):
         agent_seq = event.get("agent_seq")
@@ -186,22 +245,19 @@ class AgentConsumer(LiveConsumer):
             log.info("agent %s: agent_seq gap (%s after %s), resyncing", self.user.id, agent_seq, self.agent_seq)
             await self.send_snapshot()
 
-    async def _watch_sequence(self):
-        interval = settings.CXSMS_WS_AGENT_CHECK_INTERVAL
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                current = await _agent_event_seq(self.user.id)
-                if current is not None and current > self.agent_seq:
-                    async with self.lock:
-                        # Re-check under the lock: the missing event may have arrived meanwhile.
-                        if current > self.agent_seq:
-                            log.info("agent %s: event_seq %s > %s seen, resyncing", self.user.id, current, self.agent_seq)
-                            await self.send_snapshot()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a failed check waits for the next one; the socket stays up
-                log.exception("agent %s: sequence check failed", self.user.id)
+    async def check_sequence(self, current):
+        """SequenceWatch: the database's sequence for this agent, now."""
+        if current <= self.agent_seq:
+            self.behind_at = None
+            return
+        if self.behind_at != self.agent_seq:
+            self.behind_at = self.agent_seq  # maybe a push still on its way: look again next time
+            return
+        async with self.lock:
+            if current > self.agent_seq:  # the missing event may have arrived meanwhile
+                log.info("agent %s: event_seq %s > %s seen, resyncing", self.user.id, current, self.agent_seq)
+                await self.send_snapshot()
+        self.behind_at = None
 
 
 class SupervisorConsumer(LiveConsumer):

@@ -292,13 +292,16 @@ def _try_offer(room, agent_id, now):
         _store_count(agent, held)
         return None, None, (agent, held)
     expires = now + timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
-    sql.execute(f"UPDATE {t['room']} SET state = %s, agent_id = %s, offered_at = %s, offer_expires_at = %s WHERE id = %s",
-                [RoomState.OFFERED, agent_id, sql.dt(now), sql.dt(expires), room.pk])
     routable = agent_routable(agent, held + 1)
-    (seq,) = sql.row(f"UPDATE {t['user']} SET held = %s, idle_since = %s, routable = %s, event_seq = event_seq + 1 "
-                     f"WHERE id = %s RETURNING event_seq", [held + 1, sql.dt(now), routable, agent_id])
-    sql.execute(f"UPDATE {t['agentskill']} SET agent_routable = %s, agent_idle_since = %s WHERE agent_id = %s",
-                [routable, sql.dt(now), agent_id])
+    with sql.cursor() as cursor:
+        with sql.pipeline():  # three writes, one round trip
+            cursor.execute(f"UPDATE {t['room']} SET state = %s, agent_id = %s, offered_at = %s, offer_expires_at = %s WHERE id = %s",
+                           [RoomState.OFFERED, agent_id, sql.dt(now), sql.dt(expires), room.pk])
+            cursor.execute(f"UPDATE {t['agentskill']} SET agent_routable = %s, agent_idle_since = %s WHERE agent_id = %s",
+                           [routable, sql.dt(now), agent_id])
+            cursor.execute(f"UPDATE {t['user']} SET held = %s, idle_since = %s, routable = %s, event_seq = event_seq + 1 "
+                           f"WHERE id = %s RETURNING event_seq", [held + 1, sql.dt(now), routable, agent_id])
+        (seq,) = cursor.fetchone()
     agent.held, agent.routable = held + 1, routable
     room.state, room.agent, room.offered_at, room.offer_expires_at = RoomState.OFFERED, agent.as_user(), now, expires
     return agent, seq, None

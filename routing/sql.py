@@ -7,6 +7,7 @@ RETURNING; only PostgreSQL has row locks), and run through the connection's curs
 still share the transaction, the on-commit hooks and the execute wrappers of the ORM.
 Everything else stays ORM.
 """
+from contextlib import contextmanager, nullcontext
 from datetime import timezone as dt_timezone
 from functools import cache
 
@@ -65,6 +66,22 @@ def execute(sql, params=()):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def pipeline():
+    """Statements sent without waiting for each one's answer (psycopg's pipeline mode on
+    PostgreSQL; nothing on SQLite, which is in-process): for writes in a row whose results are
+    read afterwards. Errors still raise, at the latest when the block ends."""
+    if connection.vendor != "postgresql":
+        return nullcontext()
+    connection.ensure_connection()
+    return connection.connection.pipeline()
+
+
+@contextmanager
+def cursor():
+    with connection.cursor() as c:
+        yield c
 
 
 @cache
