@@ -1,8 +1,9 @@
 """The bench's clients, in processes of their own (never inside a server):
 
   python -m bench.load agents SPEC   N websocket clients, one per agent (token auth, `websockets`).
-                                     They answer every room.offered: POST accept/, then POST messages/
-                                     (product only). Commands on stdin, one JSON line each:
+                                     They answer every room.offered: accept, then send a text (product
+                                     only), over their socket as the workspace page does, or with
+                                     "actions": "rest" in SPEC through POST accept/ and messages/. Commands on stdin, one JSON line each:
                                        {"cmd": "drain", "gen": PATH, "quiet": s, "max": s}  wait for the offers of a step
                                           and the agents' answers -> {"drained": true}; then
                                        {"cmd": "resync"}  resync every socket (final snapshot) -> {"ok": ..., "p99": ...}
@@ -150,14 +151,15 @@ async def generate(spec, out, rate, seconds, first):
 # --- the agents -----------------------------------------------------------------------------------
 
 class Agent:
-    def __init__(self, info, url, mode, obs):
-        self.info, self.url, self.mode, self.obs = info, url, mode, obs
+    def __init__(self, info, url, mode, obs, actions="ws"):
+        self.info, self.url, self.mode, self.obs, self.actions = info, url, mode, obs, actions
         self.ws = None
         self.agent_seq = None
         self.queue = asyncio.Queue()
         self.handled = set()
         self.snapshot_waiters = []
         self.http = KeepAlive(url, {"Authorization": "Token " + info["token"]})
+        self.replies, self.next_ref = {}, 1
 
     async def connect(self):
         import websockets
@@ -193,6 +195,11 @@ class Agent:
                 t = time.monotonic()
                 frame = json.loads(raw)
                 kind = frame.get("type")
+                if kind == "reply":
+                    waiter = self.replies.pop(frame.get("ref"), None)
+                    if waiter and not waiter.done():
+                        waiter.set_result(frame)
+                    continue
                 if kind == "snapshot":
                     waiter = self.snapshot_waiters.pop(0) if self.snapshot_waiters else None
                     self.on_snapshot(frame, t, how=waiter[1] if waiter else "snapshot")
@@ -227,15 +234,30 @@ class Agent:
         if wait:
             await asyncio.wait_for(fut, 30)
 
+    async def command(self, payload):
+        """An action over the socket, as the workspace page sends it; returns the reply's status."""
+        ref = self.next_ref
+        self.next_ref += 1
+        fut = asyncio.get_running_loop().create_future()
+        self.replies[ref] = fut
+        await self.ws.send(json.dumps(dict(payload, ref=ref)))
+        return (await asyncio.wait_for(fut, 60))["status"]
+
     async def work(self):
-        """Accept, then answer, every room offered to this agent (product only)."""
+        """Accept, then answer, every room offered to this agent (product only): over the socket as
+        the workspace page does (actions "ws"), or through the REST API (actions "rest")."""
+        body = "Hello, this is the bench agent."
         while True:
             room_id = await self.queue.get()
-            for path, payload, key in ((f"/api/v1/rooms/{room_id}/accept/", None, "accept"),
-                                       (f"/api/v1/rooms/{room_id}/messages/", {"body": "Hello, this is the bench agent."}, "answer")):
+            for path, payload, command, key in (
+                    (f"/api/v1/rooms/{room_id}/accept/", None, {"type": "room.accept", "room": room_id}, "accept"),
+                    (f"/api/v1/rooms/{room_id}/messages/", {"body": body}, {"type": "message.send", "room": room_id, "body": body}, "answer")):
                 t0 = time.monotonic()
                 try:
-                    status, _ = await self.http.request("POST", path, payload)
+                    if self.actions == "ws":
+                        status = await self.command(command)
+                    else:
+                        status, _ = await self.http.request("POST", path, payload)
                 except Exception as exc:
                     status = repr(exc)[:60]
                 self.obs[key].append([status, time.monotonic() - t0])
@@ -246,7 +268,7 @@ class Agent:
 async def run_agents(spec):
     obs = {"seen": [], "offers": [], "gaps": 0, "closed": [], "accept": [], "answer": [], "final_resync_failures": 0}
     urls = spec["urls"]
-    agents = [Agent(a, urls[k % len(urls)], spec["mode"], obs) for k, a in enumerate(spec["agents"])]
+    agents = [Agent(a, urls[k % len(urls)], spec["mode"], obs, spec.get("actions", "ws")) for k, a in enumerate(spec["agents"])]
     sem = asyncio.Semaphore(20)
 
     async def connect(a):

@@ -114,12 +114,12 @@ def analyse(gen, obs, step_first, step_last):
 class Pipeline:
     """The daphne processes of one pipeline and the process holding the agents' sockets."""
 
-    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None):
+    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None, actions="ws"):
         self.cluster, self.data, self.mode, self.tmp = cluster, data, mode, tmp
         self.name, self.profile_dir = name, profile_dir
         self.spec_path = os.path.join(tmp, f"spec-{mode}.json")
         with open(self.spec_path, "w") as f:
-            json.dump(dict(data, urls=cluster.urls, mode=mode), f)
+            json.dump(dict(data, urls=cluster.urls, mode=mode, actions=actions), f)
         self.agents = None
 
     def start(self):
@@ -229,7 +229,7 @@ def run_config(name, args, base_env, counter):
         clusters[mode] = first_cluster = make_cluster(database, processes, env, base_env, share=first_cluster)
     owner = next(iter(clusters.values()))
     result = {"config": name, "database": database, "processes": processes, "layer": LAYERS.get(layer, "in-memory"),
-              "server_env": args.server_env, "pipelines": {}}
+              "server_env": args.server_env, "agent_actions": args.actions, "pipelines": {}}
     owner.create_database()
     pipelines = {}
     try:
@@ -241,7 +241,7 @@ def run_config(name, args, base_env, counter):
         log(f"{name}: database ready, {len(data['agents'])} agents ({time.monotonic() - t0:.0f} s)")
         with tempfile.TemporaryDirectory(prefix="cxsms-bench-") as tmp:
             for mode in args.pipelines:
-                pipelines[mode] = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy)
+                pipelines[mode] = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy, args.actions)
                 pipelines[mode].start()
             gens = {mode: [] for mode in pipelines}
             if args.warmup:
@@ -381,6 +381,9 @@ def main():
     parser.add_argument("--all-rates", action="store_true", help="keep going after a rate fails (default: stop there, the knee is known)")
     parser.add_argument("--server-env", default="", help="extra KEY=VALUE,... for the servers (e.g. CXSMS_CHANNEL_CAPACITY=100)")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--actions", choices=["ws", "rest"], default="ws",
+                        help="how the product's agents accept and answer: over their socket, as the workspace page does "
+                             "(default), or through the REST API")
     parser.add_argument("--py-spy", default=None, metavar="DIR",
                         help="record every server process with py-spy during each rate (collapsed stacks in DIR; see bench/hotspots.py)")
     args = parser.parse_args()

@@ -40,6 +40,47 @@ def _agent_event_seqs(user_ids):
     return dict(User.objects.filter(pk__in=user_ids).values_list("id", "event_seq"))
 
 
+AGENT_ACTIONS = ("room.accept", "room.reject", "room.end", "message.send")
+
+
+@_in_worker_thread
+def _agent_action(user, content):
+    """One workspace action sent over the agent's socket, through the same services and scoping as
+    the REST API (rooms/{id}/accept/, reject/, end/, messages/). Returns the reply frame."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from . import texthub
+    from .api.serializers import drf_error_detail
+    from .models import Room
+
+    kind, ref = content.get("type"), content.get("ref")
+
+    def reply(status, data):
+        return {"type": "reply", "ref": ref, "action": kind, "ok": status < 400, "status": status, "data": data}
+
+    # As the REST API does per request: the person must still be an active agent.
+    if not selectors.agent_is_active(user.pk):
+        return reply(403, {"detail": "You are not allowed to do this."})
+    value = content.get("room")
+    room_id = value if type(value) is int else int(value) if isinstance(value, str) and value.isdigit() else None
+    if room_id is None or not selectors.agent_holds_room(user, room_id):
+        return reply(404, {"detail": "Not found — it may have ended already."})
+    room = Room(pk=room_id)  # the services lock it and read it
+    try:
+        if kind == "room.accept":
+            return reply(200, selectors.room_payload(texthub.room_accept(room=room, agent=user)))
+        if kind == "room.reject":
+            return reply(200, selectors.room_payload(texthub.room_reject(room=room, agent=user)))
+        if kind == "room.end":
+            return reply(200, selectors.room_payload(texthub.room_end(room=room, actor=user)))
+        message = texthub.message_send(room=room, author=user, body=content.get("body"))
+        return reply(201, selectors.message_payload(message))
+    except ValidationError as exc:
+        return reply(400, drf_error_detail(exc))
+    except PermissionDenied as exc:
+        return reply(403, {"detail": str(exc) or "You are not allowed to do this."})
+
+
 class SequenceWatch:
     """The agent feeds' database check, one per process (per event loop): every
     CXSMS_WS_AGENT_CHECK_INTERVAL seconds one query reads the sequence of every agent with a socket
@@ -110,6 +151,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     """
 
     group = None
+    unknown_message = "Unknown message; send {\"type\": \"resync\"} or {\"type\": \"ping\"}."
 
     async def connect(self):
         self.seq = 0
@@ -174,7 +216,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             elif kind == "ping":
                 await self.emit({"type": "pong"})
             else:
-                await self.emit({"type": "error", "detail": "Unknown message; send {\"type\": \"resync\"} or {\"type\": \"ping\"}."})
+                await self.emit({"type": "error", "detail": self.unknown_message})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
@@ -215,6 +257,9 @@ class AgentConsumer(LiveConsumer):
             return CLOSE_FORBIDDEN
         return None
 
+    unknown_message = ("Unknown message; send {\"type\": \"resync\"}, {\"type\": \"ping\"} or an action: "
+                       + ", ".join(AGENT_ACTIONS) + " (docs/websockets.md).")
+
     def group_name(self):
         return events.agent_group(self.user.id)
 
@@ -244,6 +289,16 @@ class AgentConsumer(LiveConsumer):
         else:
             log.info("agent %s: agent_seq gap (%s after %s), resyncing", self.user.id, agent_seq, self.agent_seq)
             await self.send_snapshot()
+
+    async def receive_json(self, content, **kwargs):
+        """The workspace's actions (docs/websockets.md), answered by a `reply` carrying the client's
+        `ref`. A consumer handles one message at a time, so events for this socket wait for it."""
+        if isinstance(content, dict) and content.get("type") in AGENT_ACTIONS:
+            answer = await _agent_action(self.user, content)
+            async with self.lock:
+                await self.emit(answer)
+            return
+        await super().receive_json(content, **kwargs)
 
     async def check_sequence(self, current):
         """SequenceWatch: the database's sequence for this agent, now."""

@@ -183,7 +183,7 @@ def _store_outbound(room, body, author=None, automatic=False, now=None):
         setattr(room, k, v)
     events.room_message(room, message)
     if not chat:
-        transaction.on_commit(lambda: outbox_deliver(message.pk), robust=True)
+        transaction.on_commit(lambda: outbox_deliver(message.pk, message=message), robust=True)
     return message
 
 
@@ -208,7 +208,8 @@ def _validate_body(body):
 def message_send(*, room, author, body):
     """An agent's text in their active room (R7 timer reset; R17 never to an opted-out number)."""
     body = _validate_body(body)
-    room = engine.locked(Room.objects).get(pk=room.pk)
+    # With the number's carrier account: the outbox sends right after the commit (outbox_deliver).
+    room = engine.locked(Room.objects.select_related("point_of_contact__carrier_account")).get(pk=room.pk)
     if room.agent_id != author.pk:
         raise PermissionDenied("Only the agent who holds this interaction can write in it.")
     if room.state != RoomState.ACTIVE:
@@ -219,8 +220,9 @@ def message_send(*, room, author, body):
     return _store_outbound(room, body, author=author)
 
 
-def outbox_deliver(message_id, now=None):
-    """Send one pending outbound text through its POC's carrier. Safe to call from several processes."""
+def outbox_deliver(message_id, now=None, message=None):
+    """Send one pending outbound text through its POC's carrier. Safe to call from several processes.
+    `message`: the Message just stored by this thread, with its room (spares reading it again)."""
     now = now or timezone.now()
     # Claim it: pending and due, or sending with a lapsed lease (its sender died). One process wins.
     claimed = sql.execute(
@@ -231,7 +233,10 @@ def outbox_deliver(message_id, now=None):
          sql.dt(now), sql.dt(now)])
     if not claimed:
         return None
-    message = Message.objects.select_related("room__point_of_contact__carrier_account").get(pk=message_id)
+    if message is None:
+        message = Message.objects.select_related("room__point_of_contact__carrier_account").get(pk=message_id)
+    else:
+        message.attempts += 1  # as the claim did
     room = message.room
     account = room.point_of_contact.carrier_account
     if contact_is_opted_out(room.tenant_id, room.contact_number) and not message.automatic:
@@ -251,8 +256,10 @@ def outbox_deliver(message_id, now=None):
 
 def _finish_send(message, result, error=None, now=None):
     now = now or timezone.now()
+    t = sql.tables()
     with transaction.atomic():
-        message = engine.locked(Message.objects.select_related("room")).get(pk=message.pk)
+        # Under the message's lock (a status callback may be writing it): its carrier SID as stored.
+        (message.carrier_sid,) = sql.row(f"SELECT carrier_sid FROM {t['message']} WHERE id = %s{sql.for_update()}", [message.pk])
         if error:
             message.status, message.error_code, message.error_message = MessageStatus.FAILED, *error
         elif result.ok:
@@ -272,7 +279,9 @@ def _finish_send(message, result, error=None, now=None):
             if result.error_code == TWILIO_OPTED_OUT:
                 contact_set_opt_out(tenant_id=message.tenant_id, number=message.room.contact_number, opted_out=True)
                 message.error_message = f"The carrier refused: {message.room.contact_number} has opted out (error 21610)."
-        message.save(update_fields=["carrier_sid", "status", "error_code", "error_message", "next_attempt_at"])
+        sql.execute(f"UPDATE {t['message']} SET carrier_sid = %s, status = %s, error_code = %s, error_message = %s, next_attempt_at = %s "
+                    f"WHERE id = %s", [message.carrier_sid, message.status, message.error_code, message.error_message,
+                                       sql.dt(message.next_attempt_at) if message.next_attempt_at else None, message.pk])
         events.message_status(message)
     return message
 

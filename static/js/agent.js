@@ -336,12 +336,19 @@
     renderAll();
   }
 
-  /** Run an API action once; on failure show why and resync (the server may know better). */
-  function act(key, method, url, body) {
+  /** An action over the socket when it is open (one frame, no HTTP request), else the REST API. */
+  function perform(command, method, url, body) {
+    if (!command) return L.api(method, url, body);
+    return live.request(command).then(function (res) { return res || L.api(method, url, body); });
+  }
+  function roomCommand(type, id, extra) { return Object.assign({ type: type, room: id }, extra || {}); }
+
+  /** Run an action once; on failure show why and resync (the server may know better). */
+  function act(key, method, url, body, command) {
     if (S.pending[key]) return Promise.resolve(null);
     S.pending[key] = true;
     renderAll();
-    return L.api(method, url, body).then(function (res) {
+    return perform(command, method, url, body).then(function (res) {
       delete S.pending[key];
       if (!res.ok) { error(errorLabel(key) + L.errorText(res)); live.resync(); }
       renderAll();
@@ -356,7 +363,7 @@
 
   function accept(r) {
     S.selectWhenSeen = r.id;
-    act("accept:" + r.id, "POST", "/api/v1/rooms/" + r.id + "/accept/").then(function (res) {
+    act("accept:" + r.id, "POST", "/api/v1/rooms/" + r.id + "/accept/", undefined, roomCommand("room.accept", r.id)).then(function (res) {
       if (res && res.ok) {
         if (res.data && res.data.id === r.id && res.data.state && S.rooms[r.id]) merge(Object.assign({}, res.data, { messages: undefined }));
         if (S.rooms[r.id] && S.rooms[r.id].state === "active") select(r.id);
@@ -367,7 +374,7 @@
     });
   }
   function reject(r) {
-    act("reject:" + r.id, "POST", "/api/v1/rooms/" + r.id + "/reject/").then(function (res) {
+    act("reject:" + r.id, "POST", "/api/v1/rooms/" + r.id + "/reject/", undefined, roomCommand("room.reject", r.id)).then(function (res) {
       if (res && res.ok) { delete S.rooms[r.id]; renderAll(); }
     });
   }
@@ -382,7 +389,7 @@
     var dlg = $("end-dialog");
     if (dlg.returnValue !== "end") return;
     var id = Number(dlg.dataset.room);
-    act("end:" + id, "POST", "/api/v1/rooms/" + id + "/end/");
+    act("end:" + id, "POST", "/api/v1/rooms/" + id + "/end/", undefined, roomCommand("room.end", id));
   });
 
   document.querySelectorAll("[data-set-state]").forEach(function (b) {
@@ -440,9 +447,9 @@
     if (body.length > MAX_BODY) { setComposerError("A text can be at most " + MAX_BODY + " characters."); return; }
     var send = $("composer-send");
     send.disabled = true;
-    L.api("POST", "/api/v1/rooms/" + r.id + "/messages/", { body: body }).then(function (res) {
+    perform(roomCommand("message.send", r.id, { body: body }), "POST", "/api/v1/rooms/" + r.id + "/messages/", { body: body }).then(function (res) {
       send.disabled = false;
-      if (!res.ok) { setComposerError("Not sent: " + L.errorText(res, ["body"])); return; }
+      if (!res.ok) { setComposerError((res.status === 0 ? "" : "Not sent: ") + L.errorText(res, ["body"])); return; }
       if (input.dataset.room === String(r.id)) input.value = "";
       delete S.drafts[r.id];
       updateCounter();

@@ -125,13 +125,14 @@
 
   // ---- the socket -----------------------------------------------------------------------
   /**
-   * connect(path, {snapshot(msg), event(msg), status(state)}) -> {resync(), send(obj), close()}
+   * connect(path, {snapshot(msg), event(msg), status(state)}) -> {resync(), send(obj), request(obj), close()}
    * state: "connecting" | "connected" | "reconnecting" | "signed-out".
    * A new connection starts at seq 1 with a snapshot that replaces the screen; any gap in seq asks
    * the server for a fresh snapshot; a lost connection reconnects with backoff.
    */
   function connect(path, handlers) {
     var ws = null, lastSeq = 0, awaitingSnapshot = false, attempts = 0, timer = null, stopped = false, everOpened = false;
+    var pending = {}, nextRef = 1; // requests sent over the socket, by ref, waiting for their reply
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
 
     function setStatus(s) { if (handlers.status) handlers.status(s); }
@@ -149,6 +150,12 @@
           if (msg.seq !== lastSeq + 1 && !awaitingSnapshot) resync();
           lastSeq = msg.seq;
         }
+        if (msg.type === "reply") {
+          var done = pending[msg.ref];
+          delete pending[msg.ref];
+          if (done) done({ ok: !!msg.ok, status: msg.status, data: msg.data });
+          return;
+        }
         if (msg.type === "snapshot") {
           awaitingSnapshot = false;
           attempts = 0;
@@ -162,6 +169,11 @@
       };
       ws.onclose = function () {
         ws = null;
+        // The server may or may not have done them: the snapshot after reconnecting shows which.
+        Object.keys(pending).forEach(function (ref) {
+          pending[ref]({ ok: false, status: 0, data: { detail: "The connection dropped before the server answered; the screen shows what was done once it is back." } });
+        });
+        pending = {};
         if (!stopped) retry();
       };
       ws.onerror = function () { /* onclose follows */ };
@@ -187,6 +199,16 @@
     function resync() {
       if (send({ type: "resync" })) awaitingSnapshot = true;
     }
+    /** Send an action over the socket; resolves {ok, status, data} like api(), or null when the
+     * socket is not open (the caller then uses the REST API). */
+    function request(obj) {
+      return new Promise(function (resolve) {
+        if (!ws || ws.readyState !== 1) { resolve(null); return; }
+        var ref = nextRef++;
+        pending[ref] = resolve;
+        ws.send(JSON.stringify(Object.assign({}, obj, { ref: ref })));
+      });
+    }
     // Coming back from sleep or a hidden tab: make sure the screen is current.
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "visible" && !stopped) {
@@ -198,6 +220,7 @@
     var conn = {
       resync: resync,
       send: send,
+      request: request,
       close: function () { stopped = true; if (timer) clearTimeout(timer); if (ws) ws.close(); },
       /** Drop the connection as a network failure would, staying away at least `ms` (tests, diagnostics). */
       drop: function (ms) { holdUntil = Date.now() + (ms || 0); if (ws) ws.close(); },

@@ -70,6 +70,8 @@ def test_agent_takes_a_text_from_offer_to_end(server, new_page, artifacts_dir):
     number = contact()
     sup = open_supervisor(new_page, server)
     agent = open_agent(new_page, server, "mama")
+    room_posts = []
+    agent.on("request", lambda r: room_posts.append(r.url) if r.method == "POST" and "/api/v1/rooms/" in r.url else None)
     set_state(agent, "available")
     expect(agent.get_by_test_id("offers-empty")).to_contain_text("No offers")
     expect(agent.get_by_test_id("load")).to_have_text("0 chat · 0 SMS of 5")
@@ -143,6 +145,8 @@ def test_agent_takes_a_text_from_offer_to_end(server, new_page, artifacts_dir):
     expect(sup.get_by_test_id("activity")).to_contain_text("Ended")
     set_state(agent, "unavailable")
     expect(sup.locator("tr[data-agent=mama]")).to_contain_text("Unavailable")
+    # accept, send and end went over the page's socket (docs/websockets.md), not as HTTP requests
+    assert room_posts == []
 
 
 def test_reconnect_snapshot_and_unread_badges(server, new_page):
@@ -156,8 +160,15 @@ def test_reconnect_snapshot_and_unread_badges(server, new_page):
     agent.evaluate("window.__marker = 1")
 
     # the connection drops; a text arrives meanwhile (its push is lost with the socket) ...
+    room_posts = []
+    agent.on("request", lambda r: room_posts.append(r.url) if r.method == "POST" and "/api/v1/rooms/" in r.url else None)
     agent.evaluate("CxLive.sockets[0].drop(4000)")
     expect(agent.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting")
+    # with the socket down, sending still works: through the REST API
+    agent.get_by_test_id("composer").fill("Sent while the socket is down")
+    agent.get_by_test_id("send").click()
+    expect(agent.get_by_test_id("message").filter(has_text="Sent while the socket is down")).to_have_count(1)
+    assert len(room_posts) == 1 and room_posts[0].endswith("/messages/")
     text_in(sim, second, "Second contact, while you were away")
     # ... and the snapshot after the reconnect brings it, without reloading the page
     expect(agent.get_by_test_id("connection")).to_have_attribute("data-state", "connected", timeout=15000)

@@ -518,3 +518,94 @@ async def test_text_hub_flow_reaches_agent_and_supervisor_in_order(settings):
     assert sup_snap["rooms"] == []
     await comm.disconnect()
     await sup.disconnect()
+
+
+# --- the workspace's actions over the agent socket ------------------------------------------------
+
+async def next_of(comm, kind, timeout=5):
+    """The next frame of this type (events of the action itself may come before or after its reply)."""
+    for _ in range(10):
+        msg = await comm.receive_json_from(timeout=timeout)
+        if msg["type"] == kind:
+            return msg
+    raise AssertionError(f"no {kind} frame")
+
+
+async def test_accept_then_send_over_the_socket_replies_with_the_ref_and_changes_the_room():
+    w = (await world())["a"]
+    agent = w["agent"]
+    comm, _ = await open_socket("/ws/agent/", user=agent)
+    room = await offer(w, agent)
+    assert (await next_of(comm, "room.offered"))["room"]["id"] == room.id
+    await comm.send_json_to({"type": "room.accept", "room": room.id, "ref": 7})
+    reply = await next_of(comm, "reply")
+    assert reply["ref"] == 7 and reply["ok"] and reply["status"] == 200 and reply["data"]["state"] == "active"
+    await comm.send_json_to({"type": "message.send", "room": room.id, "body": "Just right, thank you!", "ref": 8})
+    reply = await next_of(comm, "reply")
+    assert reply["ref"] == 8 and reply["status"] == 201 and reply["data"]["body"] == "Just right, thank you!"
+    stored = await database_sync_to_async(lambda: (Room.objects.get(pk=room.pk).state,
+                                                   list(Message.objects.filter(room=room, direction=Direction.OUTBOUND)
+                                                        .values_list("body", flat=True))))()
+    assert stored == (RoomState.ACTIVE, ["Just right, thank you!"])
+    await comm.disconnect()
+
+
+async def test_socket_actions_refuse_like_the_api_and_change_nothing():
+    both = await world()
+    w, other = both["a"], both["b"]
+    agent = w["agent"]
+    comm, _ = await open_socket("/ws/agent/", user=agent)
+    mine = await offer(w, agent)
+    await next_of(comm, "room.offered")
+    theirs = await database_sync_to_async(_room)(other, agent=other["agent"])  # another tenant's room
+    colleague = await database_sync_to_async(_room)(w, agent=w["agent2"])  # a colleague's offer
+    cases = [
+        ({"type": "room.accept", "room": theirs.id}, 404),
+        ({"type": "room.accept", "room": colleague.id}, 404),
+        ({"type": "room.accept", "room": "not-a-number"}, 404),
+        ({"type": "message.send", "room": mine.id, "body": "before accepting"}, 400),
+        ({"type": "room.end", "room": mine.id}, 400),
+    ]
+    for ref, (command, status) in enumerate(cases):
+        await comm.send_json_to(dict(command, ref=ref))
+        reply = await next_of(comm, "reply")
+        assert (reply["ref"], reply["ok"], reply["status"]) == (ref, False, status), (command, reply)
+    await comm.send_json_to({"type": "room.accept", "room": mine.id, "ref": "x"})
+    assert (await next_of(comm, "reply"))["ok"]
+    await comm.send_json_to({"type": "message.send", "room": mine.id, "body": "x" * 1601, "ref": "long"})
+    reply = await next_of(comm, "reply")
+    assert reply["status"] == 400 and "body" in reply["data"]
+    counts = await database_sync_to_async(lambda: (Room.objects.get(pk=theirs.pk).state, Room.objects.get(pk=colleague.pk).state,
+                                                   Message.objects.filter(direction=Direction.OUTBOUND).count()))()
+    assert counts == (RoomState.OFFERED, RoomState.OFFERED, 0)
+    await comm.disconnect()
+
+
+async def test_reject_and_end_over_the_socket():
+    w = (await world())["a"]
+    agent = w["agent"]
+    comm, _ = await open_socket("/ws/agent/", user=agent)
+    first, second = await offer(w, agent), await offer(w, agent)
+    await comm.send_json_to({"type": "room.reject", "room": first.id, "ref": 1})
+    assert (await next_of(comm, "reply"))["ok"]
+    await comm.send_json_to({"type": "room.accept", "room": second.id, "ref": 2})
+    assert (await next_of(comm, "reply"))["ok"]
+    await comm.send_json_to({"type": "room.end", "room": second.id, "ref": 3})
+    reply = await next_of(comm, "reply")
+    assert reply["ok"] and reply["data"]["state"] == "closed" and reply["data"]["close_reason"] == "ended_by_agent"
+    first_after = await database_sync_to_async(lambda: Room.objects.get(pk=first.pk))()
+    assert agent.id in first_after.declined_by
+    await comm.disconnect()
+
+
+async def test_socket_actions_stop_when_the_agent_is_deactivated():
+    w = (await world())["a"]
+    agent = w["agent"]
+    comm, _ = await open_socket("/ws/agent/", user=agent)
+    room = await offer(w, agent)
+    await database_sync_to_async(lambda: User.objects.filter(pk=agent.pk).update(is_active=False))()
+    await comm.send_json_to({"type": "room.accept", "room": room.id, "ref": 1})
+    reply = await next_of(comm, "reply")
+    assert reply["status"] == 403
+    assert (await database_sync_to_async(lambda: Room.objects.get(pk=room.pk).state)()) == RoomState.OFFERED
+    await comm.disconnect()
