@@ -360,6 +360,30 @@ _FIRST_MESSAGE_FIELDS = ("id", "direction", "body", "status", "error_code", "err
                          "created_at", "author_id")
 
 
+def _attach_names(room, skill_name, agent_username):
+    """Partial Skill and User on a raw-read room, enough for its payload (selectors.room_payload)."""
+    if room.skill_id:
+        room.skill = Skill(id=room.skill_id, tenant_id=room.tenant_id, name=skill_name)
+        room.skill._state.adding = False
+    if room.agent_id and agent_username is not None:
+        room.agent = User(id=room.agent_id, tenant_id=room.tenant_id, username=agent_username)
+        room.agent._state.adding = False
+
+
+def lock_room(room_id):
+    """The room, locked, with its skill's and agent's names, in one statement (the ORM's
+    select_related compiled three joins on every accept, send and end). Raises Room.DoesNotExist."""
+    t = sql.tables()
+    found = list(Room.objects.raw(
+        f"SELECT r.*, s.name AS skill_name_, u.username AS agent_username_ FROM {t['room']} r "
+        f"LEFT JOIN {t['skill']} s ON s.id = r.skill_id LEFT JOIN {t['user']} u ON u.id = r.agent_id "
+        f"WHERE r.id = %s{sql.for_update('r')}", [room_id]))
+    if not found:
+        raise Room.DoesNotExist(f"no room {room_id}")
+    _attach_names(found[0], found[0].skill_name_, found[0].agent_username_)
+    return found[0]
+
+
 def _lock_room(room_id):
     """The room, locked, with its skill's name and its first message (for the offer's payload) and
     the outcome of its last decision (room.last_outcome_), in one statement. Returns (room, first
@@ -374,9 +398,7 @@ def _lock_room(room_id):
     if not found:
         return None, None
     room = found[0]
-    if room.skill_id:
-        room.skill = Skill(id=room.skill_id, tenant_id=room.tenant_id, name=room.skill_name_)
-        room.skill._state.adding = False
+    _attach_names(room, room.skill_name_, None)
     message = None
     if room.fm_id is not None:
         values = {f: getattr(room, f"fm_{f}") for f in _FIRST_MESSAGE_FIELDS}

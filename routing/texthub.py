@@ -324,8 +324,7 @@ def status_update(*, message_sid, status, error_code=""):
 # --- room life cycle ---------------------------------------------------------------------------
 
 def _get_locked(room):
-    # skill and agent: the room's payload in the events names them.
-    return engine.locked(Room.objects.select_related("tenant", "skill", "agent")).get(pk=room.pk)
+    return engine.lock_room(room.pk)
 
 
 @transaction.atomic
