@@ -119,21 +119,22 @@ def _routable_expr():
                 default=Value(False), output_field=BooleanField())
 
 
+def _narrow(qs, agent_ids, team_id, via=""):
+    """Some agents, or a team's members (`via`: the path to the user from qs's model)."""
+    if agent_ids is not None:
+        return qs.filter(**{f"{via}_id__in" if via else "pk__in": agent_ids})
+    return qs.filter(**{f"{via}__team_id" if via else "team_id": team_id})
+
+
 def refresh_routable(*, agent_ids=None, team_id=None):
     """Recompute `User.routable` in SQL for some agents, a team's members, or (neither) the agents
     whose flag is wrong; then the copies on their skills (sync_skill_copies)."""
-    qs = User.objects.all()
-    if agent_ids is not None:
-        qs = qs.filter(pk__in=agent_ids)
-    elif team_id is not None:
-        qs = qs.filter(team_id=team_id)
-    else:
-        qs = qs.annotate(should=_routable_expr()).exclude(routable=F("should"))
-        ids = list(qs.values_list("pk", flat=True))
+    if agent_ids is None and team_id is None:
+        ids = list(User.objects.annotate(should=_routable_expr()).exclude(routable=F("should")).values_list("pk", flat=True))
         changed = User.objects.filter(pk__in=ids).update(routable=_routable_expr()) if ids else 0
         sync_skill_copies()
         return changed
-    changed = qs.update(routable=_routable_expr())
+    changed = _narrow(User.objects.all(), agent_ids, team_id).update(routable=_routable_expr())
     sync_skill_copies(agent_ids=agent_ids, team_id=team_id)
     return changed
 
@@ -141,13 +142,10 @@ def refresh_routable(*, agent_ids=None, team_id=None):
 def sync_skill_copies(*, agent_ids=None, team_id=None):
     """Copy User.routable and User.idle_since onto the agents' AgentSkill rows (the candidate
     index). Some agents, a team's members, or (neither) every row whose copy is wrong."""
-    qs = AgentSkill.objects.all()
-    if agent_ids is not None:
-        qs = qs.filter(agent_id__in=agent_ids)
-    elif team_id is not None:
-        qs = qs.filter(agent__team_id=team_id)
+    if agent_ids is None and team_id is None:
+        qs = AgentSkill.objects.exclude(agent_routable=F("agent__routable"), agent_idle_since=F("agent__idle_since"))
     else:
-        qs = qs.exclude(agent_routable=F("agent__routable"), agent_idle_since=F("agent__idle_since"))
+        qs = _narrow(AgentSkill.objects.all(), agent_ids, team_id, via="agent")
     agent = User.objects.filter(pk=OuterRef("agent_id"))
     return qs.update(agent_routable=Subquery(agent.values("routable")[:1]), agent_idle_since=Subquery(agent.values("idle_since")[:1]))
 
@@ -269,7 +267,7 @@ def recount(agent_id):
     return agent, held
 
 
-def _try_offer(room, agent_id, now):
+def _try_offer(room, agent_id, now, record=None):
     """Offer the locked queued room to an agent if, under the agent's lock, they may still take it.
     Returns (agent, event_seq, None) on success, (None, None, (agent, held)) as found on refusal.
     The agent's update also takes the sequence number of the `room.offered` event (events.to_agent).
@@ -293,15 +291,17 @@ def _try_offer(room, agent_id, now):
         return None, None, (agent, held)
     expires = now + timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
     routable = agent_routable(agent, held + 1)
-    with sql.cursor() as cursor:
-        with sql.pipeline():  # three writes, one round trip
-            cursor.execute(f"UPDATE {t['room']} SET state = %s, agent_id = %s, offered_at = %s, offer_expires_at = %s WHERE id = %s",
+    with sql.cursor() as writes, sql.cursor() as agent_row:
+        with sql.pipeline():  # the writes of an offer (and its decision record), one round trip
+            writes.execute(f"UPDATE {t['room']} SET state = %s, agent_id = %s, offered_at = %s, offer_expires_at = %s WHERE id = %s",
                            [RoomState.OFFERED, agent_id, sql.dt(now), sql.dt(expires), room.pk])
-            cursor.execute(f"UPDATE {t['agentskill']} SET agent_routable = %s, agent_idle_since = %s WHERE agent_id = %s",
+            writes.execute(f"UPDATE {t['agentskill']} SET agent_routable = %s, agent_idle_since = %s WHERE agent_id = %s",
                            [routable, sql.dt(now), agent_id])
-            cursor.execute(f"UPDATE {t['user']} SET held = %s, idle_since = %s, routable = %s, event_seq = event_seq + 1 "
-                           f"WHERE id = %s RETURNING event_seq", [held + 1, sql.dt(now), routable, agent_id])
-        (seq,) = cursor.fetchone()
+            if record is not None:
+                writes.execute(*_record_statement(room, "offered", agent_id, record[0], record[1], now))
+            agent_row.execute(f"UPDATE {t['user']} SET held = %s, idle_since = %s, routable = %s, event_seq = event_seq + 1 "
+                              f"WHERE id = %s RETURNING event_seq", [held + 1, sql.dt(now), routable, agent_id])
+        (seq,) = agent_row.fetchone()
     agent.held, agent.routable = held + 1, routable
     room.state, room.agent, room.offered_at, room.offer_expires_at = RoomState.OFFERED, agent.as_user(), now, expires
     return agent, seq, None
@@ -313,7 +313,7 @@ def _as_found(candidate, agent, held, room):
                    limit=agent.effective_session_limit, declined=agent.pk in (room.declined_by or []))
 
 
-def _offer_best(room, now):
+def _offer_best(room, now, trigger):
     """Decide and apply: try the best candidate; one who filled up meanwhile is replaced by what the
     lock found and the decision is taken again. If every candidate of the snapshot raced, look once
     more. Returns (agent or None, the offer event's agent_seq, the last Decision)."""
@@ -325,7 +325,7 @@ def _offer_best(room, now):
             decision = decide(candidates)
             if decision.agent_id is None:
                 break
-            agent, seq, refused = _try_offer(room, decision.agent_id, now)
+            agent, seq, refused = _try_offer(room, decision.agent_id, now, record=(decision.skipped, trigger))
             if agent is not None:
                 return agent, seq, decision
             chosen = next(c for c in candidates if c.id == decision.agent_id)
@@ -336,14 +336,18 @@ def _offer_best(room, now):
     return None, None, decision
 
 
-def _record(room, outcome, agent_id, skipped, trigger, now=None):
+def _record_statement(room, outcome, agent_id, skipped, trigger, now):
     t = sql.tables()
     skipped = [{"agent": a, "username": u, "reason": str(r)} for a, u, r in skipped]
     trigger_column = connection.ops.quote_name("trigger")  # a keyword of SQL
-    sql.execute(f"INSERT INTO {t['decision']} (room_id, created_at, outcome, agent_id, skill_id, rule, skipped, {trigger_column}) "
-                f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                [room.pk, sql.dt(now or timezone.now()), outcome, agent_id, room.skill_id, room.routed_by,
-                 connection.ops.adapt_json_value(skipped, None), trigger[:40]])
+    return (f"INSERT INTO {t['decision']} (room_id, created_at, outcome, agent_id, skill_id, rule, skipped, {trigger_column}) "
+            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [room.pk, sql.dt(now), outcome, agent_id, room.skill_id, room.routed_by, connection.ops.adapt_json_value(skipped, None),
+             trigger[:40]])
+
+
+def _record(room, outcome, agent_id, skipped, trigger, now=None):
+    sql.execute(*_record_statement(room, outcome, agent_id, skipped, trigger, now or timezone.now()))
 
 
 def reoffer_after():
@@ -421,15 +425,14 @@ def route_room(room_id, trigger="new", *, room=None, first_message=events.UNKNOW
             if room is None or room.state != RoomState.QUEUED:
                 return None
         now = timezone.now()
-        agent, seq, decision = _offer_best(room, now)
+        agent, seq, decision = _offer_best(room, now, trigger)
         if agent is None and room.declined_by and _declines_expired(room, now):
             # Nobody else can take it and the declines are old: start a new round (module docstring).
             room.declined_by = []
             Room.objects.filter(pk=room.pk).update(declined_by=[])
             trigger = f"{trigger}; declines forgotten"
-            agent, seq, decision = _offer_best(room, now)
-        if agent is not None:
-            _record(room, "offered", agent.pk, decision.skipped, trigger, now)
+            agent, seq, decision = _offer_best(room, now, trigger)
+        if agent is not None:  # its decision was recorded with the offer
             events.room_offered(room, agent_seq=seq, first_message=first_message)
             return agent.pk
         if fresh or room.last_outcome_ != "queued":

@@ -501,3 +501,37 @@ def test_queue_sweep_routes_a_room_whose_routing_never_ran(acd):
     decision = fresh(room).decisions.get()
     assert (decision.outcome, decision.trigger) == ("queued", "recovered") and fresh(room).state == RoomState.QUEUED
     assert [d["reason"] for d in decision.skipped] == ["unavailable"]
+
+
+@pytestmark_db
+def test_the_only_free_agent_is_found_beyond_the_decision_records_first_agents(acd):
+    """Candidates come from the skill's index of routable agents, not from the record's first
+    RECORD_AGENTS agents: with 105 agents and only the last one free, the text still goes to them."""
+    busy = [acd.agent(f"busy{i:03d}", state=AgentState.UNAVAILABLE) for i in range(engine.RECORD_AGENTS + 4)]
+    last = acd.agent("last-free")
+    assert last.pk > max(a.pk for a in busy)
+    room = acd.text()
+    assert fresh(room).state == RoomState.OFFERED and fresh(room).agent == last
+    decision = RoutingDecision.objects.get(room=room)
+    assert decision.agent_id == last.pk and len(decision.skipped) == engine.RECORD_AGENTS
+
+
+@pytestmark_db
+def test_services_keep_the_skill_copies_of_routable_and_idle_time(acd):
+    from routing.models import AgentSkill
+
+    agent = acd.agent("copycat")
+
+    def copies():
+        fresh_agent = fresh(agent)
+        return {(link.agent_routable, link.agent_idle_since) == (fresh_agent.routable, fresh_agent.idle_since)
+                for link in AgentSkill.objects.filter(agent=agent)}
+
+    assert copies() == {True} and fresh(agent).routable
+    services.agent_set_state(agent=fresh(agent), state=AgentState.UNAVAILABLE)
+    assert copies() == {True} and not fresh(agent).routable
+    services.agent_set_state(agent=fresh(agent), state=AgentState.AVAILABLE)
+    services.user_set_skills(user=fresh(agent), skills=[acd.sms, acd.chat])  # a new skill row gets the copies too
+    assert copies() == {True} and AgentSkill.objects.filter(agent=agent).count() == 2
+    acd.text(), acd.text()  # limit 2: full
+    assert copies() == {True} and not fresh(agent).routable
