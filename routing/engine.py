@@ -5,13 +5,17 @@ server. Applying a decision happens in one transaction that locks the room, then
 agent's row (that row only, not its team), and recounts the agent's rooms under that lock, so two
 processes routing at once never push an agent over the limit nor give a room to two agents.
 
-Lock order is always room, then agent. An attempt on an agent who turns out to be full is made in
-a savepoint that is rolled back, which releases that agent's row lock at once: a routing
-transaction never holds the locks of two agents, so two routers trying agents in a different
+Lock order is always room, then agent. An agent is locked only while their row is still routable
+(see _try_offer): one who filled up meanwhile is refused without a lock, so a routing transaction
+holds the lock of at most the agent it offers to, and two routers trying agents in a different
 order cannot deadlock.
 
 `User.held` is a cache of the rooms an agent holds (offered + active), refreshed under the agent's
-lock at each change; it only preselects candidates, the recount decides.
+lock at each change; it only preselects candidates, the recount decides. `User.routable` and its
+copies on AgentSkill (with `idle_since`) let one index give the best candidates in rank order.
+
+The statements of a decision are hand-written SQL (routing/sql.py): they run for every text, and
+the ORM's per-query compilation cost more than PostgreSQL's work (docs/routing.md §6).
 
 Declines: an agent who rejected a room, or let its offer lapse, is skipped for that room. When
 nobody else can take it and the last decline is older than `CXSMS_REOFFER_AFTER` seconds
