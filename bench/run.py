@@ -304,7 +304,11 @@ def summarise_http(rows):
     if not rows:
         return None
     ok = [t for s, t in rows if s in (200, 201, 202)]
-    return {"n": len(rows), "ok": len(ok), "p50": pct(ok, 50), "p99": pct(ok, 99)}
+    refused = {}
+    for status, _ in rows:
+        if status not in (200, 201, 202):
+            refused[str(status)] = refused.get(str(status), 0) + 1
+    return {"n": len(rows), "ok": len(ok), "p50": pct(ok, 50), "p99": pct(ok, 99), "refused": refused}
 
 
 def knee(rows):
