@@ -63,3 +63,16 @@ def _on_commit_as_in_production(request, monkeypatch):
     monkeypatch.setattr(transaction.Atomic, "__exit__", exit_)
     monkeypatch.setattr(transaction, "on_commit", on_commit)
     yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, plus: close the psycopg connection pools before the test databases are
+    dropped (their idle connections otherwise keep PostgreSQL from dropping them)."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for conn in connections.all():
+            if hasattr(conn, "close_pool"):
+                conn.close_pool()
