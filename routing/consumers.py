@@ -63,7 +63,7 @@ def _agent_action(user, content):
         return reply(403, {"detail": "You are not allowed to do this."})
     value = content.get("room")
     room_id = value if type(value) is int else int(value) if isinstance(value, str) and value.isdigit() else None
-    if room_id is None or not selectors.agent_holds_room(user, room_id):
+    if room_id is None or not selectors.rooms_for(user).filter(pk=room_id).exists():
         return reply(404, {"detail": "Not found — it may have ended already."})
     room = Room(pk=room_id)  # the services lock it and read it
     try:

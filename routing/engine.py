@@ -295,7 +295,7 @@ def _try_offer(room, agent_id, now, record=None):
         return None, None, (agent, held)
     expires = now + timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
     routable = agent_routable(agent, held + 1)
-    with sql.cursor() as writes, sql.cursor() as agent_row:
+    with connection.cursor() as writes, connection.cursor() as agent_row:
         with sql.pipeline():  # the writes of an offer (and its decision record), one round trip
             writes.execute(f"UPDATE {t['room']} SET state = %s, agent_id = %s, offered_at = %s, offer_expires_at = %s WHERE id = %s",
                            [RoomState.OFFERED, agent_id, sql.dt(now), sql.dt(expires), room.pk])
@@ -364,10 +364,6 @@ def _declines_expired(room, now):
     return last is None or now - last >= reoffer_after()
 
 
-_FIRST_MESSAGE_FIELDS = ("id", "direction", "body", "status", "error_code", "error_message", "encoding", "segments", "automatic",
-                         "created_at", "author_id")
-
-
 def _attach_names(room, skill_name, agent_username):
     """Partial Skill and User on a raw-read room, enough for its payload (selectors.room_payload)."""
     if room.skill_id:
@@ -378,54 +374,60 @@ def _attach_names(room, skill_name, agent_username):
         room.agent._state.adding = False
 
 
-def lock_room(room_id):
-    """The room, locked, with its skill's and agent's names, in one statement (the ORM's
-    select_related compiled three joins on every accept, send and end). Raises Room.DoesNotExist."""
+def _locked_room(room_id, columns="", joins=""):
+    """The room, locked, with its skill's name (and the extra columns asked for), in one statement."""
     t = sql.tables()
-    found = list(Room.objects.raw(
-        f"SELECT r.*, s.name AS skill_name_, u.username AS agent_username_ FROM {t['room']} r "
-        f"LEFT JOIN {t['skill']} s ON s.id = r.skill_id LEFT JOIN {t['user']} u ON u.id = r.agent_id "
-        f"WHERE r.id = %s{sql.for_update('r')}", [room_id]))
+    found = list(Room.objects.raw(f"SELECT r.*, s.name AS skill_name_{columns} FROM {t['room']} r "
+                                  f"LEFT JOIN {t['skill']} s ON s.id = r.skill_id{joins} WHERE r.id = %s{sql.for_update('r')}",
+                                  [room_id]))
     if not found:
-        raise Room.DoesNotExist(f"no room {room_id}")
-    _attach_names(found[0], found[0].skill_name_, found[0].agent_username_)
-    return found[0]
-
-
-def _lock_room(room_id):
-    """The room, locked, with its skill's name and its first message (for the offer's payload) and
-    the outcome of its last decision (room.last_outcome_), in one statement. Returns (room, first
-    message or None)."""
-    t = sql.tables()
-    first = ", ".join(f"m.{f} AS fm_{f}" for f in _FIRST_MESSAGE_FIELDS)
-    last = f"(SELECT d.outcome FROM {t['decision']} d WHERE d.room_id = r.id ORDER BY d.id DESC LIMIT 1) AS last_outcome_"
-    found = list(Room.objects.raw(
-        f"SELECT r.*, s.name AS skill_name_, {last}, {first} FROM {t['room']} r LEFT JOIN {t['skill']} s ON s.id = r.skill_id "
-        f"LEFT JOIN {t['message']} m ON m.id = (SELECT m1.id FROM {t['message']} m1 WHERE m1.room_id = r.id "
-        f"ORDER BY m1.created_at, m1.id LIMIT 1) WHERE r.id = %s{sql.for_update('r')}", [room_id]))
-    if not found:
-        return None, None
+        return None
     room = found[0]
-    _attach_names(room, room.skill_name_, None)
-    message = None
-    if room.fm_id is not None:
-        values = {f: getattr(room, f"fm_{f}") for f in _FIRST_MESSAGE_FIELDS}
-        values["created_at"] = sql.aware(values["created_at"])
-        values["automatic"] = bool(values["automatic"])
-        message = Message(room_id=room.pk, tenant_id=room.tenant_id, **values)
-        message._state.adding = False
+    _attach_names(room, room.skill_name_, getattr(room, "agent_username_", None))
+    return room
+
+
+def lock_room(room_id):
+    """The room, locked, with its skill's and agent's names for its payload, in one statement (the
+    ORM's select_related compiled three joins on every accept, send and end). Raises Room.DoesNotExist."""
+    room = _locked_room(room_id, ", u.username AS agent_username_", f" LEFT JOIN {sql.tables()['user']} u ON u.id = r.agent_id")
+    if room is None:
+        raise Room.DoesNotExist(f"no room {room_id}")
+    return room
+
+
+_FIRST_MESSAGE_FIELDS = ("id", "direction", "body", "status", "error_code", "error_message", "encoding", "segments", "automatic",
+                         "created_at", "author_id")
+
+
+def _lock_room_to_route(room_id):
+    """The room, locked, with its skill's name, its first message (for the offer's payload) and the
+    outcome of its last decision (room.last_outcome_), in one statement. Returns (room, first
+    message or None), or (None, None)."""
+    t = sql.tables()
+    first = "".join(f", m.{f} AS fm_{f}" for f in _FIRST_MESSAGE_FIELDS)
+    last = f", (SELECT d.outcome FROM {t['decision']} d WHERE d.room_id = r.id ORDER BY d.id DESC LIMIT 1) AS last_outcome_"
+    room = _locked_room(room_id, last + first, f" LEFT JOIN {t['message']} m ON m.id = (SELECT m1.id FROM {t['message']} m1 "
+                                               f"WHERE m1.room_id = r.id ORDER BY m1.created_at, m1.id LIMIT 1)")
+    if room is None or room.fm_id is None:
+        return room, None
+    values = {f: getattr(room, f"fm_{f}") for f in _FIRST_MESSAGE_FIELDS}
+    values["created_at"] = sql.aware(values["created_at"])
+    values["automatic"] = bool(values["automatic"])
+    message = Message(room_id=room.pk, tenant_id=room.tenant_id, **values)
+    message._state.adding = False
     return room, message
 
 
-def route_room(room_id, trigger="new", *, room=None, first_message=events.UNKNOWN):
+def route_room(room_id, trigger="new", *, room=None, first_message=None):
     """Offer a queued room to the best eligible agent, or leave it queued. Returns the agent id or None.
 
-    `room`: the caller created it in the current transaction (so holds it) and it has no decision
-    yet; `first_message`: its first message, for the offer's payload. Both spare a query."""
+    `room`: the caller created it in the current transaction (so holds it), with `first_message`;
+    it has no decision yet. Otherwise the room is locked and read here."""
     with transaction.atomic():
         fresh = room is not None
         if room is None:
-            room, first_message = _lock_room(room_id)
+            room, first_message = _lock_room_to_route(room_id)
             if room is None or room.state != RoomState.QUEUED:
                 return None
         now = timezone.now()
@@ -437,7 +439,7 @@ def route_room(room_id, trigger="new", *, room=None, first_message=events.UNKNOW
             trigger = f"{trigger}; declines forgotten"
             agent, seq, decision = _offer_best(room, now, trigger)
         if agent is not None:  # its decision was recorded with the offer
-            events.room_offered(room, agent_seq=seq, first_message=first_message)
+            events.room_offered(room, first_message, agent_seq=seq)
             return agent.pk
         if fresh or room.last_outcome_ != "queued":
             _record(room, "queued", None, decision.skipped, trigger, now)

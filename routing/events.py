@@ -39,9 +39,8 @@ def simulator_group(tenant_id):
 
 class Pump:
     """Hands pushes to the channel layer from a server process's event loop, without making the
-    request's thread wait for them. Every sync view of a daphne process runs in one thread; with
-    async_to_sync each push held that thread for a round trip to Redis (and for the event loop's
-    turn), several times per text. Here the thread only queues the push; one task on the loop
+    request's thread wait for them. With async_to_sync each push held the request's thread for a
+    round trip to Redis and for the event loop's turn, several times per text. Here the thread only queues the push; one task on the loop
     sends what has queued up, group by group in order (an agent's events keep their order; their
     `agent_seq` lets a page notice a push that never came anyway)."""
 
@@ -124,15 +123,10 @@ def _room_event(kind, room, agent_id=None, agent_seq=None, **extra):
     to_supervisors(room.tenant_id, event)
 
 
-UNKNOWN = object()
-
-
-def room_offered(room, agent_seq=None, first_message=UNKNOWN):
-    """`agent_seq`: already bumped by the engine; `first_message`: the caller read it (None: the room has none)."""
-    if first_message is UNKNOWN:
-        first = _first_message(room)
-    else:
-        first = selectors.message_payload(first_message) if first_message is not None else None
+def room_offered(room, first_message, agent_seq=None):
+    """`first_message`: the room's first message (None: it has none), read by the engine with the room;
+    `agent_seq`: already bumped by the engine in its update of the agent."""
+    first = selectors.message_payload(first_message) if first_message is not None else None
     _room_event("room.offered", room, agent_seq=agent_seq, first_message=first)
 
 
@@ -187,11 +181,3 @@ def agent_state_changed(agent):
 def simulator_text(tenant_id, *, from_number, to_number, body, sid):
     """A text a simulated carrier delivered to a simulated phone."""
     send(simulator_group(tenant_id), {"type": "simulator.text", "from": from_number, "to": to_number, "body": body, "sid": sid})
-
-
-def _first_message(room):
-    from .models import Message
-
-    found = list(Message.objects.raw(f"SELECT * FROM {sql.tables()['message']} WHERE room_id = %s ORDER BY created_at, id LIMIT 1",
-                                     [room.pk]))
-    return selectors.message_payload(found[0]) if found else None

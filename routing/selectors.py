@@ -61,18 +61,7 @@ def rooms_for(user):
 
 def agent_is_active(user_id):
     """Still an active agent (checked on every action sent over a long-lived socket)."""
-    from . import sql
-
-    return sql.row(f"SELECT 1 FROM {sql.tables()['user']} WHERE id = %s AND is_active AND role = %s", [user_id, Role.AGENT]) is not None
-
-
-def agent_holds_room(agent, room_id):
-    """rooms_for(agent) contains this room: offered or assigned to the agent, in their tenant. One
-    indexed lookup, for the workspace's socket actions (the services then lock and read the room)."""
-    from . import sql
-
-    return sql.row(f"SELECT 1 FROM {sql.tables()['room']} WHERE id = %s AND tenant_id = %s AND agent_id = %s",
-                   [room_id, agent.tenant_id, agent.pk]) is not None
+    return User.objects.filter(pk=user_id, is_active=True, role=Role.AGENT).exists()
 
 
 def messages_for_room(room):

@@ -7,7 +7,7 @@ RETURNING; only PostgreSQL has row locks), and run through the connection's curs
 still share the transaction, the on-commit hooks and the execute wrappers of the ORM.
 Everything else stays ORM.
 """
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import timezone as dt_timezone
 from functools import cache
 
@@ -36,7 +36,7 @@ def placeholders(values):
 
 
 def dt(value):
-    """A datetime as this database's driver wants it (SQLite stores naive UTC text)."""
+    """A datetime (or None) as this database's driver wants it (SQLite stores naive UTC text)."""
     return connection.ops.adapt_datetimefield_value(value)
 
 
@@ -76,12 +76,6 @@ def pipeline():
         return nullcontext()
     connection.ensure_connection()
     return connection.connection.pipeline()
-
-
-@contextmanager
-def cursor():
-    with connection.cursor() as c:
-        yield c
 
 
 @cache

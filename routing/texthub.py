@@ -281,7 +281,7 @@ def _finish_send(message, result, error=None, now=None):
                 message.error_message = f"The carrier refused: {message.room.contact_number} has opted out (error 21610)."
         sql.execute(f"UPDATE {t['message']} SET carrier_sid = %s, status = %s, error_code = %s, error_message = %s, next_attempt_at = %s "
                     f"WHERE id = %s", [message.carrier_sid, message.status, message.error_code, message.error_message,
-                                       sql.dt(message.next_attempt_at) if message.next_attempt_at else None, message.pk])
+                                       sql.dt(message.next_attempt_at), message.pk])
         events.message_status(message)
     return message
 
@@ -323,13 +323,9 @@ def status_update(*, message_sid, status, error_code=""):
 
 # --- room life cycle ---------------------------------------------------------------------------
 
-def _get_locked(room):
-    return engine.lock_room(room.pk)
-
-
 @transaction.atomic
 def room_accept(*, room, agent):
-    room = _get_locked(room)
+    room = engine.lock_room(room.pk)
     if room.agent_id != agent.pk or room.state != RoomState.OFFERED:
         raise ValidationError({"state": "This offer is no longer yours: it was accepted, lapsed or taken back."}
                               if room.state != RoomState.ACTIVE or room.agent_id != agent.pk else {"state": "You already accepted this interaction."})
@@ -344,7 +340,7 @@ def room_accept(*, room, agent):
 
 @transaction.atomic
 def room_reject(*, room, agent):
-    room = _get_locked(room)
+    room = engine.lock_room(room.pk)
     if room.agent_id != agent.pk or room.state != RoomState.OFFERED:
         raise ValidationError({"state": "This offer is no longer yours."})
     engine.offer_release(room, agent.pk, "rejected")
@@ -369,7 +365,7 @@ def _close_locked(room, reason, now=None, keep_transcript=None):
 
 @transaction.atomic
 def room_end(*, room, actor):
-    room = _get_locked(room)
+    room = engine.lock_room(room.pk)
     if room.state == RoomState.CLOSED:
         raise ValidationError({"state": "This interaction has already ended."})
     is_manager = actor.is_superuser or (actor.tenant_id == room.tenant_id and actor.role == Role.ADMIN)

@@ -83,7 +83,7 @@ def offer(w, agent, **kw):
     """Open a room offered to `agent` and push room.offered, like the engine does."""
     with transaction.atomic():
         room = _room(w, agent=agent, **kw)
-        events.room_offered(room)
+        events.room_offered(room, room.messages.first())
     return room
 
 
@@ -256,7 +256,7 @@ async def test_agent_seq_gap_sends_a_fresh_snapshot_instead():
         # A change whose push the channel layer lost: the sequence moved, nothing arrived.
         User.objects.filter(pk=agent.pk).update(event_seq=F("event_seq") + 1)
         room = _room(w, agent=agent)
-        events.room_offered(room)
+        events.room_offered(room, room.messages.first())
         return room
 
     room = await run(lost_then_offer)
