@@ -58,12 +58,13 @@ def _agent_action(user, content):
     def reply(status, data):
         return {"type": "reply", "ref": ref, "action": kind, "ok": status < 400, "status": status, "data": data}
 
-    # As the REST API does per request: the person must still be an active agent.
-    if not selectors.agent_is_active(user.pk):
-        return reply(403, {"detail": "You are not allowed to do this."})
     value = content.get("room")
     room_id = value if type(value) is int else int(value) if isinstance(value, str) and value.isdigit() else None
-    if room_id is None or not selectors.rooms_for(user).filter(pk=room_id).exists():
+    # As the REST API does per request: the person must still be an active agent, and the room theirs.
+    active, theirs = selectors.agent_room_access(user.pk, room_id if room_id is not None and room_id < 2 ** 63 else -1)
+    if not active:
+        return reply(403, {"detail": "You are not allowed to do this."})
+    if not theirs:
         return reply(404, {"detail": "Not found — it may have ended already."})
     room = Room(pk=room_id)  # the services lock it and read it
     try:

@@ -59,9 +59,17 @@ def rooms_for(user):
     return qs
 
 
-def agent_is_active(user_id):
-    """Still an active agent (checked on every action sent over a long-lived socket)."""
-    return User.objects.filter(pk=user_id, is_active=True, role=Role.AGENT).exists()
+def agent_room_access(user_id, room_id):
+    """For an action an agent sends over their long-lived socket: (still an active agent, the room is
+    theirs). The second is `rooms_for`'s agent branch (their tenant's room, offered or assigned to
+    them); both in one hand-written statement, as they run for every accept and answer."""
+    from . import sql
+
+    t = sql.tables()
+    found = sql.row(f"SELECT u.id, r.id FROM {t['user']} u LEFT JOIN {t['room']} r ON r.id = %s AND r.tenant_id = u.tenant_id "
+                    f"AND r.agent_id = u.id WHERE u.id = %s AND u.is_active AND u.role = %s AND u.tenant_id IS NOT NULL",
+                    [room_id, user_id, Role.AGENT])
+    return (found is not None, found is not None and found[1] is not None)
 
 
 def messages_for_room(room):

@@ -5,7 +5,8 @@ for annotated subqueries), which dominated the cost of a routing decision. The f
 a text runs every time are written here once, portable between PostgreSQL and SQLite (both have
 RETURNING; only PostgreSQL has row locks), and run through the connection's cursor, so they
 still share the transaction, the on-commit hooks and the execute wrappers of the ORM.
-Everything else stays ORM.
+`insert` and `build` keep model instances on that path (payloads and services want them) without
+the ORM's query compiler. Everything else stays ORM.
 """
 from contextlib import nullcontext
 from datetime import timezone as dt_timezone
@@ -76,6 +77,52 @@ def pipeline():
         return nullcontext()
     connection.ensure_connection()
     return connection.connection.pipeline()
+
+
+def columns(model, alias):
+    """Every concrete column of `model`, in field order, qualified by `alias` (for `build`)."""
+    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
+
+
+@cache
+def _converters(model, vendor):
+    """Per field: the converters the ORM applies to a value read from this database."""
+    shape = []
+    for field in model._meta.concrete_fields:
+        col = field.get_col(model._meta.db_table)
+        shape.append((connection.ops.get_db_converters(col) + col.get_db_converters(connection), col))
+    return shape
+
+
+def build(model, values):
+    """A model instance from a row of `columns(model, …)`, converted as the ORM would convert it,
+    or None when the row's primary key is NULL (nothing matched a LEFT JOIN)."""
+    shape = _converters(model, connection.vendor)
+    if values[0] is None:
+        return None
+    converted = []
+    for value, (converters, col) in zip(values, shape):
+        for convert in converters:
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, None, converted)
+
+
+@cache
+def _insert_statement(model, vendor):
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    return fields, f"INSERT INTO {table(model)} ({cols}) VALUES ({placeholders(fields)}) RETURNING id"
+
+
+def insert(obj):
+    """INSERT a new model instance as `save()` would store it (defaults, auto_now, every column),
+    without model signals; sets its primary key. Returns it."""
+    fields, statement = _insert_statement(type(obj), connection.vendor)
+    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    obj.pk = row(statement, values)[0]
+    obj._state.adding, obj._state.db = False, connection.alias
+    return obj
 
 
 @cache

@@ -56,15 +56,32 @@ def opted_out_error(number):
 # --- inbound -----------------------------------------------------------------------------------
 
 def poc_for_number(number):
-    return PointOfContact.objects.select_related("tenant", "carrier_account", "skill").filter(channel=Channel.SMS, number=number, is_active=True).first()
+    """The active SMS point of contact of a carrier's To number, with its tenant, carrier account and
+    default skill: read for every text that arrives, in one hand-written statement."""
+    from .models import CarrierAccount, Tenant
+
+    t = sql.tables()
+    found = sql.row(f"SELECT {sql.columns(PointOfContact, 'p')}, {sql.columns(Tenant, 't')}, {sql.columns(CarrierAccount, 'a')}, "
+                    f"{sql.columns(Skill, 's')} FROM {sql.table(PointOfContact)} p JOIN {sql.table(Tenant)} t ON t.id = p.tenant_id "
+                    f"LEFT JOIN {sql.table(CarrierAccount)} a ON a.id = p.carrier_account_id LEFT JOIN {t['skill']} s ON s.id = p.skill_id "
+                    f"WHERE p.channel = %s AND p.number = %s AND p.is_active", [Channel.SMS, number])
+    if found is None:
+        return None
+    parts, start = [], 0
+    for model in (PointOfContact, Tenant, CarrierAccount, Skill):
+        end = start + len(model._meta.concrete_fields)
+        parts.append(sql.build(model, found[start:end]))
+        start = end
+    poc, poc.tenant, poc.carrier_account, poc.skill = parts
+    return poc
 
 
 def _open_room(poc, contact_number, first_body, now, direction=Direction.INBOUND):
     outcome = scripts.evaluate(poc, first_body, now)
-    room = Room.objects.create(
+    room = sql.insert(Room(
         tenant_id=poc.tenant_id, channel=poc.channel, direction=direction, state=RoomState.QUEUED, point_of_contact=poc,
         contact_number=contact_number, poc_number=poc.number, skill_id=outcome.skill_id, priority=outcome.priority,
-        routed_by=outcome.rule, opened_at=now, queued_at=now, last_message_at=now)
+        routed_by=outcome.rule, opened_at=now, queued_at=now, last_message_at=now))
     if outcome.skill is not None:
         room.skill = outcome.skill  # loaded with the rules: payloads need its name
     return room, outcome
@@ -95,15 +112,14 @@ def inbound_sms(*, poc, message_sid, from_number, body, num_media=0):
         contact_number = rules.contact_normalize_number(from_number)
     except ValidationError:
         raise ValidationError({"From": f"“{from_number}” is not a phone number in E.164 form."})
-    existing = _stored_inbound(message_sid)
-    if existing:
-        return existing, False
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 return _inbound_sms_once(poc, message_sid, contact_number, body), True
         except IntegrityError:
-            # A concurrent copy of this MessageSid won, or a concurrent text of this contact opened the room first.
+            # A repeated delivery of this MessageSid (stored before, or by a concurrent request: its
+            # unique carrier_sid refuses the copy, and everything this attempt wrote rolls back), or
+            # a concurrent text of this contact opened the room first (tried again: it joins it).
             existing = _stored_inbound(message_sid)
             if existing:
                 return existing, False
@@ -120,15 +136,13 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
         room, outcome = _open_room(poc, contact_number, body, now)
         new_room = True
     encoding, segments = sms.encoding_and_segments(body)
-    message = Message.objects.create(room=room, tenant_id=tenant.id, direction=Direction.INBOUND, body=body, carrier_sid=message_sid,
-                                     status=MessageStatus.RECEIVED, encoding=encoding, segments=segments, created_at=now)
+    message = sql.insert(Message(room=room, tenant_id=tenant.id, direction=Direction.INBOUND, body=body, carrier_sid=message_sid,
+                                 status=MessageStatus.RECEIVED, encoding=encoding, segments=segments, created_at=now))
     if not new_room:  # a new room was created with these values
-        room_fields = {"last_message_at": now}
+        expires_at = room.expires_at
         if room.state == RoomState.ACTIVE and room.expires_at is not None:
-            room_fields["expires_at"] = now + session_timeout()  # R7: every SMS received resets the timer
-        Room.objects.filter(pk=room.pk).update(**room_fields)
-        for k, v in room_fields.items():
-            setattr(room, k, v)
+            expires_at = now + session_timeout()  # R7: every SMS received resets the timer
+        _room_touch(room, now, expires_at)
     events.room_message(room, message)
 
     if keyword == "opt_out":
@@ -172,19 +186,24 @@ def _store_outbound(room, body, author=None, automatic=False, now=None):
     now = now or timezone.now()
     encoding, segments = sms.encoding_and_segments(body)
     chat = room.channel == Channel.CHAT
-    message = Message.objects.create(room=room, tenant_id=room.tenant_id, direction=Direction.OUTBOUND, body=body, author=author,
-                                     status=MessageStatus.DELIVERED if chat else MessageStatus.PENDING, encoding=encoding,
-                                     segments=segments, created_at=now, automatic=automatic)
-    room_fields = {"last_message_at": now}
+    message = sql.insert(Message(room=room, tenant_id=room.tenant_id, direction=Direction.OUTBOUND, body=body, author=author,
+                                 status=MessageStatus.DELIVERED if chat else MessageStatus.PENDING, encoding=encoding,
+                                 segments=segments, created_at=now, automatic=automatic))
+    expires_at = room.expires_at
     if room.channel == Channel.SMS and room.state == RoomState.ACTIVE:
-        room_fields["expires_at"] = now + session_timeout()  # R7: starts on the first outbound text, resets on each
-    Room.objects.filter(pk=room.pk).update(**room_fields)
-    for k, v in room_fields.items():
-        setattr(room, k, v)
+        expires_at = now + session_timeout()  # R7: starts on the first outbound text, resets on each
+    _room_touch(room, now, expires_at)
     events.room_message(room, message)
     if not chat:
         transaction.on_commit(lambda: outbox_deliver(message.pk, message=message), robust=True)
     return message
+
+
+def _room_touch(room, now, expires_at):
+    """A message came or went: the room's last message time and its inactivity timer (R7)."""
+    sql.execute(f"UPDATE {sql.tables()['room']} SET last_message_at = %s, expires_at = %s WHERE id = %s",
+                [sql.dt(now), sql.dt(expires_at), room.pk])
+    room.last_message_at, room.expires_at = now, expires_at
 
 
 def _reply_automatic(room, body, allow_opted_out=False):
@@ -208,8 +227,7 @@ def _validate_body(body):
 def message_send(*, room, author, body):
     """An agent's text in their active room (R7 timer reset; R17 never to an opted-out number)."""
     body = _validate_body(body)
-    # With the number's carrier account: the outbox sends right after the commit (outbox_deliver).
-    room = engine.locked(Room.objects.select_related("point_of_contact__carrier_account")).get(pk=room.pk)
+    room = engine.lock_room(room.pk)
     if room.agent_id != author.pk:
         raise PermissionDenied("Only the agent who holds this interaction can write in it.")
     if room.state != RoomState.ACTIVE:
@@ -238,7 +256,7 @@ def outbox_deliver(message_id, now=None, message=None):
     else:
         message.attempts += 1  # as the claim did
     room = message.room
-    account = room.point_of_contact.carrier_account
+    account = _carrier_account(room)
     if contact_is_opted_out(room.tenant_id, room.contact_number) and not message.automatic:
         return _finish_send(message, None, error=("opted_out", f"{room.contact_number} opted out before the text left."))
     ambiguous = message.error_code in AMBIGUOUS or message.attempts > 1 and message.error_code == ""
@@ -254,16 +272,26 @@ def outbox_deliver(message_id, now=None, message=None):
     return _finish_send(message, result, now=now)
 
 
+def _carrier_account(room):
+    """The account the room's number sends through (the POC's, as loaded with it, else read)."""
+    from .models import CarrierAccount, PointOfContact
+
+    if Room.point_of_contact.is_cached(room):
+        return room.point_of_contact.carrier_account
+    found = sql.row(f"SELECT {sql.columns(CarrierAccount, 'a')} FROM {sql.table(CarrierAccount)} a "
+                    f"JOIN {sql.table(PointOfContact)} p ON p.carrier_account_id = a.id WHERE p.id = %s", [room.point_of_contact_id])
+    return sql.build(CarrierAccount, found) if found else None
+
+
 def _finish_send(message, result, error=None, now=None):
     now = now or timezone.now()
     t = sql.tables()
     with transaction.atomic():
-        # Under the message's lock (a status callback may be writing it): its carrier SID as stored.
-        (message.carrier_sid,) = sql.row(f"SELECT carrier_sid FROM {t['message']} WHERE id = %s{sql.for_update()}", [message.pk])
+        new_sid = None  # keep the carrier SID as stored (a status callback may have written it meanwhile)
         if error:
             message.status, message.error_code, message.error_message = MessageStatus.FAILED, *error
         elif result.ok:
-            message.carrier_sid = result.sid or message.carrier_sid
+            new_sid = result.sid or None
             new = result.status if result.status in MESSAGE_STATUS_RANK else MessageStatus.QUEUED
             message.status = new if MESSAGE_STATUS_RANK[new] >= MESSAGE_STATUS_RANK[MessageStatus.QUEUED] else MessageStatus.QUEUED
             message.error_code = message.error_message = ""
@@ -279,9 +307,10 @@ def _finish_send(message, result, error=None, now=None):
             if result.error_code == TWILIO_OPTED_OUT:
                 contact_set_opt_out(tenant_id=message.tenant_id, number=message.room.contact_number, opted_out=True)
                 message.error_message = f"The carrier refused: {message.room.contact_number} has opted out (error 21610)."
-        sql.execute(f"UPDATE {t['message']} SET carrier_sid = %s, status = %s, error_code = %s, error_message = %s, next_attempt_at = %s "
-                    f"WHERE id = %s", [message.carrier_sid, message.status, message.error_code, message.error_message,
-                                       sql.dt(message.next_attempt_at), message.pk])
+        (message.carrier_sid,) = sql.row(
+            f"UPDATE {t['message']} SET carrier_sid = COALESCE(%s, carrier_sid), status = %s, error_code = %s, error_message = %s, "
+            f"next_attempt_at = %s WHERE id = %s RETURNING carrier_sid",
+            [new_sid, message.status, message.error_code, message.error_message, sql.dt(message.next_attempt_at), message.pk])
         events.message_status(message)
     return message
 
@@ -333,7 +362,8 @@ def room_accept(*, room, agent):
     room.state, room.accepted_at, room.offer_expires_at = RoomState.ACTIVE, now, None
     if room.channel == Channel.SMS:
         room.expires_at = now + session_timeout()  # R7: the timer starts on accept
-    room.save(update_fields=["state", "accepted_at", "offer_expires_at", "expires_at"])
+    sql.execute(f"UPDATE {sql.tables()['room']} SET state = %s, accepted_at = %s, offer_expires_at = NULL, expires_at = %s WHERE id = %s",
+                [room.state, sql.dt(now), sql.dt(room.expires_at), room.pk])
     events.room_assigned(room)
     return room
 
