@@ -22,6 +22,7 @@ nobody else can take it and the last decline is older than `CXSMS_REOFFER_AFTER`
 (default 120), the declines are forgotten and the room may be offered to them again, so a contact
 is never stranded because the only agents of a skill once said no.
 """
+import json
 import logging
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -374,30 +375,30 @@ def _attach_names(room, skill_name, agent_username):
         room.agent._state.adding = False
 
 
-def _locked_room(room_id, columns="", joins=""):
-    """The room, locked, with its skill's name (and the extra columns asked for), in one statement."""
+def _locked_room(room_id, extra=(), joins=""):
+    """The room, locked, with its skill's name and the `extra` (attribute, SQL expression) pairs
+    asked for, set on it as attributes, in one statement; or None."""
     t = sql.tables()
-    found = list(Room.objects.raw(f"SELECT r.*, s.name AS skill_name_{columns} FROM {t['room']} r "
-                                  f"LEFT JOIN {t['skill']} s ON s.id = r.skill_id{joins} WHERE r.id = %s{sql.for_update('r')}",
-                                  [room_id]))
-    if not found:
+    expressions = "".join(f", {expression}" for _name, expression in extra)
+    found = sql.row(f"SELECT {sql.columns(Room, 'r')}, s.name{expressions} FROM {t['room']} r LEFT JOIN {t['skill']} s ON s.id = r.skill_id"
+                    f"{joins} WHERE r.id = %s{sql.for_update('r')}", [room_id])
+    if found is None:
         return None
-    room = found[0]
-    _attach_names(room, room.skill_name_, getattr(room, "agent_username_", None))
+    n = len(Room._meta.concrete_fields)
+    room = sql.build(Room, found[:n])
+    for (name, _expression), value in zip(extra, found[n + 1:]):
+        setattr(room, name, value)
+    _attach_names(room, found[n], getattr(room, "agent_username_", None))
     return room
 
 
 def lock_room(room_id):
     """The room, locked, with its skill's and agent's names for its payload, in one statement (the
     ORM's select_related compiled three joins on every accept, send and end). Raises Room.DoesNotExist."""
-    room = _locked_room(room_id, ", u.username AS agent_username_", f" LEFT JOIN {sql.tables()['user']} u ON u.id = r.agent_id")
+    room = _locked_room(room_id, [("agent_username_", "u.username")], f" LEFT JOIN {sql.tables()['user']} u ON u.id = r.agent_id")
     if room is None:
         raise Room.DoesNotExist(f"no room {room_id}")
     return room
-
-
-_FIRST_MESSAGE_FIELDS = ("id", "direction", "body", "status", "error_code", "error_message", "encoding", "segments", "automatic",
-                         "created_at", "author_id")
 
 
 def _lock_room_to_route(room_id):
@@ -405,18 +406,14 @@ def _lock_room_to_route(room_id):
     outcome of its last decision (room.last_outcome_), in one statement. Returns (room, first
     message or None), or (None, None)."""
     t = sql.tables()
-    first = "".join(f", m.{f} AS fm_{f}" for f in _FIRST_MESSAGE_FIELDS)
-    last = f", (SELECT d.outcome FROM {t['decision']} d WHERE d.room_id = r.id ORDER BY d.id DESC LIMIT 1) AS last_outcome_"
-    room = _locked_room(room_id, last + first, f" LEFT JOIN {t['message']} m ON m.id = (SELECT m1.id FROM {t['message']} m1 "
-                                               f"WHERE m1.room_id = r.id ORDER BY m1.created_at, m1.id LIMIT 1)")
-    if room is None or room.fm_id is None:
-        return room, None
-    values = {f: getattr(room, f"fm_{f}") for f in _FIRST_MESSAGE_FIELDS}
-    values["created_at"] = sql.aware(values["created_at"])
-    values["automatic"] = bool(values["automatic"])
-    message = Message(room_id=room.pk, tenant_id=room.tenant_id, **values)
-    message._state.adding = False
-    return room, message
+    fields = Message._meta.concrete_fields
+    extra = [("last_outcome_", f"(SELECT d.outcome FROM {t['decision']} d WHERE d.room_id = r.id ORDER BY d.id DESC LIMIT 1)")]
+    extra += [(f"fm_{f.attname}", f"m.{connection.ops.quote_name(f.column)}") for f in fields]
+    room = _locked_room(room_id, extra, f" LEFT JOIN {t['message']} m ON m.id = (SELECT m1.id FROM {t['message']} m1 "
+                                        f"WHERE m1.room_id = r.id ORDER BY m1.created_at, m1.id LIMIT 1)")
+    if room is None:
+        return None, None
+    return room, sql.build(Message, [getattr(room, f"fm_{f.attname}") for f in fields])
 
 
 def route_room(room_id, trigger="new", *, room=None, first_message=None):
@@ -463,17 +460,19 @@ def queue_order(qs):
 
 def _queue_head_for(agent_id, tried):
     """The first queued room, in queue order, of the agent's skills that the agent has not declined."""
-    skills = AgentSkill.objects.filter(agent_id=agent_id).values("skill_id")
-    qs = queue_order(Room.objects.filter(skill_id__in=Subquery(skills), state=RoomState.QUEUED).exclude(pk__in=list(tried)))
+    t = sql.tables()
     for _page in range(20):
-        rows = list(qs.values_list("id", "declined_by")[:QUEUE_PAGE])
+        skip = f" AND r.id NOT IN ({sql.placeholders(tried)})" if tried else ""
+        rows = sql.rows(f"SELECT r.id, r.declined_by FROM {t['room']} r WHERE r.state = %s AND r.skill_id IN "
+                        f"(SELECT a.skill_id FROM {t['agentskill']} a WHERE a.agent_id = %s){skip} "
+                        f"ORDER BY r.priority DESC, r.queued_at, r.id LIMIT {QUEUE_PAGE}",  # queue_order's order (R13)
+                        [RoomState.QUEUED, agent_id, *tried])
         for room_id, declined in rows:
-            if agent_id not in (declined or []):
+            if agent_id not in (json.loads(declined) if isinstance(declined, str) else declined or []):
                 return room_id
             tried.add(room_id)
         if len(rows) < QUEUE_PAGE:
             return None
-        qs = qs.exclude(pk__in=[r for r, _ in rows])
     return None  # a thousand declined rooms ahead: the queue sweep gets to the rest
 
 
@@ -484,8 +483,9 @@ def dispatch_for_agents(*, agent_ids, trigger="capacity freed"):
     for agent_id in dict.fromkeys(agent_ids):
         tried = set()
         for _round in range(MAX_DISPATCH_ROUNDS):
-            agent = User.objects.select_related("team").filter(pk=agent_id, role=Role.AGENT, is_active=True).first()
-            if agent is None or agent.state != AgentState.AVAILABLE or agent.held >= agent.effective_session_limit:
+            # The `routable` flag: an active, available agent below their session limit (agent_routable).
+            found = sql.row(f"SELECT routable FROM {sql.tables()['user']} WHERE id = %s", [agent_id])
+            if found is None or not found[0]:
                 break
             room_id = _queue_head_for(agent_id, tried)
             if room_id is None:

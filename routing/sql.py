@@ -79,6 +79,7 @@ def pipeline():
     return connection.connection.pipeline()
 
 
+@cache
 def columns(model, alias):
     """Every concrete column of `model`, in field order, qualified by `alias` (for `build`)."""
     return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)

@@ -20,7 +20,7 @@ from . import engine, events, rules, scripts, sms, sql
 from .carriers import backend_for
 from .choices import (MESSAGE_STATUS_RANK, OPEN_ROOM_STATES, Channel, CloseReason, Direction,
                       MessageStatus, Role, RoomState, SmsDelivery)
-from .models import Contact, Message, PointOfContact, Room, Skill, User
+from .models import Contact, Message, PointOfContact, Room, Skill, Tenant, User
 
 log = logging.getLogger("cxsms.texthub")
 MAX_SEND_ATTEMPTS = 6
@@ -90,10 +90,9 @@ def _open_room(poc, contact_number, first_body, now, direction=Direction.INBOUND
 def _open_room_locked(poc, contact_number):
     """The contact's open room on this number, locked, or None."""
     t = sql.tables()
-    found = list(Room.objects.raw(
-        f"SELECT * FROM {t['room']} WHERE point_of_contact_id = %s AND contact_number = %s AND state IN (%s, %s, %s) "
-        f"LIMIT 1{sql.for_update()}", [poc.pk, contact_number, *OPEN_ROOM_STATES]))
-    return found[0] if found else None
+    found = sql.row(f"SELECT {sql.columns(Room, 'r')} FROM {t['room']} r WHERE r.point_of_contact_id = %s AND r.contact_number = %s "
+                    f"AND r.state IN (%s, %s, %s) LIMIT 1{sql.for_update()}", [poc.pk, contact_number, *OPEN_ROOM_STATES])
+    return sql.build(Room, found) if found else None
 
 
 def _stored_inbound(message_sid):
@@ -384,8 +383,12 @@ def _close_locked(room, reason, now=None, keep_transcript=None):
     agent_id = room.agent_id
     room.state, room.closed_at, room.close_reason = RoomState.CLOSED, now, reason
     room.offer_expires_at = None
-    room.transcript_kept = room.tenant.save_transcripts if keep_transcript is None else keep_transcript
-    room.save(update_fields=["state", "closed_at", "close_reason", "offer_expires_at", "transcript_kept"])
+    if keep_transcript is None:
+        keep_transcript = (room.tenant.save_transcripts if Room.tenant.is_cached(room) else
+                           sql.row(f"SELECT save_transcripts FROM {sql.table(Tenant)} WHERE id = %s", [room.tenant_id])[0])
+    room.transcript_kept = bool(keep_transcript)
+    sql.execute(f"UPDATE {sql.tables()['room']} SET state = %s, closed_at = %s, close_reason = %s, offer_expires_at = NULL, "
+                f"transcript_kept = %s WHERE id = %s", [room.state, sql.dt(now), reason, room.transcript_kept, room.pk])
     if agent_id:
         engine.recount(agent_id)
         transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=[agent_id]), robust=True)
