@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP to Django, websockets through origin validation and auth to the consumers.
+"""ASGI entry point: HTTP to Django (carrier webhooks by a shorter way), websockets through origin validation and auth to the consumers.
 
 Each daphne process also runs the timer loop (routing.timers): session expiry, offer timeouts,
 the outbox and queue sweeps. daphne has no lifespan support, so the loop is scheduled on the
@@ -15,12 +15,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from routing import timers  # noqa: E402
+from routing.hub_asgi import CarrierWebhooks  # noqa: E402
 from routing.ws_auth import websocket_stack  # noqa: E402
 from routing.ws_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
-    # Static files are served by the same process: one command runs the whole product.
-    "http": ASGIStaticFilesHandler(django_asgi_app),
+    # Static files are served by the same process: one command runs the whole product. The
+    # carriers' webhooks (one request per text) skip Django's middleware chain (routing/hub_asgi.py).
+    "http": CarrierWebhooks(ASGIStaticFilesHandler(django_asgi_app)),
     "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
 })
 

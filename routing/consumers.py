@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from . import events, selectors
+from . import events, selectors, threads
 from .choices import Role
 from .workspace import snapshots
 from .ws_auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
@@ -22,10 +22,9 @@ from .ws_auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 log = logging.getLogger("cxsms.ws")
 
 
-# Reads for sockets run in the loop's worker threads, not in the one thread that thread-sensitive
-# calls share: two hundred sockets' snapshots must not queue behind each other.
-def _in_worker_thread(func):
-    return database_sync_to_async(func, thread_sensitive=False)
+# Reads and actions for sockets run in the loop's worker threads, which keep their connections
+# (routing/threads.py), not in the one thread that thread-sensitive calls share.
+_in_worker_thread = threads.in_worker_thread
 
 
 @_in_worker_thread

@@ -67,12 +67,15 @@ def _on_commit_as_in_production(request, monkeypatch):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's, plus: close the psycopg connection pools before the test databases are
-    dropped (their idle connections otherwise keep PostgreSQL from dropping them)."""
+    """pytest-django's, plus: close the connections worker threads keep and the psycopg connection
+    pools before the test databases are dropped (open connections keep PostgreSQL from dropping them)."""
     yield
     from django.db import connections
 
+    from routing.threads import close_kept_connections
+
     with django_db_blocker.unblock():
+        close_kept_connections()
         for conn in connections.all():
             if hasattr(conn, "close_pool"):
                 conn.close_pool()
