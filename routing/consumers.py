@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -194,6 +195,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.emit(event)
 
     # --- mechanics -------------------------------------------------------------------------
+    async def dispatch(self, message):
+        """Channels' dispatch without its `aclose_old_connections()` before every message: that is a
+        hop to the thread-sensitive thread for each event and frame (about a tenth of a server's CPU
+        at load, docs/benchmarks.md), for connections these async consumers never leave open: their
+        database work runs in hops that settle their own connection (routing/threads.py,
+        database_sync_to_async)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def emit(self, payload):
         self.seq += 1
         await self.send_json(dict(payload, seq=self.seq))
