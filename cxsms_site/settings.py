@@ -208,6 +208,8 @@ CXSMS_SIMULATOR_ENABLED = env_bool("CXSMS_SIMULATOR_ENABLED", DEBUG)
 # Websocket feeds: how often an agent socket compares its agent_seq with the database (a lost last
 # push is recovered within this), and how often a supervisor view gets a fresh snapshot at most / at least.
 CXSMS_WS_AGENT_CHECK_INTERVAL = float(os.environ.get("CXSMS_WS_AGENT_CHECK_INTERVAL", "5"))
+# How long an agent's socket holds an event that overtook the one before it (several processes).
+CXSMS_WS_GAP_WAIT = float(os.environ.get("CXSMS_WS_GAP_WAIT", "0.5"))
 CXSMS_WS_SUPERVISOR_MAX_RATE = float(os.environ.get("CXSMS_WS_SUPERVISOR_MAX_RATE", "2"))
 CXSMS_WS_SUPERVISOR_REFRESH = float(os.environ.get("CXSMS_WS_SUPERVISOR_REFRESH", "10"))
 CXSMS_WS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CXSMS_WS_ALLOWED_ORIGINS", "").split(",") if o.strip()]

@@ -255,9 +255,12 @@ class AgentConsumer(LiveConsumer):
 
     Events to an agent carry `agent_seq`, the agent's database sequence bumped in the same
     transaction as the change. An event at or below the last seen value is already in the screen
-    (it raced the snapshot) and is dropped; one above last+1 means a push was lost, so a fresh
-    snapshot goes out instead. The process's SequenceWatch compares the database's sequence with
-    the last one sent, so a lost *last* event is recovered too.
+    (it raced the snapshot) and is dropped; one above last+1 is held back for up to
+    CXSMS_WS_GAP_WAIT seconds: with several server processes an agent's events come from each of
+    them and may overtake each other, and the missing one usually follows within milliseconds.
+    Then the held events go out in order. If it does not come, it was lost, and a fresh snapshot
+    goes out instead. The process's SequenceWatch compares the database's sequence with the last
+    one sent, so a lost *last* event is recovered too.
     """
 
     async def authorize(self):
@@ -282,11 +285,15 @@ class AgentConsumer(LiveConsumer):
 
     def started(self):
         self.behind_at = None  # the agent_seq this socket had when the database was first seen ahead
+        self.held = {}  # agent_seq -> event that arrived before the one before it
+        self.gap_timer = None
         self.watch = SequenceWatch.join(self)
 
     async def disconnect(self, code):
         if getattr(self, "watch", None) is not None:
             self.watch.leave(self)
+        if getattr(self, "gap_timer", None) is not None:
+            self.gap_timer.cancel()
         await super().disconnect(code)
 
     async def on_event(self, event):
@@ -298,9 +305,33 @@ class AgentConsumer(LiveConsumer):
         elif agent_seq == self.agent_seq + 1:
             self.agent_seq = agent_seq
             await self.emit(event)
+            await self._release_held()
         else:
-            log.info("agent %s: agent_seq gap (%s after %s), resyncing", self.user.id, agent_seq, self.agent_seq)
-            await self.send_snapshot()
+            self.held[agent_seq] = event
+            if self.gap_timer is None:
+                self.gap_timer = asyncio.get_running_loop().create_task(self._gap_expired(self.agent_seq))
+
+    async def _release_held(self):
+        """Send the held events that now follow in order; drop those a snapshot covered."""
+        for seq in [seq for seq in self.held if seq <= self.agent_seq]:
+            del self.held[seq]
+        while self.agent_seq + 1 in self.held:
+            self.agent_seq += 1
+            await self.emit(self.held.pop(self.agent_seq))
+        if not self.held and self.gap_timer is not None:
+            self.gap_timer.cancel()
+            self.gap_timer = None
+
+    async def _gap_expired(self, waiting_after):
+        await asyncio.sleep(settings.CXSMS_WS_GAP_WAIT)
+        async with self.lock:
+            self.gap_timer = None
+            if self.held and self.agent_seq == waiting_after:
+                log.info("agent %s: agent_seq %s never came (held %s), resyncing", self.user.id, waiting_after + 1, sorted(self.held))
+                await self.send_snapshot()
+                await self._release_held()
+            if self.held and self.gap_timer is None:  # another gap is open: wait for it in turn
+                self.gap_timer = asyncio.get_running_loop().create_task(self._gap_expired(self.agent_seq))
 
     async def receive_json(self, content, **kwargs):
         """The workspace's actions (docs/websockets.md), answered by a `reply` carrying the client's

@@ -270,6 +270,26 @@ async def test_agent_seq_gap_sends_a_fresh_snapshot_instead():
     await comm.disconnect()
 
 
+async def test_events_that_overtook_each_other_go_out_in_order_without_a_snapshot():
+    # With several server processes an agent's events come from each of them and may arrive out of order.
+    w = (await world())["a"]
+    comm, snap = await open_socket("/ws/agent/", user=w["agent"])
+    layer, base = get_channel_layer(), snap["agent_seq"]
+
+    async def push(n):
+        await layer.group_send(events.agent_group(w["agent"].id),
+                               {"type": "push", "event": {"type": "room.updated", "room": {"id": n}, "agent_seq": base + n}})
+
+    await push(2)
+    await push(3)
+    await nothing_more(comm, 0.2)  # held back while the first is missing
+    await push(1)
+    got = [await comm.receive_json_from(timeout=5) for _ in range(3)]
+    assert [(g["type"], g["agent_seq"], g["seq"]) for g in got] == [("room.updated", base + n, 1 + n) for n in (1, 2, 3)]
+    await nothing_more(comm, 0.8)  # and no snapshot after the wait
+    await comm.disconnect()
+
+
 async def test_stale_event_already_in_the_snapshot_is_dropped():
     w = (await world())["a"]
     comm, snap = await open_socket("/ws/agent/", user=w["agent"])
