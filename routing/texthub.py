@@ -5,6 +5,7 @@ sends after commit and retries without ever making a second SMS; timers live in 
 (Room.expires_at, Room.offer_expires_at) and are fired by routing.timers in every process,
 exactly once thanks to conditional updates under row locks.
 """
+import functools
 import logging
 import secrets
 from datetime import timedelta
@@ -178,7 +179,12 @@ def _route_new_room(room, message, trigger="new text"):
 # --- outbound ----------------------------------------------------------------------------------
 
 def _status_callback_url():
-    return settings.CXSMS_PUBLIC_URL.rstrip("/") + reverse("twilio-status")
+    return _callback_url(settings.CXSMS_PUBLIC_URL)
+
+
+@functools.lru_cache(maxsize=4)
+def _callback_url(public_url):  # URL resolving costs more than the rest of a send to the simulator
+    return public_url.rstrip("/") + reverse("twilio-status")
 
 
 def _store_outbound(room, body, author=None, automatic=False, now=None):
