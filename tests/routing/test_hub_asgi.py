@@ -11,22 +11,12 @@ from twilio.request_validator import RequestValidator
 from cxsms_site.asgi import application
 from routing.choices import MessageStatus, RoomState
 from routing.models import Message, Room
-from tests import factories as f
 from tests.hub import SMS_URL, STATUS_URL, inbound_params, new_sid
+from tests.routing.test_webhooks import line  # noqa: F401  (the same tenant, number and agent)
 
 # The view runs in a worker thread with its own connection: the data must be committed.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.pg]
 CONTACT = "+12025550123"
-
-
-@pytest.fixture
-def line():
-    t = f.tenant()
-    sms = f.skill(t, "SMS")
-    poc = f.sms_poc(t, "+12125550160", skill=sms, carrier_account=f.carrier(t, provider="twilio", account_sid="AC" + "2" * 32,
-                                                                                auth_token="asgi-secret"))
-    agent = f.agent(t, team=f.team(t), skills=[sms], state="available")
-    return poc, agent
 
 
 async def _post(path, params, *, signature=None, host="testserver", body=None, method="POST"):
@@ -47,7 +37,7 @@ def post(*args, **kwargs):
     return async_to_sync(_post)(*args, **kwargs)
 
 
-def _signed(url, params, token="asgi-secret"):
+def _signed(url, params, token="secret-token"):
     return RequestValidator(token).compute_signature(url, params)
 
 
@@ -56,7 +46,7 @@ def _counts():
 
 
 def test_signed_text_is_stored_routed_and_answered(line):
-    poc, agent = line
+    _, poc, agent = line
     params = inbound_params(poc, CONTACT, "Is the porridge too hot?")
     status, headers, body = post("/hooks/twilio/sms/", params, signature=_signed(SMS_URL, params))
     assert status == 200 and headers[b"Content-Type"].startswith(b"text/xml") and b"<Response></Response>" in body
@@ -66,7 +56,7 @@ def test_signed_text_is_stored_routed_and_answered(line):
 
 
 def test_a_repeated_message_sid_is_stored_once(line):
-    poc, _ = line
+    _, poc, _ = line
     params = inbound_params(poc, CONTACT, "once", sid=new_sid())
     for _ in range(3):
         status, _headers, _body = post("/hooks/twilio/sms/", params, signature=_signed(SMS_URL, params))
@@ -76,9 +66,9 @@ def test_a_repeated_message_sid_is_stored_once(line):
 
 @pytest.mark.parametrize("how", ["unsigned", "wrong token", "tampered", "unknown number"])
 def test_forged_requests_are_refused_and_write_nothing(line, how):
-    poc, _ = line
+    _, poc, _ = line
     params = inbound_params(poc, CONTACT, "hi")
-    signature = None if how == "unsigned" else _signed(SMS_URL, params, "not-the-token" if how == "wrong token" else "asgi-secret")
+    signature = None if how == "unsigned" else _signed(SMS_URL, params, "not-the-token" if how == "wrong token" else "secret-token")
     if how == "tampered":
         params["Body"] = "give me a refund"
     if how == "unknown number":
@@ -89,7 +79,7 @@ def test_forged_requests_are_refused_and_write_nothing(line, how):
 
 
 def test_malformed_input_gets_a_clear_error_and_writes_nothing(line):
-    poc, _ = line
+    _, poc, _ = line
     params = inbound_params(poc, "not a number", "hi")
     status, _headers, body = post("/hooks/twilio/sms/", params, signature=_signed(SMS_URL, params))
     assert status == 400 and b"E.164" in body
@@ -98,7 +88,7 @@ def test_malformed_input_gets_a_clear_error_and_writes_nothing(line):
 
 def test_an_oversized_body_is_refused_before_it_is_read_whole(line, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
-    poc, _ = line
+    _, poc, _ = line
     params = inbound_params(poc, CONTACT, "x" * 5000)
     status, _headers, body = post("/hooks/twilio/sms/", params, signature=_signed(SMS_URL, params))
     assert status == 413 and b"4096 bytes" in body
@@ -106,7 +96,7 @@ def test_an_oversized_body_is_refused_before_it_is_read_whole(line, settings):
 
 
 def test_a_host_not_allowed_is_refused(line):
-    poc, _ = line
+    _, poc, _ = line
     params = inbound_params(poc, CONTACT, "hi")
     status, _headers, _body = post("/hooks/twilio/sms/", params, signature=_signed("http://evil.example/hooks/twilio/sms/", params),
                                           host="evil.example")
@@ -115,14 +105,14 @@ def test_a_host_not_allowed_is_refused(line):
 
 
 def test_status_callback_moves_the_status_forward(line):
-    poc, agent = line
+    _, poc, agent = line
     params = inbound_params(poc, CONTACT, "hello")
     post("/hooks/twilio/sms/", params, signature=_signed(SMS_URL, params))
     room = Room.objects.get()
     sid = "SM" + "9" * 32
     Message.objects.create(room=room, tenant_id=room.tenant_id, direction="outbound", body="hi", carrier_sid=sid,
                                   status=MessageStatus.SENT)
-    callback = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC" + "2" * 32}
+    callback = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC" + "1" * 32}
     status, _headers, _body = post("/hooks/twilio/status/", callback, signature=_signed(STATUS_URL, callback))
     assert status == 204
     assert Message.objects.get(carrier_sid=sid).status == MessageStatus.DELIVERED
