@@ -5,8 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-# (bench-routing: cost of one routing decision, docs/routing.md)
-.PHONY: bench-routing run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
+# (bench-routing: cost of one routing decision, docs/routing.md; bench-service: CPU per text without the server)
+.PHONY: bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ stop-cluster:
 # The scale-out benchmark (docs/benchmarks.md); not part of `make test`. BENCH_ARGS passes options to bench/run.py.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# CPU per text of the product's own code, without daphne and sockets (docs/benchmarks.md).
+bench-service: $(VENV)/.installed-bench
+	scripts/services.sh start
+	$(BIN)/python bench/service_cpu.py $(BENCH_ARGS); status=$$?; scripts/services.sh stop; exit $$status
 
 # The cost of one routing decision with 10 … 10,000 agents and 0 … 100,000 queued rooms (docs/routing.md).
 bench-routing: $(VENV)/.installed-bench

@@ -1,0 +1,118 @@
+"""CPU per text of the product's own work, without daphne, sockets or the channel layer: in one
+process, one text after another, the signed webhook (the view as routing/hub_asgi.py serves it),
+the agent's accept and answer (the socket actions' function), the outbox sending the answer, and
+the pushes handed to a push pump on an event loop of its own. What `make bench` measures minus the
+server and websocket machinery: the part this repository's code decides.
+
+    make bench-service                        # PostgreSQL (private server), 300 texts
+    make bench-service BENCH_ARGS="--texts 1000 --sqlite"
+
+Prints the process's CPU time per text (all threads) split by step. Uses a throwaway database.
+"""
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--texts", type=int, default=300)
+    p.add_argument("--agents", type=int, default=50)
+    p.add_argument("--sqlite", action="store_true", help="SQLite file instead of the private PostgreSQL server")
+    args = p.parse_args()
+    env = dict(os.environ, CXSMS_DEBUG="0", CXSMS_SECRET_KEY="bench-only-key", CXSMS_ALLOWED_HOSTS="testserver",
+               CXSMS_LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="cxsms_site.settings")
+    env.pop("REDIS_URL", None)  # the in-memory layer: the channel layer is not what this measures
+    name = "cxsms_service_" + uuid.uuid4().hex[:8]
+    if args.sqlite:
+        folder = tempfile.mkdtemp()
+        env["DATABASE_URL"] = f"sqlite:///{folder}/{name}.sqlite3"
+    else:
+        base = subprocess.run([f"{ROOT}/scripts/services.sh", "env"], capture_output=True, text=True, check=True).stdout
+        url = dict(line.split("=", 1) for line in base.split())["DATABASE_URL"]
+        subprocess.run(["psql", url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
+    try:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run([sys.executable, "-m", "bench.service_cpu", "--run", str(args.texts), str(args.agents)], cwd=ROOT, env=env,
+                       check=True)
+    finally:
+        if not args.sqlite:
+            subprocess.run(["psql", url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+
+
+def run(n_texts, n_agents):
+    import django
+
+    django.setup()
+    from django.db import connection
+    from twilio.request_validator import RequestValidator
+
+    from bench import setup_data
+    from routing import events, hub_views
+    from routing.consumers import _agent_action
+    from routing.hub_asgi import _respond
+    from routing.models import Room, User
+
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        setup_data.main(n_agents)
+    info = json.loads(out.getvalue())
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    events.start_pump(loop)  # pushes leave from a loop, as under daphne
+    agents = {a.id: a for a in User.objects.filter(role="agent")}
+    validator = RequestValidator(info["auth_token"])
+    url = "http://testserver/hooks/twilio/sms/"
+    act = _agent_action.func  # the socket action itself, without the hop to a worker thread
+
+    def text(i, spent):
+        params = {"To": info["poc_number"], "From": "+1646200%04d" % i, "Body": "Is my order on its way?",
+                  "MessageSid": "SM%032d" % i, "AccountSid": info["account_sid"]}
+        scope = {"type": "http", "method": "POST", "path": "/hooks/twilio/sms/", "query_string": b"", "root_path": "",
+                 "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                             (b"x-twilio-signature", validator.compute_signature(url, params).encode())]}
+        t0 = time.process_time()
+        response = _respond(hub_views.twilio_sms, scope, urllib.parse.urlencode(params).encode())
+        t1 = time.process_time()
+        assert response.status_code == 200, response.content
+        room_id, agent_id = Room.objects.filter(contact_number=params["From"]).values_list("id", "agent_id").get()
+        agent = agents[agent_id]
+        t2 = time.process_time()
+        accepted = act(agent, {"type": "room.accept", "room": room_id, "ref": "a"})
+        t3 = time.process_time()
+        sent = act(agent, {"type": "message.send", "room": room_id, "ref": "s", "body": "It left this morning."})
+        t4 = time.process_time()
+        ended = act(agent, {"type": "room.end", "room": room_id, "ref": "e"})
+        t5 = time.process_time()
+        assert (accepted["status"], sent["status"], ended["status"]) == (200, 201, 200), (accepted, sent, ended)
+        for k, v in zip(("webhook", "accept", "answer", "end"), (t1 - t0, t3 - t2, t4 - t3, t5 - t4)):
+            spent[k] += v
+
+    warm = dict.fromkeys(("webhook", "accept", "answer", "end"), 0.0)
+    for i in range(30):  # prepared statements, caches
+        text(i, warm)
+    spent = dict.fromkeys(warm, 0.0)
+    for i in range(30, 30 + n_texts):
+        text(i, spent)
+    total = sum(spent.values())
+    print(f"{connection.vendor}, {n_agents} agents, {n_texts} texts: {1000 * total / n_texts:.2f} ms CPU per text — "
+          + ", ".join(f"{k} {1000 * v / n_texts:.2f}" for k, v in spent.items()))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--run":
+        run(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()
