@@ -139,10 +139,8 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
     message = sql.insert(Message(room=room, tenant_id=tenant.id, direction=Direction.INBOUND, body=body, carrier_sid=message_sid,
                                  status=MessageStatus.RECEIVED, encoding=encoding, segments=segments, created_at=now))
     if not new_room:  # a new room was created with these values
-        expires_at = room.expires_at
-        if room.state == RoomState.ACTIVE and room.expires_at is not None:
-            expires_at = now + session_timeout()  # R7: every SMS received resets the timer
-        _room_touch(room, now, expires_at)
+        resets = room.state == RoomState.ACTIVE and room.expires_at is not None
+        _room_touch(room, now, now + session_timeout() if resets else None)  # R7: every SMS received resets the timer
     events.room_message(room, message)
 
     if keyword == "opt_out":
@@ -194,21 +192,24 @@ def _store_outbound(room, body, author=None, automatic=False, now=None):
     message = sql.insert(Message(room=room, tenant_id=room.tenant_id, direction=Direction.OUTBOUND, body=body, author=author,
                                  status=MessageStatus.DELIVERED if chat else MessageStatus.PENDING, encoding=encoding,
                                  segments=segments, created_at=now, automatic=automatic))
-    expires_at = room.expires_at
-    if room.channel == Channel.SMS and room.state == RoomState.ACTIVE:
-        expires_at = now + session_timeout()  # R7: starts on the first outbound text, resets on each
-    _room_touch(room, now, expires_at)
+    resets = room.channel == Channel.SMS and room.state == RoomState.ACTIVE
+    _room_touch(room, now, now + session_timeout() if resets else None)  # R7: starts on the first outbound text, resets on each
     events.room_message(room, message)
     if not chat:
         transaction.on_commit(lambda: outbox_deliver(message.pk, message=message), robust=True)
     return message
 
 
-def _room_touch(room, now, expires_at):
-    """A message came or went: the room's last message time and its inactivity timer (R7)."""
-    sql.execute(f"UPDATE {sql.tables()['room']} SET last_message_at = %s, expires_at = %s WHERE id = %s",
-                [sql.dt(now), sql.dt(expires_at), room.pk])
-    room.last_message_at, room.expires_at = now, expires_at
+def _room_touch(room, now, expires_at=None):
+    """A message came or went: the room's last message time, and its inactivity timer when
+    `expires_at` resets it (R7); otherwise the stored timer is left as it is."""
+    t = sql.tables()
+    if expires_at is None:
+        sql.execute(f"UPDATE {t['room']} SET last_message_at = %s WHERE id = %s", [sql.dt(now), room.pk])
+    else:
+        sql.execute(f"UPDATE {t['room']} SET last_message_at = %s, expires_at = %s WHERE id = %s", [sql.dt(now), sql.dt(expires_at), room.pk])
+        room.expires_at = expires_at
+    room.last_message_at = now
 
 
 def _reply_automatic(room, body, allow_opted_out=False):
