@@ -326,6 +326,7 @@ class AgentConsumer(LiveConsumer):
         await asyncio.sleep(settings.CXSMS_WS_GAP_WAIT)
         async with self.lock:
             self.gap_timer = None
+            await self._release_held()  # a snapshot meanwhile (resync, sequence check) may have closed the gap
             if self.held and self.agent_seq == waiting_after:
                 log.info("agent %s: agent_seq %s never came (held %s), resyncing", self.user.id, waiting_after + 1, sorted(self.held))
                 await self.send_snapshot()
@@ -355,6 +356,7 @@ class AgentConsumer(LiveConsumer):
             if current > self.agent_seq:  # the missing event may have arrived meanwhile
                 log.info("agent %s: event_seq %s > %s seen, resyncing", self.user.id, current, self.agent_seq)
                 await self.send_snapshot()
+                await self._release_held()
         self.behind_at = None
 
 
