@@ -75,6 +75,24 @@ def cpu_seconds(pids, kernel_only=False):
     return total / TICKS
 
 
+def support_pids():
+    """The machine's other busy processes during a step, by group: PostgreSQL's server processes and
+    Redis (the private servers of scripts/services.sh; nothing else of theirs runs here)."""
+    groups = {"postgres": [], "redis": []}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            comm = open(f"/proc/{pid}/comm").read().strip()
+        except OSError:
+            continue
+        if comm == "postgres":
+            groups["postgres"].append(pid)
+        elif comm.startswith("redis-server"):
+            groups["redis"].append(pid)
+    return groups
+
+
 def analyse(gen, obs, step_first, step_last):
     """One step: latency from each webhook's send to the first time its contact reached any page."""
     first_seen, how_seen = {}, {}
@@ -143,17 +161,25 @@ class Pipeline:
         server_pids = [p.pid for p in self.cluster.procs]
         spies = self.spy(server_pids, rate, seconds)
         cpu_before, sys_before = cpu_seconds(server_pids), cpu_seconds(server_pids, kernel_only=True)
+        support = support_pids()
+        support["agents"] = [self.agents.pid]
+        support_before = {k: cpu_seconds(v) for k, v in support.items()}
+        t0 = time.monotonic()
         subprocess.run([sys.executable, "-m", "bench.load", "gen", self.spec_path, out, str(rate), str(seconds), str(first)], cwd=ROOT,
                        check=True)
         self.command(cmd="drain", gen=out, quiet=drain, max=max(10.0, drain * 4))
         # daphne CPU for the step: webhooks, pushes and (product) accept + answer + timer loop; not the final resync
         server_cpu = cpu_seconds(server_pids) - cpu_before
         server_sys = cpu_seconds(server_pids, kernel_only=True) - sys_before
+        # The rest of the machine's work for the step (PostgreSQL backends that ended meanwhile are missed).
+        support_cpu = {k: cpu_seconds(v) - support_before[k] for k, v in support.items()}
+        wall = time.monotonic() - t0
         for spy in spies:
             spy.wait()
         summary = self.command(cmd="resync")
         gen = json.load(open(out))
         gen["server_cpu_s"], gen["server_sys_s"] = server_cpu, server_sys
+        gen["support_cpu_s"], gen["step_wall_s"] = support_cpu, wall
         return gen, summary
 
     def spy(self, pids, rate, seconds):
@@ -278,6 +304,10 @@ def run_config(name, args, base_env, counter):
                     row["server_cpu_ms_per_text"] = 1000 * g["server_cpu_s"] / max(1, len(g["requests"]))
                     row["server_kernel_ms_per_text"] = 1000 * g["server_sys_s"] / max(1, len(g["requests"]))
                     row["gen_cpu_s"] = g.get("cpu_s")
+                    n = max(1, len(g["requests"]))
+                    row["other_cpu_ms_per_text"] = {k: round(1000 * v / n, 2) for k, v in g["support_cpu_s"].items()}
+                    # Cores busy during the step (send + drain): the servers, PostgreSQL, Redis, the clients, the generator.
+                    row["busy_cores"] = (g["server_cpu_s"] + sum(g["support_cpu_s"].values()) + (g.get("cpu_s") or 0)) / g["step_wall_s"]
                     rows.append(row)
                     log(f"  {name} {mode} {row['rate']:g}/s: p50 {fmt(row['p50'])} p99 {fmt(row['p99'])} max {fmt(row['max'])} "
                         f"lost {row['lost']} dup {row['duplicates']} errors {row['errors']} via {row['via']}")
@@ -370,7 +400,20 @@ def markdown(results):
         kp = res["pipelines"].get("product", {}).get("knee")
         knees.append(f"| {res['config']} | {kb if kb is not None else '< lowest'} | {kp if kp is not None else '< lowest'} | "
                      f"{ratio(kp, kb) if kp and kb else '–'} |")
-    return "\n".join(lines + knees)
+    # Where the machine's CPU went, per text (the two cores also run PostgreSQL, Redis and the clients).
+    budget = ["", "| configuration | pipeline | rate/s | daphne ms/text | PostgreSQL ms/text | Redis ms/text | clients ms/text | busy cores |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for res in results["configs"]:
+        for mode, p in res["pipelines"].items():
+            for r in p["steps"]:
+                other = r.get("other_cpu_ms_per_text")
+                if other is None:
+                    continue
+                pg = f"{other['postgres']:.1f}" if res["database"] == "pg" else "–"
+                rd = f"{other['redis']:.1f}" if res["layer"] != "in-memory" else "–"
+                budget.append(f"| {res['config']} | {mode} | {r['rate']:g} | {r['server_cpu_ms_per_text']:.1f} | {pg} | {rd} | "
+                              f"{other['agents']:.1f} | {r['busy_cores']:.2f} |")
+    return "\n".join(lines + knees + (budget if len(budget) > 3 else []))
 
 
 def main():
