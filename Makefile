@@ -69,8 +69,7 @@ bench: $(VENV)/.installed-bench
 
 # CPU per text of the product's own code, without daphne and sockets (docs/benchmarks.md).
 bench-service: $(VENV)/.installed-bench
-	scripts/services.sh start
-	$(BIN)/python bench/service_cpu.py $(BENCH_ARGS); status=$$?; scripts/services.sh stop; exit $$status
+	$(BIN)/python bench/service_cpu.py $(BENCH_ARGS)
 
 # The cost of one routing decision with 10 … 10,000 agents and 0 … 100,000 queued rooms (docs/routing.md).
 bench-routing: $(VENV)/.installed-bench

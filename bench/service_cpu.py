@@ -17,13 +17,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
-import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # run as a script: bench.run and tests.pg.cluster
 
 
 def main():
@@ -32,25 +31,22 @@ def main():
     p.add_argument("--agents", type=int, default=50)
     p.add_argument("--sqlite", action="store_true", help="SQLite file instead of the private PostgreSQL server")
     args = p.parse_args()
-    env = dict(os.environ, CXSMS_DEBUG="0", CXSMS_SECRET_KEY="bench-only-key", CXSMS_ALLOWED_HOSTS="testserver",
-               CXSMS_LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="cxsms_site.settings")
-    env.pop("REDIS_URL", None)  # the in-memory layer: the channel layer is not what this measures
-    name = "cxsms_service_" + uuid.uuid4().hex[:8]
-    if args.sqlite:
-        folder = tempfile.mkdtemp()
-        env["DATABASE_URL"] = f"sqlite:///{folder}/{name}.sqlite3"
-    else:
-        base = subprocess.run([f"{ROOT}/scripts/services.sh", "env"], capture_output=True, text=True, check=True).stdout
-        url = dict(line.split("=", 1) for line in base.split())["DATABASE_URL"]
-        subprocess.run(["psql", url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
+    from bench.run import make_cluster, services_env, services_stop
+
+    # A throwaway database as `make bench` makes one (no server is started).
+    cluster = make_cluster("sqlite" if args.sqlite else "pg", 1, {}, {} if args.sqlite else services_env())
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        cluster.create_database()
+        cluster.manage("migrate", "--noinput")
+        env = dict(cluster.env, CXSMS_DEBUG="0", CXSMS_SECRET_KEY="bench-only-key", CXSMS_ALLOWED_HOSTS="testserver",
+                   CXSMS_LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="cxsms_site.settings")
+        env.pop("REDIS_URL", None)  # the in-memory layer: the channel layer is not what this measures
         subprocess.run([sys.executable, "-m", "bench.service_cpu", "--run", str(args.texts), str(args.agents)], cwd=ROOT, env=env,
                        check=True)
     finally:
+        cluster.drop_database()
         if not args.sqlite:
-            subprocess.run(["psql", url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+            services_stop()
 
 
 def run(n_texts, n_agents):

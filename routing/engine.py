@@ -342,13 +342,9 @@ def _offer_best(room, now, trigger):
 
 
 def _record_statement(room, outcome, agent_id, skipped, trigger, now):
-    t = sql.tables()
-    skipped = [{"agent": a, "username": u, "reason": str(r)} for a, u, r in skipped]
-    trigger_column = connection.ops.quote_name("trigger")  # a keyword of SQL
-    return (f"INSERT INTO {t['decision']} (room_id, created_at, outcome, agent_id, skill_id, rule, skipped, {trigger_column}) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [room.pk, sql.dt(now), outcome, agent_id, room.skill_id, room.routed_by, connection.ops.adapt_json_value(skipped, None),
-             trigger[:40]])
+    return sql.insert_statement(RoutingDecision(
+        room_id=room.pk, created_at=now, outcome=outcome, agent_id=agent_id, skill_id=room.skill_id, rule=room.routed_by,
+        skipped=[{"agent": a, "username": u, "reason": str(r)} for a, u, r in skipped], trigger=trigger[:40]))
 
 
 def _record(room, outcome, agent_id, skipped, trigger, now=None):

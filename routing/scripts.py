@@ -111,13 +111,11 @@ def rules_of(poc):
     statement rather than an ORM query (routing/sql.py)."""
     from .models import RoutingRule, Skill
 
-    n = len(RoutingRule._meta.concrete_fields)
     found = []
     for values in sql.rows(f"SELECT {sql.columns(RoutingRule, 'r')}, {sql.columns(Skill, 's')} FROM {sql.table(RoutingRule)} r "
                            f"JOIN {sql.table(Skill)} s ON s.id = r.skill_id WHERE r.point_of_contact_id = %s ORDER BY r.position, r.id",
                            [poc.pk]):
-        rule = sql.build(RoutingRule, values[:n])
-        rule.skill = sql.build(Skill, values[n:])
+        rule, rule.skill = sql.build_joined((RoutingRule, Skill), values)
         found.append(rule)
     return found
 

@@ -52,7 +52,8 @@ def countries_for(user):
 
 
 def rooms_for(user):
-    """Administrators and supervisors see the tenant's rooms; an agent sees the rooms offered or assigned to them."""
+    """Administrators and supervisors see the tenant's rooms; an agent sees the rooms offered or assigned to them.
+    The agent branch is also written in SQL in `agent_room_access` (socket actions): change both."""
     qs = _scoped(Room.objects.select_related("skill", "agent", "point_of_contact"), user)
     if not user.is_superuser and user.role == Role.AGENT:
         qs = qs.filter(agent=user)

@@ -109,19 +109,35 @@ def build(model, values):
     return model.from_db(connection.alias, None, converted)
 
 
+def build_joined(models, values):
+    """One instance per model (or None, see `build`) from a row that has each model's
+    `columns(...)` one after the other, in the order of `models`."""
+    found, start = [], 0
+    for model in models:
+        end = start + len(model._meta.concrete_fields)
+        found.append(build(model, values[start:end]))
+        start = end
+    return found
+
+
 @cache
-def _insert_statement(model, vendor):
+def _insert_shape(model, vendor):
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     return fields, f"INSERT INTO {table(model)} ({cols}) VALUES ({placeholders(fields)}) RETURNING id"
 
 
+def insert_statement(obj):
+    """(sql, params) that store a new model instance as `save()` would (defaults, auto_now, every
+    column), for callers that run it themselves (a pipeline); it returns the new id."""
+    fields, statement = _insert_shape(type(obj), connection.vendor)
+    return statement, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
 def insert(obj):
-    """INSERT a new model instance as `save()` would store it (defaults, auto_now, every column),
-    without model signals; sets its primary key. Returns it."""
-    fields, statement = _insert_statement(type(obj), connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    obj.pk = row(statement, values)[0]
+    """INSERT a new model instance (insert_statement), without model signals; sets its primary key.
+    Returns it."""
+    obj.pk = row(*insert_statement(obj))[0]
     obj._state.adding, obj._state.db = False, connection.alias
     return obj
 

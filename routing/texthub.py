@@ -59,21 +59,15 @@ def opted_out_error(number):
 def poc_for_number(number):
     """The active SMS point of contact of a carrier's To number, with its tenant, carrier account and
     default skill: read for every text that arrives, in one hand-written statement."""
-    from .models import CarrierAccount, Tenant
+    from .models import CarrierAccount
 
-    t = sql.tables()
     found = sql.row(f"SELECT {sql.columns(PointOfContact, 'p')}, {sql.columns(Tenant, 't')}, {sql.columns(CarrierAccount, 'a')}, "
                     f"{sql.columns(Skill, 's')} FROM {sql.table(PointOfContact)} p JOIN {sql.table(Tenant)} t ON t.id = p.tenant_id "
-                    f"LEFT JOIN {sql.table(CarrierAccount)} a ON a.id = p.carrier_account_id LEFT JOIN {t['skill']} s ON s.id = p.skill_id "
+                    f"LEFT JOIN {sql.table(CarrierAccount)} a ON a.id = p.carrier_account_id LEFT JOIN {sql.table(Skill)} s ON s.id = p.skill_id "
                     f"WHERE p.channel = %s AND p.number = %s AND p.is_active", [Channel.SMS, number])
     if found is None:
         return None
-    parts, start = [], 0
-    for model in (PointOfContact, Tenant, CarrierAccount, Skill):
-        end = start + len(model._meta.concrete_fields)
-        parts.append(sql.build(model, found[start:end]))
-        start = end
-    poc, poc.tenant, poc.carrier_account, poc.skill = parts
+    poc, poc.tenant, poc.carrier_account, poc.skill = sql.build_joined((PointOfContact, Tenant, CarrierAccount, Skill), found)
     return poc
 
 
@@ -97,8 +91,7 @@ def _open_room_locked(poc, contact_number):
 
 
 def _stored_inbound(message_sid):
-    found = sql.row(f"SELECT id FROM {sql.tables()['message']} WHERE carrier_sid = %s", [message_sid])
-    return Message.objects.get(pk=found[0]) if found else None
+    return Message.objects.filter(carrier_sid=message_sid).first()  # only for a repeated MessageSid
 
 
 def inbound_sms(*, poc, message_sid, from_number, body, num_media=0):
