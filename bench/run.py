@@ -1,12 +1,22 @@
 """`make bench`: end-to-end latency of an inbound text to the agent's socket, for each configuration,
-for the product and for a bare baseline pipeline served the same way. See docs/benchmarks.md.
+for the product and for a bare baseline pipeline served the same way (bench/baseline/asgi.py: the
+product's webhook bypass, push pump and worker threads). See docs/benchmarks.md.
 
 For each configuration (SQLite + in-memory + 1 daphne; PostgreSQL + Redis + 1 or 2 daphne) on a
 throwaway database: migrate, create N agents (one tenant, one SMS skill, one team, limit 12, all
-available), then for each pipeline (baseline, product): start the daphne processes, connect one
-websocket per agent (bench/load.py agents, its own process), and for each arrival rate run the
-open-loop generator (bench/load.py gen, its own process) for S seconds, drain, resync every page,
-and reset (product: forced disconnect). Results: bench/results/<stamp>.json and .md.
+available), then one pipeline at a time (baseline, then product; the other one is not running:
+no server process, timer loop or socket of it is left): start its daphne processes, connect one
+websocket per agent (bench/load.py agents, its own process), warm up, and for each arrival rate
+run the open-loop generator (bench/load.py gen, its own process) for S seconds, drain, resync
+every page, and reset (product: forced disconnect); then stop it all.
+
+Latency is counted from each webhook's scheduled send time (open loop: a send the generator made
+late counts its lateness). A rate fails when p99 passes 1 s or a webhook is lost or refused; the
+knee is reported as the interval between the last passing and the first failing rate.
+
+Results: bench/results/scratch/<stamp>.json and .md (git-ignored), or with --record LABEL
+bench/results/<date>-<LABEL>.json and .md, kept in the repository: the runs docs/benchmarks.md
+quotes (bench/report.py regenerates its tables from them).
 """
 import argparse
 import json
@@ -17,10 +27,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import P99_LIMIT, failed, fmt, knee, markdown  # noqa: E402
 from tests.pg.cluster import Cluster  # noqa: E402
 
 LAYERS = {"core": "channels_redis.core.RedisChannelLayer", "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer"}
@@ -33,7 +45,6 @@ CONFIGS = {
     "pg-pubsub-1": ("pg", 1, "pubsub"),
 }
 APPS = {"baseline": "bench.baseline.asgi:application", "product": "cxsms_site.asgi:application"}
-P99_LIMIT = 1.0  # seconds
 
 
 def log(*args):
@@ -75,26 +86,53 @@ def cpu_seconds(pids, kernel_only=False):
     return total / TICKS
 
 
-def support_pids():
-    """The machine's other busy processes during a step, by group: PostgreSQL's server processes and
-    Redis (the private servers of scripts/services.sh; nothing else of theirs runs here)."""
-    groups = {"postgres": [], "redis": []}
+def machine_jiffies():
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat (every process, ours or not)."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already in user
+    return total - idle, total
+
+
+def support_pids(base_env):
+    """The bench's other busy processes, by group: the private PostgreSQL server's processes (its
+    postmaster, found by its port, and that process's children) and the private Redis (by its port).
+    Other PostgreSQL and Redis servers on the machine (someone else's tests) are not ours to count."""
+    pg_port = str(urlparse(base_env.get("DATABASE_URL", "")).port or "")
+    redis_port = str(urlparse(base_env.get("REDIS_URL", "")).port or "")
+    procs = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            comm = open(f"/proc/{pid}/comm").read().strip()
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if comm == "postgres":
-            groups["postgres"].append(pid)
-        elif comm.startswith("redis-server"):
-            groups["redis"].append(pid)
-    return groups
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        procs[pid] = (comm, stat.rsplit(")", 1)[1].split()[1], argv)
+    postmasters = {pid for pid, (comm, _, argv) in procs.items()
+                   if pg_port and comm == "postgres" and any(a == "-p" and b == pg_port for a, b in zip(argv, argv[1:]))}
+    return {"postgres": sorted(postmasters | {pid for pid, (_, ppid, _) in procs.items() if ppid in postmasters}),
+            "redis": [pid for pid, (comm, _, argv) in procs.items()
+                      if redis_port and comm.startswith("redis-server") and argv[0].endswith(":" + redis_port)]}
 
 
-def analyse(gen, obs, step_first, step_last):
-    """One step: latency from each webhook's send to the first time its contact reached any page."""
+def cpu_by_pid(groups):
+    return {k: {pid: cpu_seconds([pid]) for pid in pids} for k, pids in groups.items()}
+
+
+def cpu_spent(before, after):
+    """CPU seconds per group between two cpu_by_pid() readings: a process started meanwhile counts
+    whole; one that ended meanwhile (a closed database connection) is missed."""
+    return {k: sum(t - before.get(k, {}).get(pid, 0.0) for pid, t in pids.items()) for k, pids in after.items()}
+
+
+def analyse(gen, obs):
+    """One step: latency from each webhook's scheduled send time (`due`, open loop) to the first
+    time its contact reached any page."""
     first_seen, how_seen = {}, {}
     for contact, room_id, agent_id, t, how in obs["seen"]:
         if contact not in first_seen or t < first_seen[contact]:
@@ -113,10 +151,10 @@ def analyse(gen, obs, step_first, step_last):
         if t is None:
             lost += 1
             continue
-        latencies.append(t - r["t_send"])
+        latencies.append(t - r["due"])
         via[how_seen[r["contact"]]] = via.get(how_seen[r["contact"]], 0) + 1
     duplicates = sum(len(v) - 1 for (contact, _), v in offers_per_room.items() if contact in step_contacts and len(v) > 1)
-    http = [r["t_done"] - r["t_send"] for r in ok]
+    http = [r["t_done"] - r["due"] for r in ok]
     lag = [r["t_send"] - r["due"] for r in reqs]
     duration = max(r["t_send"] for r in reqs) - min(r["t_send"] for r in reqs) if reqs else 0
     return {
@@ -132,8 +170,9 @@ def analyse(gen, obs, step_first, step_last):
 class Pipeline:
     """The daphne processes of one pipeline and the process holding the agents' sockets."""
 
-    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None, actions="ws"):
+    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None, actions="ws", base_env=None):
         self.cluster, self.data, self.mode, self.tmp = cluster, data, mode, tmp
+        self.base_env = base_env or {}
         self.name, self.profile_dir = name, profile_dir
         self.spec_path = os.path.join(tmp, f"spec-{mode}.json")
         with open(self.spec_path, "w") as f:
@@ -161,9 +200,8 @@ class Pipeline:
         server_pids = [p.pid for p in self.cluster.procs]
         spies = self.spy(server_pids, rate, seconds)
         cpu_before, sys_before = cpu_seconds(server_pids), cpu_seconds(server_pids, kernel_only=True)
-        support = support_pids()
-        support["agents"] = [self.agents.pid]
-        support_before = {k: cpu_seconds(v) for k, v in support.items()}
+        support_before = self.support_cpu()
+        machine_before = machine_jiffies()
         t0 = time.monotonic()
         subprocess.run([sys.executable, "-m", "bench.load", "gen", self.spec_path, out, str(rate), str(seconds), str(first)], cwd=ROOT,
                        check=True)
@@ -172,7 +210,8 @@ class Pipeline:
         server_cpu = cpu_seconds(server_pids) - cpu_before
         server_sys = cpu_seconds(server_pids, kernel_only=True) - sys_before
         # The rest of the machine's work for the step (PostgreSQL backends that ended meanwhile are missed).
-        support_cpu = {k: cpu_seconds(v) - support_before[k] for k, v in support.items()}
+        support_cpu = cpu_spent(support_before, self.support_cpu())
+        machine_after = machine_jiffies()
         wall = time.monotonic() - t0
         for spy in spies:
             spy.wait()
@@ -180,7 +219,15 @@ class Pipeline:
         gen = json.load(open(out))
         gen["server_cpu_s"], gen["server_sys_s"] = server_cpu, server_sys
         gen["support_cpu_s"], gen["step_wall_s"] = support_cpu, wall
+        # Every process of the machine, the bench's and anyone else's: how busy the two cores were.
+        busy, total = (a - b for a, b in zip(machine_after, machine_before))
+        gen["machine_busy_cores"] = (os.cpu_count() or 1) * busy / total if total else None
         return gen, summary
+
+    def support_cpu(self):
+        groups = support_pids(self.base_env)
+        groups["agents"] = [str(self.agents.pid)]
+        return cpu_by_pid(groups)
 
     def spy(self, pids, rate, seconds):
         """py-spy on every server process for the step (--py-spy DIR): collapsed stacks, one file each."""
@@ -242,8 +289,9 @@ def make_cluster(database, processes, env, base_env, share=None):
 
 
 def run_config(name, args, base_env, counter):
-    """Both pipelines run side by side on one database; each rate is driven against the baseline,
-    then against the product, so a change in the machine's background load hits both alike."""
+    """The pipelines one after the other on one database: each is started, driven through the
+    rates and stopped (servers, timer loop, sockets) before the next starts, so neither pays for
+    the other's idle work."""
     database, processes, layer = CONFIGS[name]
     env = {"CXSMS_LOG_LEVEL": "WARNING", "CXSMS_DEBUG": "0", "CXSMS_SECRET_KEY": "bench-only-key", "CXSMS_ALLOWED_HOSTS": "127.0.0.1,localhost"}
     if layer:
@@ -253,11 +301,14 @@ def run_config(name, args, base_env, counter):
     clusters = {}
     for mode in args.pipelines:
         clusters[mode] = first_cluster = make_cluster(database, processes, env, base_env, share=first_cluster)
+        # The product's own timer interval unless --server-env sets one (the test clusters tick every 0.5 s).
+        if "CXSMS_TIMER_INTERVAL" not in args.server_env:
+            clusters[mode].env.pop("CXSMS_TIMER_INTERVAL", None)
     owner = next(iter(clusters.values()))
     result = {"config": name, "database": database, "processes": processes, "layer": LAYERS.get(layer, "in-memory"),
-              "server_env": args.server_env, "agent_actions": args.actions, "pipelines": {}}
+              "server_env": args.server_env, "agent_actions": args.actions, "pipelines_side_by_side": False, "pipelines": {}}
     owner.create_database()
-    pipelines = {}
+    pipeline = None
     try:
         t0 = time.monotonic()
         owner.manage("migrate", "--noinput", env={"DJANGO_SETTINGS_MODULE": "bench.baseline.settings"})
@@ -267,39 +318,35 @@ def run_config(name, args, base_env, counter):
         log(f"{name}: database ready, {len(data['agents'])} agents ({time.monotonic() - t0:.0f} s)")
         with tempfile.TemporaryDirectory(prefix="cxsms-bench-") as tmp:
             for mode in args.pipelines:
-                pipelines[mode] = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy, args.actions)
-                pipelines[mode].start()
-            gens = {mode: [] for mode in pipelines}
-            if args.warmup:
-                for mode, pipeline in pipelines.items():
+                pipeline = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy, args.actions, base_env)
+                pipeline.start()
+                if args.warmup:
                     first = counter[0]
                     counter[0] += int(10 * args.warmup) + 1
                     pipeline.step(10, args.warmup, first, 1.0)
                     pipeline.reset(quiet=True)
-            active = list(pipelines)
-            for rate in args.rates:
-                for mode in list(active):
-                    pipeline = pipelines[mode]
+                gens = []
+                for rate in args.rates:
                     first = counter[0]
                     counter[0] += int(rate * args.seconds) + 1
                     load_before = os.getloadavg()[0]
                     gen, quick = pipeline.step(rate, args.seconds, first, args.drain)
                     gen["loadavg"] = [load_before, os.getloadavg()[0]]
-                    gens[mode].append(gen)
+                    gens.append(gen)
                     ok = sum(1 for r in gen["requests"] if r["status"] == 200)
                     log(f"  {mode} {rate:g}/s: {ok}/{len(gen['requests'])} answered 200, {quick['seen']} reached a page, "
-                        f"p99 {fmt(quick['p99'])} (load average {load_before:.1f})")
+                        f"p99 {fmt(quick['p99'])} (load average {load_before:.1f}, "
+                        f"machine busy {gen['machine_busy_cores'] or 0:.2f} cores)")
                     pipeline.reset()
-                    failed = ok < len(gen["requests"]) or quick["seen"] < ok or quick["p99"] is None or quick["p99"] > P99_LIMIT
-                    if failed and not args.all_rates:
-                        active.remove(mode)
-                if not active:
-                    break
-            for mode, pipeline in pipelines.items():
+                    quick_failed = ok < len(gen["requests"]) or quick["seen"] < ok or quick["p99"] is None or quick["p99"] > P99_LIMIT
+                    if quick_failed and not args.all_rates:
+                        break
                 obs = pipeline.stop()
+                pipeline = None
+                log(f"  {mode}: stopped (servers and sockets)")
                 rows = []
-                for g in gens[mode]:
-                    row = analyse(g, obs, g["first"], g["first"] + len(g["requests"])) if obs else {}
+                for g in gens:
+                    row = analyse(g, obs) if obs else {}
                     row["loadavg"] = g["loadavg"]
                     row["server_cpu_ms_per_text"] = 1000 * g["server_cpu_s"] / max(1, len(g["requests"]))
                     row["server_kernel_ms_per_text"] = 1000 * g["server_sys_s"] / max(1, len(g["requests"]))
@@ -308,6 +355,8 @@ def run_config(name, args, base_env, counter):
                     row["other_cpu_ms_per_text"] = {k: round(1000 * v / n, 2) for k, v in g["support_cpu_s"].items()}
                     # Cores busy during the step (send + drain): the servers, PostgreSQL, Redis, the clients, the generator.
                     row["busy_cores"] = (g["server_cpu_s"] + sum(g["support_cpu_s"].values()) + (g.get("cpu_s") or 0)) / g["step_wall_s"]
+                    row["machine_busy_cores"] = g.get("machine_busy_cores")
+                    row["failed"] = failed(row) if obs else None
                     rows.append(row)
                     log(f"  {name} {mode} {row['rate']:g}/s: p50 {fmt(row['p50'])} p99 {fmt(row['p99'])} max {fmt(row['max'])} "
                         f"lost {row['lost']} dup {row['duplicates']} errors {row['errors']} via {row['via']}")
@@ -321,9 +370,8 @@ def run_config(name, args, base_env, counter):
             log(f"{name}: failed; server logs:\n" + c.log_text()[-3000:])
         raise
     finally:
-        for p in pipelines.values():
-            if p.agents and p.agents.poll() is None:
-                p.agents.kill()
+        if pipeline is not None and pipeline.agents and pipeline.agents.poll() is None:
+            pipeline.agents.kill()
         for c in clusters.values():
             c.stop_servers()
         owner.drop_database()
@@ -341,26 +389,12 @@ def summarise_http(rows):
     return {"n": len(rows), "ok": len(ok), "p50": pct(ok, 50), "p99": pct(ok, 99), "refused": refused}
 
 
-def knee(rows):
-    """The highest rate before p99 passes 1 s or anything is lost (None: even the lowest failed)."""
-    best = None
-    for row in rows:
-        if row["lost"] or row["errors"] or row["p99"] is None or row["p99"] > P99_LIMIT:
-            break
-        best = row["rate"]
-    return best
+def code_version():
+    """The commit the run measured, and whether the checkout had changes on top of it."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-
-def fmt(seconds):
-    if seconds is None:
-        return "–"
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
-
-
-def ratio(a, b):
-    if a is None or b in (None, 0):
-        return "–"
-    return f"{a / b:.1f}×"
+    return {"commit": git("rev-parse", "HEAD"), "changed_files": git("status", "--porcelain", "--untracked-files=no").splitlines()}
 
 
 def machine():
@@ -380,42 +414,6 @@ def machine():
             "versions": versions, "postgresql": pg, "redis_server": redis.split(" ")[2] if redis else None}
 
 
-def markdown(results):
-    lines = ["| configuration | pipeline | rate/s | p50 | p99 | max | lost | dup | HTTP p99 | CPU ms/text | load | "
-             "p50 ÷ base | p99 ÷ base | max ÷ base | CPU ÷ base |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    knees = ["", "| configuration | knee: baseline | knee: product | product ÷ baseline |", "| --- | ---: | ---: | ---: |"]
-    for res in results["configs"]:
-        base = {r["rate"]: r for r in res["pipelines"].get("baseline", {}).get("steps", [])}
-        for mode, p in res["pipelines"].items():
-            for r in p["steps"]:
-                b = base.get(r["rate"], {})
-                extra = f" (+{r['errors']} errors)" if r["errors"] else ""
-                lines.append(f"| {res['config']} | {mode} | {r['rate']:g} | {fmt(r['p50'])} | {fmt(r['p99'])} | {fmt(r['max'])} | "
-                             f"{r['lost']}{extra} | {r['duplicates']} | {fmt(r['http_p99'])} | {r['server_cpu_ms_per_text']:.1f} | "
-                             f"{r['loadavg'][0]:.1f} | "
-                             + " | ".join(ratio(r[k], b.get(k)) if mode != "baseline" else "1.0×"
-                                          for k in ("p50", "p99", "max", "server_cpu_ms_per_text")) + " |")
-        kb = res["pipelines"].get("baseline", {}).get("knee")
-        kp = res["pipelines"].get("product", {}).get("knee")
-        knees.append(f"| {res['config']} | {kb if kb is not None else '< lowest'} | {kp if kp is not None else '< lowest'} | "
-                     f"{ratio(kp, kb) if kp and kb else '–'} |")
-    # Where the machine's CPU went, per text (the two cores also run PostgreSQL, Redis and the clients).
-    budget = ["", "| configuration | pipeline | rate/s | daphne ms/text | PostgreSQL ms/text | Redis ms/text | clients ms/text | busy cores |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for res in results["configs"]:
-        for mode, p in res["pipelines"].items():
-            for r in p["steps"]:
-                other = r.get("other_cpu_ms_per_text")
-                if other is None:
-                    continue
-                pg = f"{other['postgres']:.1f}" if res["database"] == "pg" else "–"
-                rd = f"{other['redis']:.1f}" if res["layer"] != "in-memory" else "–"
-                budget.append(f"| {res['config']} | {mode} | {r['rate']:g} | {r['server_cpu_ms_per_text']:.1f} | {pg} | {rd} | "
-                              f"{other['agents']:.1f} | {r['busy_cores']:.2f} |")
-    return "\n".join(lines + knees + (budget if len(budget) > 3 else []))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="sqlite-1,pg-pubsub-1,pg-pubsub-2,pg-core-2", help=f"comma list of {', '.join(CONFIGS)}")
@@ -427,7 +425,9 @@ def main():
     parser.add_argument("--drain", type=float, default=3.0, help="seconds without a new offer that end a step's drain")
     parser.add_argument("--all-rates", action="store_true", help="keep going after a rate fails (default: stop there, the knee is known)")
     parser.add_argument("--server-env", default="", help="extra KEY=VALUE,... for the servers (e.g. CXSMS_CHANNEL_CAPACITY=100)")
-    parser.add_argument("--out", default=None)
+    parser.add_argument("--out", default=None, help="the JSON's path (default: bench/results/scratch/<stamp>.json, git-ignored)")
+    parser.add_argument("--record", default=None, metavar="LABEL",
+                        help="write bench/results/<date>-LABEL.json (and .md), kept in the repository: for runs the docs quote")
     parser.add_argument("--actions", choices=["ws", "rest"], default="ws",
                         help="how the product's agents accept and answer: over their socket, as the workspace page does "
                              "(default), or through the REST API")
@@ -443,10 +443,18 @@ def main():
         parser.error(f"unknown: {unknown}")
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"{stamp}.json"
+    if args.out:
+        out = Path(args.out)
+    elif args.record:
+        out = ROOT / "bench" / "results" / f"{time.strftime('%Y-%m-%d')}-{args.record}.json"
+    else:
+        out = ROOT / "bench" / "results" / "scratch" / f"{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     results = {"started": stamp, "command": " ".join([Path(sys.executable).name, "bench/run.py", *sys.argv[1:]]), "machine": machine(),
-               "args": {k: v for k, v in vars(args).items() if k != "out"}, "configs": []}
+               "code": code_version(), "args": {k: v for k, v in vars(args).items() if k not in ("out", "record")},
+               "method": {"latency_from": "scheduled send time (open loop)", "p99_limit_s": P99_LIMIT,
+                          "pipelines": "one at a time; the other one's servers and sockets stopped"},
+               "configs": []}
     started = time.monotonic()
     base_env = services_env() if any(CONFIGS[c][0] == "pg" for c in args.configs) else {}
     counter = [0]

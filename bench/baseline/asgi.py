@@ -1,4 +1,13 @@
-"""ASGI app of the baseline pipeline (bench only): `daphne bench.baseline.asgi:application`."""
+"""ASGI app of the baseline pipeline (bench only): `daphne bench.baseline.asgi:application`.
+
+Served the way the product is served (cxsms_site/asgi.py), so "product ÷ baseline" compares the
+product's work, not two ways of serving it: the webhook skips Django's middleware through the
+product's own CarrierWebhooks (routing/hub_asgi.py: one hop to a worker thread that keeps its
+database connection, routing/threads.py), pushes leave through the product's push pump
+(routing/events.py, started by routing.timers as in the product; the timer loop itself stays off,
+CXSMS_RUN_TIMERS is False in bench/baseline/settings.py), and sockets pass the product's handshake
+(origin check, token) into a consumer built on the product's LiveConsumer.
+"""
 import os
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.baseline.settings"
@@ -10,9 +19,25 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from routing import timers  # noqa: E402
+from routing.hub_asgi import CarrierWebhooks  # noqa: E402
+from routing.ws_auth import websocket_stack  # noqa: E402
+
+from . import views  # noqa: E402
 from .consumers import AgentConsumer  # noqa: E402
 
+
+class BaselineWebhooks(CarrierWebhooks):
+    """The product's webhook bypass with the baseline's view at the product's webhook path."""
+
+    def __init__(self, app):
+        super().__init__(app)
+        self.views = {"/hooks/twilio/sms/": views.inbound}
+
+
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    "websocket": URLRouter([path("ws/agent/", AgentConsumer.as_asgi())]),
+    "http": BaselineWebhooks(django_asgi_app),
+    "websocket": websocket_stack(URLRouter([path("ws/agent/", AgentConsumer.as_asgi())])),
 })
+
+timers.start_in_process()  # the push pump on daphne's loop (no timer loop: CXSMS_RUN_TIMERS is False)

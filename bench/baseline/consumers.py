@@ -1,18 +1,16 @@
-"""The baseline's agent socket: token on the handshake, join agent.<id>, snapshot, forward pushes with a seq."""
+"""The baseline's agent socket: the product's LiveConsumer mechanics (handshake through the
+product's origin check and token authentication, one group, numbered frames under a lock, no
+connection clean-up hop before every message), with none of the product's agent logic: it joins
+agent.<id>, sends a snapshot of this agent's recent baseline events, and forwards pushes."""
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-
-@database_sync_to_async
-def _user_id_for_token(key):
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.filter(key=key).values_list("user_id", flat=True).first()
+from routing import events
+from routing.consumers import LiveConsumer, _tenant_user
 
 
 @database_sync_to_async
 def _recent_rooms(agent_id):
-    # The snapshot of the baseline: this agent's events of the last ten minutes (read only on connect and resync).
+    # This agent's events of the last ten minutes (read only on connect and resync).
     from datetime import timedelta
 
     from django.utils import timezone
@@ -24,35 +22,13 @@ def _recent_rooms(agent_id):
             for e in Event.objects.filter(agent_id=agent_id, created_at__gte=since).values("id", "contact_number")]
 
 
-class AgentConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self):
-        self.seq = 0
-        self.group = None
-        key = ""
-        for name, value in self.scope.get("headers", []):
-            if name == b"authorization":
-                key = value.decode("latin1").partition(" ")[2].strip()
-        user_id = await _user_id_for_token(key) if key else None
-        if user_id is None:
-            await self.close(code=4401)
-            return
-        self.user_id = user_id
-        self.group = f"agent.{user_id}"
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        await self.emit({"type": "snapshot", "rooms": await _recent_rooms(user_id)})
+class AgentConsumer(LiveConsumer):
+    async def authorize(self):
+        self.user = self.scope.get("user")
+        return _tenant_user(self.user)
 
-    async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+    def group_name(self):
+        return events.agent_group(self.user.id)
 
-    async def emit(self, payload):
-        self.seq += 1
-        await self.send_json(dict(payload, seq=self.seq))
-
-    async def push(self, message):
-        await self.emit(message["event"])
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "resync":
-            await self.emit({"type": "snapshot", "rooms": await _recent_rooms(self.user_id)})
+    async def snapshot(self):
+        return {"type": "snapshot", "rooms": await _recent_rooms(self.user.id)}

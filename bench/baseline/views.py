@@ -1,16 +1,18 @@
-"""The whole baseline pipeline: insert one row, group-send one event to one agent's socket.
+"""The whole baseline pipeline: insert one row, push one event to one agent's socket.
 
-Served exactly like the product (same daphne, sync Django view, same database and channel layer)
-at the same path, so bench/load.py drives it unchanged. No signature check, no routing, no locks."""
+Served like the product's webhook (bench/baseline/asgi.py: the product's middleware bypass and
+worker threads) at the same path, so bench/load.py drives it unchanged; the push goes through the
+product's routing.events.send, so after the commit the product's push pump sends it. No signature
+check, no routing, no locks."""
 import itertools
 import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from django.db import transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from routing import events
 from routing.models import User
 
 from .models import Event
@@ -33,9 +35,10 @@ def _agent_ids():
 def inbound(request):
     agents = _agent_ids()
     agent_id = agents[next(_next) % len(agents)]
-    event = Event.objects.create(contact_number=request.POST.get("From", ""), body=request.POST.get("Body", ""), agent_id=agent_id)
-    payload = {"type": "room.offered", "room": {"id": event.id, "contact_number": event.contact_number, "agent": agent_id}}
-    async_to_sync(get_channel_layer().group_send)(f"agent.{agent_id}", {"type": "push", "event": payload})
+    with transaction.atomic():
+        event = Event.objects.create(contact_number=request.POST.get("From", ""), body=request.POST.get("Body", ""), agent_id=agent_id)
+        payload = {"type": "room.offered", "room": {"id": event.id, "contact_number": event.contact_number, "agent": agent_id}}
+        events.send(events.agent_group(agent_id), payload)  # on commit, through the pump
     return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
 
 
