@@ -418,7 +418,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default="sqlite-1,pg-pubsub-1,pg-pubsub-2,pg-core-2", help=f"comma list of {', '.join(CONFIGS)}")
     parser.add_argument("--pipelines", default="baseline,product")
-    parser.add_argument("--rates", default="2,5,10,20,30,40,50,60,80,100,125,150,200,250,300")
+    parser.add_argument("--rates", default="2,5,10,20,30,40,50,60,80,100,125,150,200,250,300,400")
     parser.add_argument("--seconds", type=float, default=8.0, help="seconds per rate")
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds at 10/s before the first rate, not measured")

@@ -6,8 +6,11 @@ server and websocket machinery: the part this repository's code decides.
 
     make bench-service                        # PostgreSQL (private server), 300 texts
     make bench-service BENCH_ARGS="--texts 1000 --sqlite"
+    make bench-service BENCH_ARGS="--baseline"  # also the bare pipeline's view, served the same way
 
 Prints the process's CPU time per text (all threads) split by step. Uses a throwaway database.
+With --baseline it also runs the baseline's view of `make bench` (bench/baseline/views.py) through
+the same webhook path and push pump: the webhook's cost in the product against the bare pipeline's.
 """
 import argparse
 import asyncio
@@ -30,6 +33,7 @@ def main():
     p.add_argument("--texts", type=int, default=300)
     p.add_argument("--agents", type=int, default=50)
     p.add_argument("--sqlite", action="store_true", help="SQLite file instead of the private PostgreSQL server")
+    p.add_argument("--baseline", action="store_true", help="also the bare pipeline's webhook, served the same way")
     args = p.parse_args()
     from bench.run import make_cluster, services_env, services_stop
 
@@ -37,12 +41,16 @@ def main():
     cluster = make_cluster("sqlite" if args.sqlite else "pg", 1, {}, {} if args.sqlite else services_env())
     try:
         cluster.create_database()
-        cluster.manage("migrate", "--noinput")
+        # The product's tables and the baseline's one (bench/baseline/settings.py adds its app).
+        cluster.manage("migrate", "--noinput", env={"DJANGO_SETTINGS_MODULE": "bench.baseline.settings"})
         env = dict(cluster.env, CXSMS_DEBUG="0", CXSMS_SECRET_KEY="bench-only-key", CXSMS_ALLOWED_HOSTS="testserver",
                    CXSMS_LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="cxsms_site.settings")
         env.pop("REDIS_URL", None)  # the in-memory layer: the channel layer is not what this measures
         subprocess.run([sys.executable, "-m", "bench.service_cpu", "--run", str(args.texts), str(args.agents)], cwd=ROOT, env=env,
                        check=True)
+        if args.baseline:
+            subprocess.run([sys.executable, "-m", "bench.service_cpu", "--run-baseline", str(args.texts)], cwd=ROOT, check=True,
+                           env=dict(env, DJANGO_SETTINGS_MODULE="bench.baseline.settings"))
     finally:
         cluster.drop_database()
         if not args.sqlite:
@@ -107,8 +115,42 @@ def run(n_texts, n_agents):
           + ", ".join(f"{k} {1000 * v / n_texts:.2f}" for k, v in spent.items()))
 
 
+def run_baseline(n_texts):
+    """The baseline's view (one insert, one push) through the product's webhook path and pump, on
+    the agents run() created."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from bench.baseline import views
+    from routing import events
+    from routing.hub_asgi import _respond
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    events.start_pump(loop)
+
+    def text(i):
+        body = urllib.parse.urlencode({"From": "+1646300%04d" % i, "Body": "Is my order on its way?"}).encode()
+        scope = {"type": "http", "method": "POST", "path": "/hooks/twilio/sms/", "query_string": b"", "root_path": "",
+                 "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded")]}
+        t0 = time.process_time()
+        response = _respond(views.inbound, scope, body)
+        spent = time.process_time() - t0
+        assert response.status_code == 200, response.content
+        return spent
+
+    for i in range(30):
+        text(i)
+    total = sum(text(i) for i in range(30, 30 + n_texts))
+    print(f"{connection.vendor}, baseline, {n_texts} texts: webhook {1000 * total / n_texts:.2f} ms CPU per text")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--run":
         run(int(sys.argv[2]), int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--run-baseline":
+        run_baseline(int(sys.argv[2]))
     else:
         main()
