@@ -4,8 +4,8 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.test import RequestFactory
 from django.views.decorators.csrf import csrf_exempt
@@ -38,6 +38,11 @@ def _bad_request(errors):
     return JsonResponse({"errors": errors}, status=400)
 
 
+def _is_id(value):
+    """ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses or reads."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19
+
+
 @csrf_exempt
 @require_POST
 def twilio_sms(request):
@@ -51,7 +56,7 @@ def twilio_sms(request):
     if request.POST.get("AccountSid") and request.POST["AccountSid"] != account.account_sid:
         return _forbidden("AccountSid does not own this number")
     num_media = request.POST.get("NumMedia") or "0"
-    if not num_media.isdigit():
+    if not _is_id(num_media):
         return _bad_request({"NumMedia": ["NumMedia must be a whole number."]})
     try:
         texthub.inbound_sms(poc=poc, message_sid=request.POST.get("MessageSid", ""), from_number=request.POST.get("From", ""),
@@ -91,6 +96,8 @@ def _simulator_tenant(request):
     user = request.user
     if user.is_superuser:
         tenant_id = request.GET.get("tenant") or request.POST.get("tenant")
+        if tenant_id and not _is_id(tenant_id):
+            raise BadRequest("Choose a tenant from the list.")
         return get_object_or_404(Tenant, pk=tenant_id) if tenant_id else Tenant.objects.order_by("name").first()
     return user.tenant
 
@@ -99,7 +106,10 @@ def _simulator_tenant(request):
 @require_GET
 def simulator(request):
     """Text a tenant's numbers as a contact; replies sent through the simulator carrier arrive live."""
-    tenant = _simulator_tenant(request)
+    try:
+        tenant = _simulator_tenant(request)
+    except BadRequest as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
     pocs = list(selectors.points_of_contact_for(request.user).filter(channel=Channel.SMS, tenant=tenant)) if tenant else []
     recent = []
     if tenant:
@@ -115,8 +125,14 @@ def simulator(request):
 @require_POST
 def simulator_send(request):
     """Builds a Twilio-format, signed request and hands it to the inbound webhook view: the same path a carrier takes."""
-    tenant = _simulator_tenant(request)
-    poc = get_object_or_404(PointOfContact, pk=request.POST.get("point_of_contact") or 0, tenant=tenant, channel=Channel.SMS)
+    try:
+        tenant = _simulator_tenant(request)
+    except BadRequest as exc:
+        return _bad_request({"tenant": [str(exc)]})
+    poc_id = request.POST.get("point_of_contact", "")
+    if not _is_id(poc_id):
+        return _bad_request({"point_of_contact": ["Choose one of the tenant's numbers to text."]})
+    poc = get_object_or_404(PointOfContact, pk=poc_id, tenant=tenant, channel=Channel.SMS)
     account = poc.carrier_account
     sid = "SMsim" + texthub.secrets.token_hex(15)
     params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": account.account_sid, "From": request.POST.get("from", "").strip(),
@@ -144,9 +160,11 @@ def _contact_call(request, action):
             data = json.loads(request.body or b"{}")
         except ValueError:
             data = None
+        except RecursionError:
+            return None, JsonResponse({"errors": {"__all__": ["The JSON body is nested too deeply."]}}, status=400)
     else:
         data = request.POST
-    if not hasattr(data, "get"):
+    if not isinstance(data, dict) and not hasattr(data, "getlist"):
         return None, JsonResponse({"errors": {"__all__": ["Send a JSON object or a form."]}}, status=400)
     try:
         return action(data), None
