@@ -1,6 +1,7 @@
 """HTTP entry points of the text hub: Twilio webhooks, the phone simulator, web chat for contacts."""
 import json
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from .choices import Channel, Direction
 from .models import Message, PointOfContact, Room, Tenant
 
 log = logging.getLogger("cxsms.webhooks")
+CHAT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -38,6 +40,13 @@ def _bad_request(errors):
     return JsonResponse({"errors": errors}, status=400)
 
 
+def _nul_refused(request):
+    """A NUL in any field: PostgreSQL refuses it even as a lookup value, so it must not get that far."""
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.POST.lists()):
+        return _bad_request({"__all__": ["The request contains a NUL character."]})
+    return None
+
+
 def _is_id(value):
     """ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses or reads."""
     return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19
@@ -47,6 +56,8 @@ def _is_id(value):
 @require_POST
 def twilio_sms(request):
     """Inbound SMS: verify, store once, route; 200 with empty TwiML only after the text is stored."""
+    if refused := _nul_refused(request):
+        return refused
     poc = texthub.poc_for_number(request.POST.get("To", ""))
     if poc is None:
         return _forbidden("unknown To number")
@@ -70,6 +81,8 @@ def twilio_sms(request):
 @require_POST
 def twilio_status(request):
     """Status callbacks: signed like inbound texts, by the account that sent the message."""
+    if refused := _nul_refused(request):
+        return refused
     sid = request.POST.get("MessageSid", "")
     message = Message.objects.select_related("room__point_of_contact__carrier_account").filter(carrier_sid=sid, direction=Direction.OUTBOUND).first()
     account = message.room.point_of_contact.carrier_account if message else None
@@ -191,6 +204,8 @@ def chat_entry(request, slug):
 
 @csrf_exempt
 def chat_messages(request, slug, token):
+    if not CHAT_TOKEN.fullmatch(token):  # what secrets.token_urlsafe makes; anything else (a NUL...) is no chat
+        return JsonResponse({"errors": {"__all__": ["Unknown chat."]}}, status=404)
     room = Room.objects.filter(chat_token=token, point_of_contact__slug=slug, channel=Channel.CHAT).first()
     if room is None:
         return JsonResponse({"errors": {"__all__": ["Unknown chat."]}}, status=404)

@@ -12,7 +12,7 @@ from tests import factories as f
 from tests.api.conftest import client_for
 from tests.hub import SMS_URL, inbound_params, post_inbound
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.pg]  # also on PostgreSQL: it refuses what SQLite stores (a NUL in text)
 DEEP = "[" * 100_000 + "]" * 100_000
 DEEP_OBJECT = '{"name": "G", "body": ' + "[" * 5000 + "]" * 5000 + "}"
 CONTACT = "+12025550123"
@@ -155,3 +155,26 @@ def test_a_text_to_a_normalised_short_code_arrives(client, line):
     assert client.post("/hooks/twilio/sms/", params, HTTP_X_TWILIO_SIGNATURE=signature).status_code == 200
     assert Message.objects.get().room.poc_number == "72345"
     assert re.fullmatch(r"[0-9]+", poc.number)
+
+
+# --- a NUL or a lone surrogate: SQLite stores them, PostgreSQL refuses them (a NUL even in a lookup) -----
+
+def test_a_nul_or_a_lone_surrogate_in_public_input_is_a_4xx(client, line):
+    for body in ('{"name": "G", "body": "hel\\u0000lo"}', '{"name": "G", "body": "\\ud800 hello"}'):
+        r = client.post("/chat/porridge/", body, content_type="application/json")
+        assert r.status_code == 400
+        assert r.json()["errors"] == {"body": ["The message contains a character that is not text (a NUL or half of a surrogate pair)."]}
+    r = client.post("/chat/porridge/", '{"name": "G\\u0000\\udfff", "body": "hello"}', content_type="application/json")
+    assert r.status_code == 201 and Room.objects.get().contact_name == "Web visitor"  # a name is only a label: not refused
+    token = r.json()["token"]
+    r = client.post(f"/chat/porridge/{token}/messages/", {"body": "\x00"}, content_type="application/json")
+    assert r.status_code == 400
+    assert client.post("/chat/porridge/ab%00cd/messages/", {"body": "hi"}, content_type="application/json").status_code == 404
+    before = counts()
+    for key, value in (("Body", "hel\x00lo"), ("MessageSid", "SM\x00"), ("To", line["poc"].number + "\x00")):
+        params = {**inbound_params(line["poc"], CONTACT, "hello"), key: value}
+        r = post_inbound(client, line["poc"], CONTACT, "hello", params=params)
+        assert r.status_code == 400 and r.json()["errors"] == {"__all__": ["The request contains a NUL character."]}
+    r = client.post("/hooks/twilio/status/", {"MessageSid": "SM\x00", "MessageStatus": "delivered"})
+    assert r.status_code == 400
+    assert counts() == before
