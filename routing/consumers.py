@@ -35,9 +35,10 @@ def _agent_snapshot(user):
 
 @_in_worker_thread
 def _agent_event_seqs(user_ids):
+    """id -> (event_seq, (is_active, tenant id, role)) of the agents with a socket here."""
     from .models import User
 
-    return dict(User.objects.filter(pk__in=user_ids).values_list("id", "event_seq"))
+    return {pk: (seq, rest) for pk, seq, *rest in User.objects.filter(pk__in=user_ids).values_list("id", "event_seq", "is_active", "tenant_id", "role")}
 
 
 @_in_worker_thread
@@ -46,6 +47,7 @@ def _still_refused(grant):
 
 
 AGENT_ACTIONS = ("room.accept", "room.reject", "room.end", "message.send")
+NOT_A_ROOM = "No such room: give the room as its number, for example {\"room\": 12}."
 
 
 def _room_id(value):
@@ -80,10 +82,11 @@ def _agent_action(grant, user, content):
         return reply(401 if refused == CLOSE_UNAUTHENTICATED else 403, {"detail": CLOSE_DETAIL[refused]}), refused
     value = content.get("room")
     room_id = _room_id(value)
-    if room_id is None and value is not None:
-        return reply(400, {"room": ["Give the room as its number, for example 12."]}), None
+    if room_id is None:
+        # As the REST API answers rooms/<anything but a number>/accept/: not found, saying why.
+        return reply(404, {"detail": NOT_A_ROOM}), None
     # As the REST API does per request: the person must still be an active agent, and the room theirs.
-    active, theirs = selectors.agent_room_access(user.pk, room_id if room_id is not None else -1)
+    active, theirs = selectors.agent_room_access(user.pk, room_id)
     if not active:
         return reply(403, {"detail": "You are not allowed to do this."}), None
     if not theirs:
@@ -107,7 +110,8 @@ def _agent_action(grant, user, content):
 class SequenceWatch:
     """The agent feeds' database check, one per process (per event loop): every
     CXSMS_WS_AGENT_CHECK_INTERVAL seconds one query reads the sequence of every agent with a socket
-    here. A socket whose agent's sequence was ahead of what it sent at two checks in a row (so not
+    here, and whether they are still an active agent of the same tenant (a safety net under the
+    rights push of routing/signals.py, should that push be lost: such a socket closes). A socket whose agent's sequence was ahead of what it sent at two checks in a row (so not
     a push still on its way) gets a fresh snapshot: the *last* push was lost, and no later event
     can reveal the gap."""
 
@@ -146,9 +150,14 @@ class SequenceWatch:
             except Exception:  # a failed check waits for the next one; the sockets stay up
                 log.exception("agent sequence check failed")
                 continue
-            for agent_id, seq in current.items():
+            for agent_id in list(self.sockets):
+                seq, rights = current.get(agent_id, (None, None))
                 for consumer in list(self.sockets.get(agent_id, ())):
-                    await consumer.check_sequence(seq)
+                    if seq is None or rights != [True, consumer.grant.tenant_id, consumer.grant.role]:
+                        async with consumer.lock:
+                            await consumer.rights_refused()
+                    elif not consumer.closed:
+                        await consumer.check_sequence(seq)
 
 
 @database_sync_to_async
@@ -256,14 +265,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         log.info("closing socket of user %s: %s", self.grant.user_id, code)
         await self.emit({"type": "closing", "code": code, "detail": CLOSE_DETAIL[code]})
         self.closed = True
+        current = asyncio.current_task()
         for task in self.tasks:
-            task.cancel()
+            if task is not current:  # the periodic refresh may be the one closing
+                task.cancel()
         await self.close(code=code)
 
     async def rights_refused(self):
         """Re-check the socket's grant now; close it if it no longer holds. True when closed."""
-        if self.grant is None:
-            return False
+        if self.grant is None or self.closed:
+            return self.closed
         refused = await _still_refused(self.grant)
         if refused:
             await self.end_for_rights(refused)
@@ -281,6 +292,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.rights_refused()
 
     async def send_snapshot(self):
+        if self.closed:
+            return
         data = await self.snapshot()
         data.setdefault("server_time", timezone.now().isoformat())
         await self.emit(data)
@@ -496,12 +509,14 @@ class SupervisorConsumer(LiveConsumer):
 
     async def _refresh(self):
         interval = settings.CXSMS_WS_SUPERVISOR_REFRESH
-        while True:
+        while not self.closed:
             await asyncio.sleep(interval / 2)
             try:
                 if time.monotonic() - self.last_snapshot >= interval:
                     async with self.lock:
-                        await self.send_snapshot()
+                        # Also the safety net under the rights push (routing/signals.py).
+                        if not await self.rights_refused():
+                            await self.send_snapshot()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from routing import services
 from routing.choices import AgentState, Channel, Direction, MessageStatus, Role, RoomState
 from routing.models import Country, Message, Room, User
+from routing.consumers import NOT_A_ROOM
 from routing.ws_auth import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from tests import factories
 
@@ -325,9 +326,8 @@ async def test_a_room_that_is_not_a_number_is_answered_with_what_is_wrong(room):
     comm = await open_socket("/ws/agent/", client=await db(_signed_in)(w["agent"]))
     await comm.send_json_to({"type": "message.send", "ref": "x", "room": room, "body": "Hi"})
     reply = await comm.receive_json_from(timeout=2)
-    assert reply["type"] == "reply" and reply["ref"] == "x" and reply["status"] in (400, 404)
-    if reply["status"] == 400:
-        assert reply["data"] == {"room": ["Give the room as its number, for example 12."]}
+    assert reply["type"] == "reply" and reply["ref"] == "x" and reply["status"] == 404
+    assert reply["data"] == {"detail": NOT_A_ROOM} and "number" in NOT_A_ROOM
     await still_open(comm)
     await comm.disconnect()
 
@@ -358,3 +358,30 @@ async def test_pushes_racing_a_disconnect_log_no_traceback(caplog):
     await db(burst)()
     await db(burst)()
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+
+
+# --- the periodic checks: a safety net should the push be lost -------------------------------
+
+async def test_agent_socket_closes_at_the_periodic_check_without_the_push(settings):
+    settings.CXSMS_WS_AGENT_CHECK_INTERVAL = 0.2
+    w = await world()
+    comm = await open_socket("/ws/agent/", client=await db(_signed_in)(w["agent"]))
+
+    def deactivate():
+        agent = User.objects.get(pk=w["agent"].pk)
+        agent.is_active = False
+        services.user_save(user=agent)
+
+    await db(_quietly)(deactivate)
+    await closed_with(comm, CLOSE_FORBIDDEN, within=1.5)
+    await comm.disconnect()
+
+
+async def test_supervisor_socket_closes_at_the_periodic_refresh_without_the_push(settings):
+    settings.CXSMS_WS_SUPERVISOR_REFRESH = 0.4
+    w = await world()
+    browser = await db(_signed_in)(w["supervisor"])
+    comm = await open_socket("/ws/supervisor/", client=browser)
+    await db(_quietly)(lambda: Session.objects.filter(session_key=browser.cookies["sessionid"].value).delete())
+    await closed_with(comm, CLOSE_UNAUTHENTICATED, within=1.5)
+    await comm.disconnect()
