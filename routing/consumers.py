@@ -38,7 +38,8 @@ def _agent_event_seqs(user_ids):
     """id -> (event_seq, (is_active, tenant id, role)) of the agents with a socket here."""
     from .models import User
 
-    return {pk: (seq, rest) for pk, seq, *rest in User.objects.filter(pk__in=user_ids).values_list("id", "event_seq", "is_active", "tenant_id", "role")}
+    rows = User.objects.filter(pk__in=user_ids).values_list("id", "event_seq", "is_active", "tenant_id", "role")
+    return {pk: (seq, rest) for pk, seq, *rest in rows}
 
 
 @_in_worker_thread
@@ -111,8 +112,9 @@ class SequenceWatch:
     """The agent feeds' database check, one per process (per event loop): every
     CXSMS_WS_AGENT_CHECK_INTERVAL seconds one query reads the sequence of every agent with a socket
     here, and whether they are still an active agent of the same tenant (a safety net under the
-    rights push of routing/signals.py, should that push be lost: such a socket closes). A socket whose agent's sequence was ahead of what it sent at two checks in a row (so not
-    a push still on its way) gets a fresh snapshot: the *last* push was lost, and no later event
+    rights push of routing/signals.py, should that push be lost: such a socket closes). A socket
+    whose agent's sequence was ahead of what it sent at two checks in a row (so not a push still on
+    its way) gets a fresh snapshot: the *last* push was lost, and no later event
     can reveal the gap."""
 
     _by_loop = {}

@@ -27,7 +27,7 @@ def test_two_admins_stepping_down_at_once_leave_one(how):
         keys = [Token.objects.create(user=a).key for a in admins]
         kinds = ["demote", "delete"] if how == "mixed" else [how, how]
 
-        def step_down(k):
+        def step_down(k, keys=keys, kinds=kinds, admins=admins):
             def job():
                 client = APIClient()
                 client.credentials(HTTP_AUTHORIZATION="Token " + keys[k])

@@ -90,7 +90,8 @@ async def test_deactivation_through_the_api_on_process_b_closes_the_socket_on_pr
     a, b = cluster.urls
     agent_token = await asyncio.to_thread(token_for, cluster, "baby")
     admin_token = await asyncio.to_thread(token_for, cluster, "tiffany")
-    me = requests.get(b + "/api/v1/users/?username=baby", headers={"Authorization": "Token " + admin_token}, timeout=10).json()
+    me = (await asyncio.to_thread(requests.get, b + "/api/v1/users/?username=baby", headers={"Authorization": "Token " + admin_token},
+                                  timeout=10)).json()
     baby_id = (me["results"] if isinstance(me, dict) else me)[0]["id"]
     ws = await open_ws(a, "/ws/agent/", Authorization="Token " + agent_token)
     async with ws:

@@ -20,9 +20,16 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from routing import services
-from routing.choices import AgentState, Channel, Direction, MessageStatus, Role, RoomState
-from routing.models import Country, Message, Room, User
+from routing.choices import (
+    AgentState,
+    Channel,
+    Direction,
+    MessageStatus,
+    Role,
+    RoomState,
+)
 from routing.consumers import NOT_A_ROOM
+from routing.models import Country, Message, Room, User
 from routing.ws_auth import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
 from tests import factories
 
