@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -257,7 +258,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.closed:
             return
         self.seq += 1
-        await self.send_json(dict(payload, seq=self.seq))
+        try:
+            await self.send_json(dict(payload, seq=self.seq))
+        except Disconnected:
+            # daphne (autobahn) between the client's close frame and the end of the connection:
+            # the push raced the disconnect. Nothing more goes out; websocket.disconnect follows.
+            self.closed = True
 
     async def end_for_rights(self, code):
         """Close the socket because the user's rights ended: a last frame saying why, then the
@@ -271,7 +277,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for task in self.tasks:
             if task is not current:  # the periodic refresh may be the one closing
                 task.cancel()
-        await self.close(code=code)
+        try:
+            await self.close(code=code)
+        except Disconnected:  # the client was closing anyway
+            pass
 
     async def rights_refused(self):
         """Re-check the socket's grant now; close it if it no longer holds. True when closed."""

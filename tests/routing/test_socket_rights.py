@@ -7,6 +7,7 @@ push to the socket suppressed, the next action on it is still refused by the per
 nothing is stored or sent.
 """
 import itertools
+import json
 import logging
 import time
 
@@ -349,21 +350,41 @@ async def test_not_json_is_still_answered_as_not_json():
     await comm.disconnect()
 
 
-async def test_pushes_racing_a_disconnect_log_no_traceback(caplog):
+async def test_a_push_while_the_client_is_closing_ends_quietly(caplog):
+    """daphne between a client's close frame and the end of the connection: sending raises
+    autobahn's Disconnected (what daphne's WebSocketProtocol does then). The push that races the
+    disconnect is dropped; the consumer ends cleanly when the disconnect arrives, no traceback."""
+    import asyncio
+
+    from autobahn.exception import Disconnected
+
     from routing import events
 
     w = await world()
-    comm = await open_socket("/ws/supervisor/", client=await db(_signed_in)(w["supervisor"]))
+    browser = await db(_signed_in)(w["supervisor"])
+    inbox, sent, closing = asyncio.Queue(), [], asyncio.Event()
+
+    async def send(message):
+        if closing.is_set() and message["type"] == "websocket.send":
+            raise Disconnected("Attempt to send on a closed protocol")
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/ws/supervisor/", "raw_path": b"/ws/supervisor/", "query_string": b"", "subprotocols": [],
+             "headers": [ORIGIN, (b"cookie", ("sessionid=" + browser.cookies["sessionid"].value).encode())], "client": ["127.0.0.1", 1],
+             "server": ["testserver", 80]}
     caplog.set_level(logging.INFO)
-
-    def burst():
-        for _ in range(20):
-            events.to_supervisors(w["tenant"].pk, {"type": "room.updated", "room": {"id": 0}})
-
-    await db(burst)()
-    await comm.disconnect()
-    await db(burst)()
-    await db(burst)()
+    task = asyncio.ensure_future(app()(scope, inbox.get, send))
+    await inbox.put({"type": "websocket.connect"})
+    for _ in range(100):
+        if any(m["type"] == "websocket.send" for m in sent):
+            break
+        await asyncio.sleep(0.05)
+    assert sent[0]["type"] == "websocket.accept" and json.loads(sent[1]["text"])["type"] == "snapshot"
+    closing.set()
+    await db(lambda: events.to_supervisors(w["tenant"].pk, {"type": "room.updated", "room": {"id": 0}}))()
+    await asyncio.sleep(0.5)  # the push and the throttled snapshot after it hit the closing socket
+    await inbox.put({"type": "websocket.disconnect", "code": 1000})
+    await asyncio.wait_for(task, 5)  # ends without an exception
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
 
 
