@@ -144,12 +144,15 @@ class LimitedTokenAuthentication(TokenAuthentication):
 # --- login lockout (settings.AXES_LOCKOUT_CALLABLE) ----------------------------------------------
 
 def login_locked_out(request, original_response=None, credentials=None):
-    """The login page again, saying why the login is refused; 429 with Retry-After."""
+    """The login page again, saying why the login is refused; 429 with Retry-After. Every attempt
+    during a lockout starts the cool-off again (axes' default), so the whole cool-off is the wait."""
     cool_off = get_cool_off(request)
-    minutes = max(1, round(cool_off.total_seconds() / 60)) if cool_off else None
-    wait = f"for {minutes} minute{'s' if minutes != 1 else ''}" if minutes else "until an administrator unlocks it"
-    message = (f"Too many failed log-in attempts. Logging in is locked {wait}; "
-               "an administrator can unlock it sooner.") if minutes else f"Too many failed log-in attempts. Logging in is locked {wait}."
+    if cool_off:
+        minutes = max(1, round(cool_off.total_seconds() / 60))
+        message = (f"Too many failed log-in attempts. Logging in is locked for {minutes} minute{'s' if minutes != 1 else ''}; "
+                   "an administrator can unlock it sooner.")
+    else:
+        message = "Too many failed log-in attempts. Logging in is locked until an administrator unlocks it."
     response = render(request, "registration/login.html", {"locked_out": message, "next": request.POST.get("next", "")}, status=429)
     if cool_off:
         response["Retry-After"] = str(int(cool_off.total_seconds()))
