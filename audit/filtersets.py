@@ -1,0 +1,33 @@
+"""One FilterSet for the audit trail, shared by the REST API and the console page."""
+import django_filters
+
+from routing.models import User
+
+from .choices import Event, Source
+from .models import AuditEntry
+from .selectors import OBJECT_TYPES, content_type_for
+
+ACTIONS = [("create", "Created"), ("update", "Changed"), ("delete", "Deleted"), *Event.choices]
+_ACTION_CODES = {"create": AuditEntry.Action.CREATE, "update": AuditEntry.Action.UPDATE, "delete": AuditEntry.Action.DELETE}
+
+
+class AuditEntryFilterSet(django_filters.FilterSet):
+    object_type = django_filters.ChoiceFilter(choices=[(k, label) for k, (label, _) in OBJECT_TYPES.items()], method="by_object_type",
+                                              label="Object type")
+    actor = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label="Changed by")
+    source = django_filters.ChoiceFilter(choices=Source.choices, label="Source")
+    action = django_filters.ChoiceFilter(choices=ACTIONS, method="by_action", label="Action")
+    start = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte", label="From")
+    end = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__lte", label="To")
+
+    class Meta:
+        model = AuditEntry
+        fields = ["object_type", "actor", "source", "action", "start", "end"]
+
+    def by_object_type(self, queryset, name, value):
+        return queryset.filter(content_type=content_type_for(value))
+
+    def by_action(self, queryset, name, value):
+        if value in _ACTION_CODES:  # an edit of an object, not an action such as a forced disconnect
+            return queryset.filter(action=_ACTION_CODES[value], event="")
+        return queryset.filter(event=value)
