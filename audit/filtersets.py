@@ -1,4 +1,7 @@
 """One FilterSet for the audit trail, shared by the REST API and the console page."""
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import django_filters
 
 from routing.models import User
@@ -17,8 +20,8 @@ class AuditEntryFilterSet(django_filters.FilterSet):
     actor = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label="Changed by")
     source = django_filters.ChoiceFilter(choices=Source.choices, label="Source")
     action = django_filters.ChoiceFilter(choices=ACTIONS, method="by_action", label="Action")
-    start = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte", label="From")
-    end = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__lte", label="To")
+    start = django_filters.DateFilter(method="from_date", label="From")
+    end = django_filters.DateFilter(method="to_date", label="To")
 
     class Meta:
         model = AuditEntry
@@ -26,6 +29,19 @@ class AuditEntryFilterSet(django_filters.FilterSet):
 
     def by_object_type(self, queryset, name, value):
         return queryset.filter(content_type=content_type_for(value))
+
+    def _midnight(self, day):
+        """Dates are days in the tenant's time zone (the operator's: UTC)."""
+        user = getattr(self.request, "user", None)
+        tenant = getattr(user, "tenant", None)
+        zone = ZoneInfo(tenant.time_zone) if tenant is not None else UTC
+        return datetime.combine(day, time.min, tzinfo=zone)
+
+    def from_date(self, queryset, name, value):
+        return queryset.filter(timestamp__gte=self._midnight(value))
+
+    def to_date(self, queryset, name, value):
+        return queryset.filter(timestamp__lt=self._midnight(value + timedelta(days=1)))
 
     def by_action(self, queryset, name, value):
         if value in _ACTION_CODES:  # an edit of an object, not an action such as a forced disconnect

@@ -29,6 +29,8 @@ def tenant_id_of(instance):
 class AuditEntryManager(LogEntryManager):
     def log_create(self, instance, force_log=False, **kwargs):
         kwargs.setdefault("tenant_id", tenant_id_of(instance))
+        if isinstance(instance, AgentSkill):  # it has no name of its own
+            kwargs.setdefault("object_repr", f"{instance.agent.username}: {instance.skill.name}")
         if not kwargs.get("event") and kwargs.get("changes"):
             # On create and delete auditlog also lists reverse relations ("rooms": "routing.Room.None"): only real fields count.
             fields = {f.name for f in type(instance)._meta.concrete_fields}

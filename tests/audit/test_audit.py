@@ -198,3 +198,20 @@ def test_a_texts_life_writes_no_audit_entry_and_costs_no_query(client):
     assert AuditEntry.objects.count() == before
     assert not [q for q in audited if "audit_" in q]
     assert len(audited) == len(unaudited)
+
+
+def test_date_range_is_in_the_tenants_time_zone(world):
+    """A change at 23:30 in Los Angeles on March 3 is March 4 in UTC; the tenant's administrator finds it on March 3."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    tenant = world["t1"]
+    tenant.time_zone = "America/Los_Angeles"
+    services.object_save(instance=tenant)
+    moment = datetime(2026, 3, 4, 7, 30, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False):
+        services.object_save(instance=Team(tenant=tenant, name="Night owls", session_limit=2))
+    api = client_for(world["admin1"])
+    assert [e["object_repr"] for e in entries(api, start="2026-03-03", end="2026-03-03")] == ["Night owls"]
+    assert entries(api, start="2026-03-04", end="2026-03-04") == []
