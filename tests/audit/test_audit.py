@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from audit.models import AuditEntry
 from routing import services
 from routing.choices import AgentState
-from routing.models import CarrierAccount, Team
+from routing.models import CarrierAccount, RoutingRule, Team
 from tests import factories as f
 from tests.api.conftest import client_for
 
@@ -215,3 +215,33 @@ def test_date_range_is_in_the_tenants_time_zone(world):
     api = client_for(world["admin1"])
     assert [e["object_repr"] for e in entries(api, start="2026-03-03", end="2026-03-03")] == ["Night owls"]
     assert entries(api, start="2026-03-04", end="2026-03-04") == []
+
+
+def test_the_operator_reads_the_trail_read_only_in_the_django_admin(world, client):
+    services.object_save(instance=Team(tenant=world["t2"], name="Pack", session_limit=3))
+    client.force_login(f.operator())
+    page = client.get("/admin/audit/auditentry/?source__exact=command")
+    assert page.status_code == 200 and "Pack" in page.content.decode() and "Wolves" in page.content.decode()
+    entry = AuditEntry.objects.get(object_repr="Pack")
+    assert client.get(f"/admin/audit/auditentry/{entry.pk}/change/").status_code == 200
+    assert client.get("/admin/audit/auditentry/add/").status_code == 403
+    assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+    client.force_login(world["admin1"])  # a tenant administrator is not staff
+    assert client.get("/admin/audit/auditentry/").status_code == 302
+
+
+def test_deleting_a_tenant_keeps_its_trail_for_the_operator(world):
+    t = world["t2"]
+    sms = f.skill(t, "SMS")
+    f.agent(t, username="cub", skills=[sms])
+    poc = f.sms_poc(t, "+12125550177", skill=sms)
+    services.object_save(instance=RoutingRule(point_of_contact=poc, kind="keyword", pattern="#HOWL", skill=sms, priority=3))
+    services.object_delete(instance=poc)  # its carrier account is protected while the number uses it
+    tenant_id = t.pk
+    services.object_delete(instance=t)
+    deleted = AuditEntry.objects.filter(tenant_id=tenant_id, action=AuditEntry.Action.DELETE)
+    assert {e.content_type.model for e in deleted} >= {"tenant", "user", "skill", "agentskill", "pointofcontact", "routingrule"}
+    assert deleted.get(content_type__model="agentskill").object_repr == "cub: SMS"
+    operator = client_for(f.operator())
+    assert any(e["object_repr"] == "Wolves" and e["action"] == "delete" for e in entries(operator, object_type="tenant"))
