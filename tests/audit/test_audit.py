@@ -15,7 +15,8 @@ from routing.models import CarrierAccount, RoutingRule, Team
 from tests import factories as f
 from tests.api.conftest import client_for
 
-pytestmark = pytest.mark.django_db
+# Also run in the PostgreSQL + Redis pass of make test (scripts/test.sh).
+pytestmark = [pytest.mark.django_db, pytest.mark.pg]
 API = "/api/v1/audit-log/"
 
 
