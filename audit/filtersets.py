@@ -3,6 +3,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 
 from routing.models import User
 
@@ -14,12 +15,18 @@ ACTIONS = [("create", "Created"), ("update", "Changed"), ("delete", "Deleted"), 
 _ACTION_CODES = {"create": AuditEntry.Action.CREATE, "update": AuditEntry.Action.UPDATE, "delete": AuditEntry.Action.DELETE}
 
 
+# The entry's own `action` column is a number; the filter takes the words (the schema would otherwise say integer).
+@extend_schema_field({"type": "string", "enum": [value for value, _ in ACTIONS]})
+class ActionFilter(django_filters.ChoiceFilter):
+    pass
+
+
 class AuditEntryFilterSet(django_filters.FilterSet):
     object_type = django_filters.ChoiceFilter(choices=[(k, label) for k, (label, _) in OBJECT_TYPES.items()], method="by_object_type",
                                               label="Object type")
     actor = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label="Changed by")
     source = django_filters.ChoiceFilter(choices=Source.choices, label="Source")
-    action = django_filters.ChoiceFilter(choices=ACTIONS, method="by_action", label="Action")
+    action = ActionFilter(choices=ACTIONS, method="by_action", label="Action")
     start = django_filters.DateFilter(method="from_date", label="From")
     end = django_filters.DateFilter(method="to_date", label="To")
 
