@@ -21,6 +21,8 @@
         if (k.slice(0, 2) === "on" && typeof v === "function") el.addEventListener(k.slice(2), v);
         else if (k === "class") el.className += (el.className ? " " : "") + v;
         else if (k === "text") el.textContent = v;
+        // Through the CSSOM: the Content-Security-Policy blocks style attributes, not element.style.
+        else if (k === "style") el.style.cssText = v;
         else if (k === "dataset") Object.keys(v).forEach(function (d) { el.dataset[d] = v[d]; });
         else if (v === true) el.setAttribute(k, "");
         else el.setAttribute(k, v);
