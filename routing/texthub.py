@@ -17,6 +17,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.choices import Event
+from audit.services import audit_event
+
 from . import engine, events, rules, scripts, sms, sql
 from .carriers import backend_for
 from .choices import (MESSAGE_STATUS_RANK, OPEN_ROOM_STATES, Channel, CloseReason, Direction,
@@ -454,6 +457,7 @@ def forced_disconnect(*, tenant, actor):
                 continue
             _close_locked(room, CloseReason.FORCED_DISCONNECT, now, keep_transcript=True)
             ended += 1
+    audit_event(event=Event.FORCED_DISCONNECT, obj=tenant, actor=actor, details={"ended": ended})
     return ended
 
 
