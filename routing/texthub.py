@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.choices import Event
-from audit.services import audit_event
+from .audit.choices import Event
+from .audit.services import audit_event
 
 from . import engine, events, rules, scripts, sms, sql
 from .carriers import backend_for

@@ -14,7 +14,7 @@ import pytest
 from django.apps import apps
 from rest_framework.authtoken.models import Token
 
-from audit.models import AuditEntry
+from routing.audit.models import AuditEntry
 from routing.models import Country, Room, Tenant, User
 from tests.api.conftest import API, client_for
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from audit.models import AuditEntry
+from routing.audit.models import AuditEntry
 from routing.choices import Channel
 from routing.models import Country
 from routing import services

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from audit.models import AuditEntry
+from routing.audit.models import AuditEntry
 from routing import services
 from routing.choices import AgentState
 from routing.models import CarrierAccount, RoutingRule, Team

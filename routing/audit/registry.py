@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from .choices import Event
 from .services import audit_event
 
-MASK = "audit.models.mask_secret"
+MASK = "routing.audit.models.mask_secret"
 
 # Cached routing state and bookkeeping, not configuration.
 USER_EXCLUDED = ["last_login", "state", "state_changed_at", "idle_since", "event_seq", "held", "routable", "date_joined"]
