@@ -293,7 +293,9 @@ def run_config(name, args, base_env, counter):
     rates and stopped (servers, timer loop, sockets) before the next starts, so neither pays for
     the other's idle work."""
     database, processes, layer = CONFIGS[name]
-    env = {"CXSMS_LOG_LEVEL": "WARNING", "CXSMS_DEBUG": "0", "CXSMS_SECRET_KEY": "bench-only-key", "CXSMS_ALLOWED_HOSTS": "127.0.0.1,localhost"}
+    env = {"CXSMS_LOG_LEVEL": "WARNING", "CXSMS_DEBUG": "0", "CXSMS_SECRET_KEY": "bench-only-key", "CXSMS_ALLOWED_HOSTS": "127.0.0.1,localhost",
+           # Plain http on the loopback, as behind the TLS-terminating proxy of a deployment: no redirect to https.
+           "CXSMS_SSL_REDIRECT": "0"}
     if layer:
         env["CXSMS_CHANNEL_LAYER"] = LAYERS[layer]
     env.update(args.server_env)
