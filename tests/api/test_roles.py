@@ -9,12 +9,11 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
+from routing import services
 from routing.choices import Channel
 from routing.models import Country, Room
-from routing import services
 from tests import factories as f
 from tests.api.conftest import API, build_tenant, client_for
-
 
 ROLES = ("operator", "admin", "supervisor", "agent", "anonymous")
 

@@ -58,7 +58,7 @@ def bears():
     hold(mama, sms_poc, Channel.SMS, 2)
     hold(papa, chat_poc, Channel.CHAT, 3)
     hold(baby, sms_poc, Channel.SMS, 4)
-    return dict(tenant=t, team=team, mama=mama, papa=papa, baby=baby, sms_poc=sms_poc, chat_poc=chat_poc)
+    return {"tenant": t, "team": team, "mama": mama, "papa": papa, "baby": baby, "sms_poc": sms_poc, "chat_poc": chat_poc}
 
 
 def test_mama_bear_gets_one_more_of_either(bears):

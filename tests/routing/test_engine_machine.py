@@ -31,8 +31,16 @@ from datetime import timedelta
 import pytest
 from django.db.models import Count
 from django.utils import timezone
-from hypothesis import HealthCheck, event, settings as hsettings, strategies as st, target
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis import HealthCheck, event, target
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from routing import engine, services, texthub
 from routing.choices import AgentState, Channel, RoomState
