@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from twilio.request_validator import RequestValidator
 
-from . import selectors, texthub
+from . import ratelimits, selectors, texthub
 from .choices import Channel, Direction
 from .models import Message, PointOfContact, Room, Tenant
 
@@ -157,6 +157,7 @@ def _contact_call(request, action):
 
 
 @csrf_exempt  # contacts have no session; the chat token is their credential
+@ratelimits.per_address("chat-start", "CXSMS_CHAT_START_RATE")
 def chat_entry(request, slug):
     poc = texthub.chat_poc(slug)
     if poc is None:
@@ -172,6 +173,7 @@ def chat_entry(request, slug):
 
 
 @csrf_exempt
+@ratelimits.per_address("chat-message", "CXSMS_CHAT_MESSAGE_RATE")
 def chat_messages(request, slug, token):
     room = Room.objects.filter(chat_token=token, point_of_contact__slug=slug, channel=Channel.CHAT).first()
     if room is None:

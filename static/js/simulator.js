@@ -1,6 +1,10 @@
 // Phone simulator: send texts through the carrier path, receive replies over /ws/simulator/.
 (function () {
   "use strict";
+  // Choosing another tenant reloads the page for it (no inline handlers: the Content-Security-Policy forbids them).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
   const form = document.getElementById("sim-form");
   if (!form) return;
   const thread = document.getElementById("sim-thread");
