@@ -21,7 +21,7 @@ def second_pass(*args, **env):
         else:
             full[name] = value
     return subprocess.run([sys.executable, "-m", "pytest", "-m", "pg", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT, env=full,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_without_database_url_the_pass_fails_instead_of_skipping():
@@ -72,6 +72,6 @@ def test_a_skipped_test_fails_the_pass(requires_pg, requires_redis, tmp_path):
 def test_a_pass_that_collects_nothing_fails(requires_pg):
     # scripts/test.sh's own second pass (its servers are already up in this pass: it only takes a lease).
     done = subprocess.run(["scripts/test.sh", "--pg-only", "-k", "no_test_has_this_name", "-p", "no:cacheprovider"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=180)
+                          capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode != 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "the PostgreSQL pass collected no test" in done.stderr and "PostgreSQL pass: exit 5" in done.stdout, done.stdout[-2000:]
