@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "routing",
     "digital",
     "campaigns",
+    "auditlog",
+    "routing.audit",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "routing.audit.context.AuditContextMiddleware",  # who and from where, for the audit trail
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -193,6 +196,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
 AUTH_USER_MODEL = "routing.User"
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"  # django-auditlog's entry plus tenant and source (routing/audit/models.py)
 # django-axes first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [

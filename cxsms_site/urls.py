@@ -11,8 +11,10 @@ api_docs = csp_update(_docs_styles)(csp_update(_docs_styles, REPORT_ONLY=True)(S
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("routing.api.urls")),
+    path("api/v1/", include("routing.audit.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    path("console/audit-log/", include(("routing.audit.views", "audit"))),
     path("console/", include("routing.console.urls")),
     path("", include("routing.workspace.urls")),
     path("", include("routing.hub_urls")),

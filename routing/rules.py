@@ -4,6 +4,7 @@ Each is a named function raising ValidationError keyed by the field it is about.
 calls them, so the console forms, the Django admin and the REST serializers (which run
 full_clean) refuse the same things with the same messages.
 """
+import unicodedata
 import zoneinfo
 
 import phonenumbers
@@ -68,15 +69,21 @@ def same_tenant(obj, field, tenant_id):
         raise ValidationError({field: "Select a valid choice. That choice is not one of the available choices."})
 
 
+def ascii_digits(text):
+    """Decimal digits of any script (Arabic-Indic ١٢٣, fullwidth １２３) as ASCII 0-9; anything else as it is
+    ("²" is a digit to str.isdigit() but no decimal digit, so it stays and is refused)."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
 def poc_normalize_number(number, country_code, code_type):
-    """Parse a number with phonenumbers; return E.164 (short codes: their digits)."""
-    raw = (number or "").strip()
+    """Parse a number with phonenumbers; return E.164 (short codes: their digits), always in ASCII digits."""
+    raw = ascii_digits((number or "").strip())
     if not raw:
         raise ValidationError({"number": "An SMS point of contact needs a number."})
     if code_type == CodeType.SHORT:
         digits = raw.replace(" ", "").replace("-", "")
         lo, hi = SHORT_CODE_DIGITS
-        if not digits.isdigit() or not lo <= len(digits) <= hi:
+        if not (digits.isascii() and digits.isdigit()) or not lo <= len(digits) <= hi:
             raise ValidationError({"number": f"A short code is {lo} to {hi} digits, for example 72345."})
         return digits
     try:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from routing import services
+from routing.audit.models import AuditEntry
 from routing.choices import Channel
 from routing.models import Country, Room
 from tests import factories as f
@@ -82,6 +83,8 @@ MATRIX = [
     ("PUT", "me/state/", (403, 403, 403, 200, 401)),
     ("GET", "forced-disconnect/", (403, 200, 403, 403, 401)),
     ("POST", "forced-disconnect/", (403, 200, 403, 403, 401)),
+    ("GET", "audit-log/", (200, 200, 403, 403, 401)),
+    ("GET", "audit-log/{audit}/", (200, 200, 403, 403, 401)),  # the entry of the spare team's creation, in tenant A
 ]
 
 def body_for(method, path, t, role):
@@ -135,7 +138,8 @@ def targets(django_db_setup, django_db_blocker):
             ids = {"tenant": w.tenant.id, "user": spare_user.id, "team": spare_team.id, "skill": spare_skill.id,
                    "carrier": spare_carrier.id, "poc": w.chat_poc.id, "rule": w.rule.id, "country": country.id,
                    "active": w.rooms["active"].id, "offered": w.rooms["offered"].id, "sms_poc": w.sms_poc.id, "team_a": w.team.id,
-                   "chat_skill": w.chat_skill.id, "sms_skill": w.sms_skill.id}
+                   "chat_skill": w.chat_skill.id, "sms_skill": w.sms_skill.id,
+                   "audit": AuditEntry.objects.get(content_type__model="team", object_pk=str(spare_team.id), action=0).id}
             users = {"operator": operator, "admin": w.admin, "supervisor": w.supervisor, "agent": w.agent, "anonymous": None}
             yield ids, users
         finally:
@@ -172,10 +176,11 @@ WRITE_ONLY = {"password"}
 
 
 def database():
-    """Every row of the product's models, by model and id: what any request could change."""
+    """Every row of the product's models and of its audit trail, by model and id: what any request could change."""
     from django.apps import apps
 
-    return {m._meta.label: {row["id"]: row for row in m.objects.values()} for m in apps.get_app_config("routing").get_models()}
+    models = [*apps.get_app_config("routing").get_models(), *apps.get_app_config("audit").get_models()]
+    return {m._meta.label: {row[m._meta.pk.attname]: row for row in m.objects.values()} for m in models}
 
 
 def changed(before, after):
@@ -246,7 +251,7 @@ def test_matrix_lists_every_operation_of_the_schema(db):
     schema = client_for().get("/api/schema/", {"format": "json"}).json()
     in_schema = {(m.upper(), p[len("/api/v1/"):]) for p, ops in schema["paths"].items() for m in ops
                  if m in ("get", "post", "put", "patch", "delete")}
-    placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}", "{active}", "{offered}"}
+    placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}", "{active}", "{offered}", "{audit}"}
     in_matrix = set()
     for method, path, _ in MATRIX:
         for ph in placeholder:
