@@ -3,8 +3,9 @@
 Each race is two real parallel requests or sweeps (threads with their own database connections,
 released together by a barrier) through the product's entry points: the REST API by token and the
 timer loop's `routing.timers.sweep`. Each is repeated ITERATIONS times, each round on a new
-contact's text (the previous round's rooms ended by a forced disconnect); every fourth round lets one side start 50 ms late, one way then the other, so both orders are seen
-whatever the machine's speed; the other rounds start together and land either way. After every
+contact's text (the previous round's rooms ended by a forced disconnect). Every fourth round lets
+one side start 50 ms late, one way then the other, so both orders are seen whatever the machine's
+speed; the other rounds start together and land either way. After every
 round exactly one outcome holds, and the room, the agents' load (User.held, the routable flag and
 its copies on AgentSkill, against the rooms they really hold) and the transcript agree with it.
 The orders seen are printed (`-s`) and both must occur.
