@@ -12,7 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxsms_site.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from routing import timers  # noqa: E402
 from routing.hub_asgi import CarrierWebhooks  # noqa: E402
@@ -20,9 +19,10 @@ from routing.ws_auth import websocket_stack  # noqa: E402
 from routing.ws_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
-    # Static files are served by the same process: one command runs the whole product. The
-    # carriers' webhooks (one request per text) skip Django's middleware chain (routing/hub_asgi.py).
-    "http": CarrierWebhooks(ASGIStaticFilesHandler(django_asgi_app)),
+    # Static files are served by the same process through whitenoise, first in Django's middleware
+    # (cxsms_site/staticfiles.py): one command runs the whole product. The carriers' webhooks (one
+    # request per text) skip Django's middleware chain (routing/hub_asgi.py).
+    "http": CarrierWebhooks(django_asgi_app),
     "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
 })
 

@@ -3,6 +3,7 @@
 Nothing set: SQLite in the checkout and the in-memory channel layer (one process).
 DATABASE_URL=postgres://... and REDIS_URL=redis://... scale out to several processes.
 """
+import datetime
 import importlib.util
 import os
 from pathlib import Path
@@ -28,10 +29,50 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("CXSMS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CXSMS_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
-# Behind a TLS-terminating proxy the Twilio signature covers the public https URL.
-if env_bool("CXSMS_BEHIND_PROXY"):
+# Behind a TLS-terminating proxy the Twilio signature covers the public https URL, and the client's
+# address is the last X-Forwarded-For entry (the one the proxy added; routing.ratelimits).
+BEHIND_PROXY = env_bool("CXSMS_BEHIND_PROXY")
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+
+# --- production security (docs/security.md, docs/deployment.md) -------------------------------
+# On by default wherever DEBUG is off; each one switchable. Behind a TLS-terminating proxy the proxy
+# redirects to https itself (and its health checks reach the process over plain http).
+SECURE_SSL_REDIRECT = env_bool("CXSMS_SSL_REDIRECT", not DEBUG and not BEHIND_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if BEHIND_PROXY and not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]  # the proxy redirects to https
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("CXSMS_SECURE_COOKIES", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("CXSMS_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CXSMS_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CXSMS_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = env_bool("CXSMS_CONTENT_TYPE_NOSNIFF", True)
+SECURE_REFERRER_POLICY = os.environ.get("CXSMS_REFERRER_POLICY", "same-origin") or None
+X_FRAME_OPTIONS = os.environ.get("CXSMS_FRAME_OPTIONS", "DENY")
+SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (django-csp): scripts and styles only from our own files, in every
+# configuration, so the tests and `make run` see what production enforces. CXSMS_CSP=0 drops it;
+# CXSMS_CSP_REPORT_ONLY=1 reports violations without blocking them.
+CXSMS_CSP = env_bool("CXSMS_CSP", True)
+_csp = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],  # 'self' covers ws(s):// to the same host
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+if CXSMS_CSP and env_bool("CXSMS_CSP_REPORT_ONLY"):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
+elif CXSMS_CSP:
+    CONTENT_SECURITY_POLICY = _csp
 
 INSTALLED_APPS = [
     "daphne",
@@ -47,19 +88,29 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
+    "csp",
     "routing",
     "digital",
     "campaigns",
+    "auditlog",
+    "routing.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files before everything else (no session, no database): cxsms_site/staticfiles.py.
+    "cxsms_site.staticfiles.AsgiWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "routing.audit.context.AuditContextMiddleware",  # who and from where, for the audit trail
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cxsms_site.urls"
@@ -145,6 +196,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
 AUTH_USER_MODEL = "routing.User"
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"  # django-auditlog's entry plus tenant and source (routing/audit/models.py)
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -160,12 +214,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("CXSMS_STATIC_ROOT") or BASE_DIR / "staticfiles")
+# Production (DEBUG off): `manage.py collectstatic` writes every file under a name with its content
+# hash (agent.3f9c….js), pages link those names and whitenoise serves them with a year's caching,
+# so a new deployment never leaves an agent on a stale agent.js. With DEBUG on (`make run`, the
+# tests' settings module) files are served from the source folders as they are edited.
+CXSMS_STATIC_MANIFEST = env_bool("CXSMS_STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if CXSMS_STATIC_MANIFEST
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not CXSMS_STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = not CXSMS_STATIC_MANIFEST
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "routing.ratelimits.LimitedTokenAuthentication",  # DRF's, wrong tokens counted per address
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -176,6 +242,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Rates are read from CXSMS_API_RATE_* below on every request (routing/ratelimits.py).
+    "DEFAULT_THROTTLE_CLASSES": ["routing.ratelimits.ApiUserThrottle", "routing.ratelimits.ApiAnonThrottle"],
+    "NUM_PROXIES": 1 if BEHIND_PROXY else None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -213,6 +282,36 @@ CXSMS_WS_GAP_WAIT = float(os.environ.get("CXSMS_WS_GAP_WAIT", "0.5"))
 CXSMS_WS_SUPERVISOR_MAX_RATE = float(os.environ.get("CXSMS_WS_SUPERVISOR_MAX_RATE", "2"))
 CXSMS_WS_SUPERVISOR_REFRESH = float(os.environ.get("CXSMS_WS_SUPERVISOR_REFRESH", "10"))
 CXSMS_WS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("CXSMS_WS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+
+# --- rate limits (routing/ratelimits.py, docs/security.md) ---------------------------------------
+# Counted in the default cache: Redis when REDIS_URL is set (shared by every process), else the
+# process's memory (the single-process configuration). A rate is "N/s", "N/m", "N/h" or "N/d";
+# empty: no limit.
+if REDIS_URL:
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CXSMS_CACHE_PREFIX") or os.environ.get("CXSMS_CHANNEL_PREFIX", "cxsms"),
+        "OPTIONS": {"socket_timeout": float(os.environ.get("CXSMS_REDIS_SOCKET_TIMEOUT", "15"))},
+    }}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cxsms"}}
+CXSMS_API_RATE_USER = os.environ.get("CXSMS_API_RATE_USER", "1200/m")  # per user or token
+CXSMS_API_RATE_ANON = os.environ.get("CXSMS_API_RATE_ANON", "60/m")  # per address, no valid credentials
+CXSMS_CHAT_START_RATE = os.environ.get("CXSMS_CHAT_START_RATE", "5/m")  # web chats started per address
+CXSMS_CHAT_MESSAGE_RATE = os.environ.get("CXSMS_CHAT_MESSAGE_RATE", "30/m")  # chat messages per address
+# Login lockout (django-axes): after CXSMS_LOGIN_FAILURES_ALLOWED failed logins for one username, or from one address,
+# the next attempts are refused for CXSMS_LOGIN_LOCKOUT_MINUTES, or until an administrator resets
+# it (Django admin > Axes > Access attempts, or `manage.py axes_reset`). Counted in the database,
+# which every process shares.
+AXES_ENABLED = env_bool("CXSMS_LOGIN_LOCKOUT", True)
+# axes locks at its limit-th failure; ours counts the failures allowed (5: the 6th wrong password locks).
+AXES_FAILURE_LIMIT = env_int("CXSMS_LOGIN_FAILURES_ALLOWED", 5) + 1
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("CXSMS_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "routing.ratelimits.client_address"
+AXES_LOCKOUT_CALLABLE = "routing.ratelimits.login_locked_out"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,20 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+# The split view serves Swagger UI's start-up script as a file: the Content-Security-Policy allows
+# no inline script. Its page keeps one inline <style> block, allowed on that page only.
+_docs_styles = {"style-src": ["'unsafe-inline'"]}
+api_docs = csp_update(_docs_styles)(csp_update(_docs_styles, REPORT_ONLY=True)(SpectacularSwaggerSplitView.as_view(url_name="schema")))
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("routing.api.urls")),
+    path("api/v1/", include("routing.audit.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
+    path("console/audit-log/", include(("routing.audit.views", "audit"))),
     path("console/", include("routing.console.urls")),
     path("", include("routing.workspace.urls")),
     path("", include("routing.hub_urls")),

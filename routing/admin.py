@@ -5,11 +5,15 @@ things with the same messages as the console and the API. Saves and deletes go t
 routing.services. Rooms and messages are read-only here: they change only through the text hub.
 """
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
 
-from . import services
+from . import rules, services
 from .models import AgentSkill, CarrierAccount, Country, Message, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
 
 admin.site.site_header = "cxsms operator admin"
@@ -183,12 +187,29 @@ class UserAdmin(DjangoUserAdmin):
                   if f.cleaned_data and f.cleaned_data.get("skill") and not f.cleaned_data.get("DELETE")]
         services.user_set_skills(user=form.instance, skills=skills)
 
+    def delete_view(self, request, object_id, extra_context=None):
+        # Refused before the confirmation (a tenant's last administrator): the same message as the
+        # console and the API, instead of an error page after "Yes, I'm sure".
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            try:
+                rules.user_validate_keeps_admin(obj, deleting=True)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                return redirect(reverse("admin:routing_user_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
     def delete_model(self, request, obj):
         services.object_delete(instance=obj)
 
     def delete_queryset(self, request, queryset):
+        # One by one, each in its own transaction: a refused one (a tenant's last administrator)
+        # is reported and the others are still deleted.
         for obj in queryset:
-            services.object_delete(instance=obj)
+            try:
+                services.object_delete(instance=obj)
+            except ValidationError as exc:
+                self.message_user(request, f"{obj}: {' '.join(exc.messages)}", messages.ERROR)
 
 
 @admin.register(Room)

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -18,7 +19,7 @@ from django.utils import timezone
 from . import events, selectors, threads
 from .choices import Role
 from .workspace import snapshots
-from .ws_auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from .ws_auth import CLOSE_DETAIL, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, Grant
 
 log = logging.getLogger("cxsms.ws")
 
@@ -35,18 +36,38 @@ def _agent_snapshot(user):
 
 @_in_worker_thread
 def _agent_event_seqs(user_ids):
+    """id -> (event_seq, (is_active, tenant id, role)) of the agents with a socket here."""
     from .models import User
 
-    return dict(User.objects.filter(pk__in=user_ids).values_list("id", "event_seq"))
-
-
-AGENT_ACTIONS = ("room.accept", "room.reject", "room.end", "message.send")
+    rows = User.objects.filter(pk__in=user_ids).values_list("id", "event_seq", "is_active", "tenant_id", "role")
+    return {pk: (seq, rest) for pk, seq, *rest in rows}
 
 
 @_in_worker_thread
-def _agent_action(user, content):
+def _still_refused(grant):
+    return grant.still_refused()
+
+
+AGENT_ACTIONS = ("room.accept", "room.reject", "room.end", "message.send")
+NOT_A_ROOM = "No such room: give the room as its number, for example {\"room\": 12}."
+
+
+def _room_id(value):
+    """A room id from an action: an integer, or a string of ASCII digits ("12"); else None. Not
+    str.isdigit(), which also accepts "²" and other digits int() refuses."""
+    if type(value) is int:
+        return value if 0 < value < 2 ** 63 else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+@_in_worker_thread
+def _agent_action(grant, user, content):
     """One workspace action sent over the agent's socket, through the same services and scoping as
-    the REST API (rooms/{id}/accept/, reject/, end/, messages/). Returns the reply frame."""
+    the REST API (rooms/{id}/accept/, reject/, end/, messages/). Returns (reply frame, close code or
+    None): the sign-in and the role the socket was opened with are checked first, as every request
+    checks them."""
     from django.core.exceptions import PermissionDenied, ValidationError
 
     from . import texthub
@@ -58,35 +79,43 @@ def _agent_action(user, content):
     def reply(status, data):
         return {"type": "reply", "ref": ref, "action": kind, "ok": status < 400, "status": status, "data": data}
 
+    refused = grant.still_refused()
+    if refused:
+        return reply(401 if refused == CLOSE_UNAUTHENTICATED else 403, {"detail": CLOSE_DETAIL[refused]}), refused
     value = content.get("room")
-    room_id = value if type(value) is int else int(value) if isinstance(value, str) and value.isdigit() else None
+    room_id = _room_id(value)
+    if room_id is None:
+        # As the REST API answers rooms/<anything but a number>/accept/: not found, saying why.
+        return reply(404, {"detail": NOT_A_ROOM}), None
     # As the REST API does per request: the person must still be an active agent, and the room theirs.
-    active, theirs = selectors.agent_room_access(user.pk, room_id if room_id is not None and room_id < 2 ** 63 else -1)
+    active, theirs = selectors.agent_room_access(user.pk, room_id)
     if not active:
-        return reply(403, {"detail": "You are not allowed to do this."})
+        return reply(403, {"detail": "You are not allowed to do this."}), None
     if not theirs:
-        return reply(404, {"detail": "Not found — it may have ended already."})
+        return reply(404, {"detail": "Not found — it may have ended already."}), None
     room = Room(pk=room_id)  # the services lock it and read it
     try:
         if kind == "room.accept":
-            return reply(200, selectors.room_payload(texthub.room_accept(room=room, agent=user)))
+            return reply(200, selectors.room_payload(texthub.room_accept(room=room, agent=user))), None
         if kind == "room.reject":
-            return reply(200, selectors.room_payload(texthub.room_reject(room=room, agent=user)))
+            return reply(200, selectors.room_payload(texthub.room_reject(room=room, agent=user))), None
         if kind == "room.end":
-            return reply(200, selectors.room_payload(texthub.room_end(room=room, actor=user)))
+            return reply(200, selectors.room_payload(texthub.room_end(room=room, actor=user))), None
         message = texthub.message_send(room=room, author=user, body=content.get("body"))
-        return reply(201, selectors.message_payload(message))
+        return reply(201, selectors.message_payload(message)), None
     except ValidationError as exc:
-        return reply(400, drf_error_detail(exc))
+        return reply(400, drf_error_detail(exc)), None
     except PermissionDenied as exc:
-        return reply(403, {"detail": str(exc) or "You are not allowed to do this."})
+        return reply(403, {"detail": str(exc) or "You are not allowed to do this."}), None
 
 
 class SequenceWatch:
     """The agent feeds' database check, one per process (per event loop): every
     CXSMS_WS_AGENT_CHECK_INTERVAL seconds one query reads the sequence of every agent with a socket
-    here. A socket whose agent's sequence was ahead of what it sent at two checks in a row (so not
-    a push still on its way) gets a fresh snapshot: the *last* push was lost, and no later event
+    here, and whether they are still an active agent of the same tenant (a safety net under the
+    rights push of routing/signals.py, should that push be lost: such a socket closes). A socket
+    whose agent's sequence was ahead of what it sent at two checks in a row (so not a push still on
+    its way) gets a fresh snapshot: the *last* push was lost, and no later event
     can reveal the gap."""
 
     _by_loop = {}
@@ -124,9 +153,14 @@ class SequenceWatch:
             except Exception:  # a failed check waits for the next one; the sockets stay up
                 log.exception("agent sequence check failed")
                 continue
-            for agent_id, seq in current.items():
+            for agent_id in list(self.sockets):
+                seq, rights = current.get(agent_id, (None, None))
                 for consumer in list(self.sockets.get(agent_id, ())):
-                    await consumer.check_sequence(seq)
+                    if seq is None or rights != [True, consumer.grant.tenant_id, consumer.grant.role]:
+                        async with consumer.lock:
+                            await consumer.rights_refused()
+                    elif not consumer.closed:
+                        await consumer.check_sequence(seq)
 
 
 @database_sync_to_async
@@ -152,6 +186,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     """
 
     group = None
+    grant = None  # sockets of a signed-in person: what they were allowed on (ws_auth.Grant)
+    closed = False
     unknown_message = "Unknown message; send {\"type\": \"resync\"} or {\"type\": \"ping\"}."
 
     async def connect(self):
@@ -164,6 +200,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = self.group_name()
         await self.channel_layer.group_add(self.group, self.channel_name)
+        if self.grant is not None:
+            # The user's own group: a change of their rights reaches every socket of theirs, in
+            # every process (routing/signals.py), before it joins the feed's group's traffic.
+            await self.channel_layer.group_add(events.user_group(self.grant.user_id), self.channel_name)
         await self.accept()
         # Joined before the snapshot is read: an event committed meanwhile is either in the
         # snapshot or arrives after it (and is dropped or applied idempotently).
@@ -171,11 +211,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_snapshot()
         self.started()
 
+    async def websocket_disconnect(self, message):
+        # From here on nothing is sent: a push or a background task racing the disconnect is
+        # dropped quietly instead of failing on a closed socket.
+        self.closed = True
+        await super().websocket_disconnect(message)
+
     async def disconnect(self, code):
         for task in getattr(self, "tasks", []):
             task.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.grant is not None:
+            await self.channel_layer.group_discard(events.user_group(self.grant.user_id), self.channel_name)
 
     # --- to override -----------------------------------------------------------------------
     async def authorize(self):
@@ -207,24 +255,79 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await handler(message)
 
     async def emit(self, payload):
+        if self.closed:
+            return
         self.seq += 1
-        await self.send_json(dict(payload, seq=self.seq))
+        try:
+            await self.send_json(dict(payload, seq=self.seq))
+        except Disconnected:
+            # daphne (autobahn) between the client's close frame and the end of the connection:
+            # the push raced the disconnect. Nothing more goes out; websocket.disconnect follows.
+            self.closed = True
+
+    async def end_for_rights(self, code):
+        """Close the socket because the user's rights ended: a last frame saying why, then the
+        close code (4401: sign in again; 4403: no longer allowed). docs/websockets.md."""
+        if self.closed:
+            return
+        log.info("closing socket of user %s: %s", self.grant.user_id, code)
+        await self.emit({"type": "closing", "code": code, "detail": CLOSE_DETAIL[code]})
+        self.closed = True
+        current = asyncio.current_task()
+        for task in self.tasks:
+            if task is not current:  # the periodic refresh may be the one closing
+                task.cancel()
+        try:
+            await self.close(code=code)
+        except Disconnected:  # the client was closing anyway
+            pass
+
+    async def rights_refused(self):
+        """Re-check the socket's grant now; close it if it no longer holds. True when closed."""
+        if self.grant is None or self.closed:
+            return self.closed
+        refused = await _still_refused(self.grant)
+        if refused:
+            await self.end_for_rights(refused)
+        return bool(refused)
+
+    async def rights_changed(self, event):
+        """The user's rights changed somewhere (routing/signals.py): an ended session is named by
+        its fingerprint (it may not be gone from the store yet); anything else is re-checked."""
+        async with self.lock:
+            if self.closed:
+                return
+            if self.grant.names_session(event.get("ended_session")):
+                await self.end_for_rights(CLOSE_UNAUTHENTICATED)
+            else:
+                await self.rights_refused()
 
     async def send_snapshot(self):
+        if self.closed:
+            return
         data = await self.snapshot()
         data.setdefault("server_time", timezone.now().isoformat())
         await self.emit(data)
 
     async def push(self, message):
         """Channel-layer handler for {"type": "push", "event": {...}} (routing.events)."""
+        event = message["event"]
+        if event.get("type") == events.RIGHTS_CHANGED:
+            if self.grant is not None:
+                await self.rights_changed(event)
+            return
         async with self.lock:
-            await self.on_event(message["event"])
+            if not self.closed:
+                await self.on_event(event)
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type") if isinstance(content, dict) else None
         async with self.lock:
+            if self.closed:
+                return
             if kind == "resync":
-                await self.send_snapshot()
+                if not await self.rights_refused():  # a snapshot is a read like any other
+                    await self.send_snapshot()
             elif kind == "ping":
                 await self.emit({"type": "pong"})
             else:
@@ -232,10 +335,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
-            await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
-        except ValueError:  # not JSON
+            content = await self.decode_json(text_data) if text_data is not None else None
+        except (ValueError, RecursionError):  # not JSON (or nested beyond reason)
+            content = None
+        if content is None:
             async with self.lock:
                 await self.emit({"type": "error", "detail": "Messages are JSON objects."})
+            return
+        await self.receive_json(content, **kwargs)
 
     def spawn(self, coro):
         self.tasks.append(asyncio.ensure_future(coro))
@@ -270,6 +377,7 @@ class AgentConsumer(LiveConsumer):
             return refusal
         if self.user.role != Role.AGENT:
             return CLOSE_FORBIDDEN
+        self.grant = Grant.from_scope(self.scope, self.user)
         return None
 
     unknown_message = ("Unknown message; send {\"type\": \"resync\"}, {\"type\": \"ping\"} or an action: "
@@ -338,9 +446,11 @@ class AgentConsumer(LiveConsumer):
         """The workspace's actions (docs/websockets.md), answered by a `reply` carrying the client's
         `ref`. A consumer handles one message at a time, so events for this socket wait for it."""
         if isinstance(content, dict) and content.get("type") in AGENT_ACTIONS:
-            answer = await _agent_action(self.user, content)
+            answer, refused = await _agent_action(self.grant, self.user, content)
             async with self.lock:
                 await self.emit(answer)
+                if refused:
+                    await self.end_for_rights(refused)
             return
         await super().receive_json(content, **kwargs)
 
@@ -376,6 +486,7 @@ class SupervisorConsumer(LiveConsumer):
             return refusal
         if self.user.role not in (Role.SUPERVISOR, Role.ADMIN):
             return CLOSE_FORBIDDEN
+        self.grant = Grant.from_scope(self.scope, self.user)
         return None
 
     def group_name(self):
@@ -409,12 +520,14 @@ class SupervisorConsumer(LiveConsumer):
 
     async def _refresh(self):
         interval = settings.CXSMS_WS_SUPERVISOR_REFRESH
-        while True:
+        while not self.closed:
             await asyncio.sleep(interval / 2)
             try:
                 if time.monotonic() - self.last_snapshot >= interval:
                     async with self.lock:
-                        await self.send_snapshot()
+                        # Also the safety net under the rights push (routing/signals.py).
+                        if not await self.rights_refused():
+                            await self.send_snapshot()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -444,7 +557,10 @@ class SimulatorConsumer(LiveConsumer):
 
     async def authorize(self):
         self.user = self.scope.get("user")
-        return _tenant_user(self.user)
+        refusal = _tenant_user(self.user)
+        if refusal is None:
+            self.grant = Grant.from_scope(self.scope, self.user)
+        return refusal
 
     def group_name(self):
         return events.simulator_group(self.user.tenant_id)

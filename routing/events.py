@@ -5,6 +5,7 @@ Groups are named here from ids the server knows, never from client input:
   supervisors.<tenant id> supervisor and administrator views of one tenant
   chat.<token>            one web-chat contact's page
   simulator.<tenant id>   the phone simulator page of one tenant (texts sent to simulated phones)
+  user.<user id>          every socket of one signed-in person: only `rights.changed`, never shown
 
 Every event is a dict with a `type` (prefixed by concept: room.*, agent.*, message.*). The consumers
 add a per-connection `seq`. docs/websockets.md documents each type.
@@ -35,6 +36,20 @@ def chat_group(token):
 
 def simulator_group(tenant_id):
     return f"simulator.{tenant_id}"
+
+
+def user_group(user_id):
+    return f"user.{user_id}"
+
+
+RIGHTS_CHANGED = "rights.changed"
+
+
+def user_rights_changed(user_id, ended_session=None):
+    """The user's sign-in or permissions changed (routing/signals.py): each of their sockets
+    re-checks what it was opened with and closes if that no longer holds. `ended_session` is the
+    fingerprint (ws_auth.session_fingerprint) of a session that ended: its sockets close at once."""
+    send(user_group(user_id), {"type": RIGHTS_CHANGED, "ended_session": ended_session})
 
 
 class Pump:

@@ -1,22 +1,24 @@
 """HTTP entry points of the text hub: Twilio webhooks, the phone simulator, web chat for contacts."""
 import json
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.test import RequestFactory
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from twilio.request_validator import RequestValidator
 
-from . import selectors, texthub
+from . import ratelimits, selectors, texthub
 from .choices import Channel, Direction
 from .models import Message, PointOfContact, Room, Tenant
 
 log = logging.getLogger("cxsms.webhooks")
+CHAT_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -38,10 +40,24 @@ def _bad_request(errors):
     return JsonResponse({"errors": errors}, status=400)
 
 
+def _nul_refused(request):
+    """A NUL in any field: PostgreSQL refuses it even as a lookup value, so it must not get that far."""
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.POST.lists()):
+        return _bad_request({"__all__": ["The request contains a NUL character."]})
+    return None
+
+
+def _is_id(value):
+    """ASCII digits only: str.isdigit() also accepts "²" and "١", which int() then refuses or reads."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19
+
+
 @csrf_exempt
 @require_POST
 def twilio_sms(request):
     """Inbound SMS: verify, store once, route; 200 with empty TwiML only after the text is stored."""
+    if refused := _nul_refused(request):
+        return refused
     poc = texthub.poc_for_number(request.POST.get("To", ""))
     if poc is None:
         return _forbidden("unknown To number")
@@ -51,7 +67,7 @@ def twilio_sms(request):
     if request.POST.get("AccountSid") and request.POST["AccountSid"] != account.account_sid:
         return _forbidden("AccountSid does not own this number")
     num_media = request.POST.get("NumMedia") or "0"
-    if not num_media.isdigit():
+    if not _is_id(num_media):
         return _bad_request({"NumMedia": ["NumMedia must be a whole number."]})
     try:
         texthub.inbound_sms(poc=poc, message_sid=request.POST.get("MessageSid", ""), from_number=request.POST.get("From", ""),
@@ -65,6 +81,8 @@ def twilio_sms(request):
 @require_POST
 def twilio_status(request):
     """Status callbacks: signed like inbound texts, by the account that sent the message."""
+    if refused := _nul_refused(request):
+        return refused
     sid = request.POST.get("MessageSid", "")
     message = Message.objects.select_related("room__point_of_contact__carrier_account").filter(carrier_sid=sid, direction=Direction.OUTBOUND).first()
     account = message.room.point_of_contact.carrier_account if message else None
@@ -91,6 +109,8 @@ def _simulator_tenant(request):
     user = request.user
     if user.is_superuser:
         tenant_id = request.GET.get("tenant") or request.POST.get("tenant")
+        if tenant_id and not _is_id(tenant_id):
+            raise BadRequest("Choose a tenant from the list.")
         return get_object_or_404(Tenant, pk=tenant_id) if tenant_id else Tenant.objects.order_by("name").first()
     return user.tenant
 
@@ -99,7 +119,10 @@ def _simulator_tenant(request):
 @require_GET
 def simulator(request):
     """Text a tenant's numbers as a contact; replies sent through the simulator carrier arrive live."""
-    tenant = _simulator_tenant(request)
+    try:
+        tenant = _simulator_tenant(request)
+    except BadRequest as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
     pocs = list(selectors.points_of_contact_for(request.user).filter(channel=Channel.SMS, tenant=tenant)) if tenant else []
     recent = []
     if tenant:
@@ -115,8 +138,14 @@ def simulator(request):
 @require_POST
 def simulator_send(request):
     """Builds a Twilio-format, signed request and hands it to the inbound webhook view: the same path a carrier takes."""
-    tenant = _simulator_tenant(request)
-    poc = get_object_or_404(PointOfContact, pk=request.POST.get("point_of_contact") or 0, tenant=tenant, channel=Channel.SMS)
+    try:
+        tenant = _simulator_tenant(request)
+    except BadRequest as exc:
+        return _bad_request({"tenant": [str(exc)]})
+    poc_id = request.POST.get("point_of_contact", "")
+    if not _is_id(poc_id):
+        return _bad_request({"point_of_contact": ["Choose one of the tenant's numbers to text."]})
+    poc = get_object_or_404(PointOfContact, pk=poc_id, tenant=tenant, channel=Channel.SMS)
     account = poc.carrier_account
     sid = "SMsim" + texthub.secrets.token_hex(15)
     params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": account.account_sid, "From": request.POST.get("from", "").strip(),
@@ -144,9 +173,11 @@ def _contact_call(request, action):
             data = json.loads(request.body or b"{}")
         except ValueError:
             data = None
+        except RecursionError:
+            return None, JsonResponse({"errors": {"__all__": ["The JSON body is nested too deeply."]}}, status=400)
     else:
         data = request.POST
-    if not hasattr(data, "get"):
+    if not isinstance(data, dict) and not hasattr(data, "getlist"):
         return None, JsonResponse({"errors": {"__all__": ["Send a JSON object or a form."]}}, status=400)
     try:
         return action(data), None
@@ -157,6 +188,7 @@ def _contact_call(request, action):
 
 
 @csrf_exempt  # contacts have no session; the chat token is their credential
+@ratelimits.per_address("chat-start", "CXSMS_CHAT_START_RATE")
 def chat_entry(request, slug):
     poc = texthub.chat_poc(slug)
     if poc is None:
@@ -172,7 +204,10 @@ def chat_entry(request, slug):
 
 
 @csrf_exempt
+@ratelimits.per_address("chat-message", "CXSMS_CHAT_MESSAGE_RATE")
 def chat_messages(request, slug, token):
+    if not CHAT_TOKEN.fullmatch(token):  # what secrets.token_urlsafe makes; anything else (a NUL...) is no chat
+        return JsonResponse({"errors": {"__all__": ["Unknown chat."]}}, status=404)
     room = Room.objects.filter(chat_token=token, point_of_contact__slug=slug, channel=Channel.CHAT).first()
     if room is None:
         return JsonResponse({"errors": {"__all__": ["Unknown chat."]}}, status=404)

@@ -4,6 +4,7 @@ Each is a named function raising ValidationError keyed by the field it is about.
 calls them, so the console forms, the Django admin and the REST serializers (which run
 full_clean) refuse the same things with the same messages.
 """
+import unicodedata
 import zoneinfo
 
 import phonenumbers
@@ -68,15 +69,21 @@ def same_tenant(obj, field, tenant_id):
         raise ValidationError({field: "Select a valid choice. That choice is not one of the available choices."})
 
 
+def ascii_digits(text):
+    """Decimal digits of any script (Arabic-Indic ١٢٣, fullwidth １２３) as ASCII 0-9; anything else as it is
+    ("²" is a digit to str.isdigit() but no decimal digit, so it stays and is refused)."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
 def poc_normalize_number(number, country_code, code_type):
-    """Parse a number with phonenumbers; return E.164 (short codes: their digits)."""
-    raw = (number or "").strip()
+    """Parse a number with phonenumbers; return E.164 (short codes: their digits), always in ASCII digits."""
+    raw = ascii_digits((number or "").strip())
     if not raw:
         raise ValidationError({"number": "An SMS point of contact needs a number."})
     if code_type == CodeType.SHORT:
         digits = raw.replace(" ", "").replace("-", "")
         lo, hi = SHORT_CODE_DIGITS
-        if not digits.isdigit() or not lo <= len(digits) <= hi:
+        if not (digits.isascii() and digits.isdigit()) or not lo <= len(digits) <= hi:
             raise ValidationError({"number": f"A short code is {lo} to {hi} digits, for example 72345."})
         return digits
     try:
@@ -133,3 +140,47 @@ def unique_in_tenant(instance, field, message, scope=("tenant",), extra=None):
         qs = qs.exclude(pk=instance.pk)
     if qs.exists():
         raise ValidationError({field: message})
+
+
+LAST_ADMIN = "A tenant keeps at least one active administrator: make another user an administrator first."
+
+
+def _other_active_admins(user, tenant_id):
+    from .choices import Role
+
+    return type(user)._default_manager.filter(tenant_id=tenant_id, role=Role.ADMIN, is_active=True, is_superuser=False).exclude(pk=user.pk)
+
+
+def user_was_active_admin(user):
+    """The stored row's (tenant id, still an active administrator), or None for a new user."""
+    from .choices import Role
+
+    old = type(user)._default_manager.filter(pk=user.pk).values("tenant_id", "role", "is_active", "is_superuser").first() if user.pk else None
+    if old is None:
+        return None
+    return old["tenant_id"], old["role"] == Role.ADMIN and old["is_active"] and not old["is_superuser"] and old["tenant_id"] is not None
+
+
+def user_validate_keeps_admin(user, deleting=False):
+    """A tenant keeps at least one active administrator: demoting, deactivating, moving or deleting
+    its last one is refused. The service locks the tenant's row first (services.tenant_lock), so two
+    administrators demoting each other at once cannot both pass this count."""
+    from .choices import Role
+
+    was = user_was_active_admin(user)
+    if was is None or not was[1]:
+        return
+    tenant_id = was[0]
+    if not deleting and user.tenant_id == tenant_id and user.role == Role.ADMIN and user.is_active and not user.is_superuser:
+        return
+    if _other_active_admins(user, tenant_id).exists():
+        return
+    if deleting:
+        raise ValidationError(LAST_ADMIN)
+    if user.tenant_id != tenant_id:
+        field = "tenant"
+    elif user.role != Role.ADMIN:
+        field = "role"
+    else:
+        field = "is_active"
+    raise ValidationError({field: LAST_ADMIN})

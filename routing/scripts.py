@@ -7,7 +7,8 @@ when the moment is inside none of them; the text hub then sends the after-hours 
 
 - keyword: the keyword as a whole word (or phrase), any case: `#ADVENTUREME` matches
   "hi #adventureme!" but not "#ADVENTUREMEs".
-- regex: Python regular expression searched in the message (case-sensitive unless `(?i)`).
+- regex: a regular expression (RE2 syntax: routing/patterns.py) searched in the message
+  (case-sensitive unless `(?i)`).
 - hours: days (0 Monday … 6 Sunday) and a start and end time in the rule's time zone (empty: the
   tenant's). An end before the start runs across midnight and belongs to the day it starts on
   (Friday 22:00–02:00 covers Saturday 01:00). Start equal to end: the whole day.
@@ -17,13 +18,12 @@ A broken rule (a regular expression or time zone that no longer compiles) never 
 being stored and routed: it simply does not match, and is logged.
 """
 import logging
-import re
 import zoneinfo
 from dataclasses import dataclass
 
 from django.utils import timezone
 
-from . import sql
+from . import patterns, sql
 from .choices import RuleKind
 
 log = logging.getLogger("cxsms.scripts")
@@ -68,27 +68,12 @@ def _inside_hours(rule, at, default_tz):
     return False
 
 
-def _keyword_matches(pattern, body):
-    keyword = (pattern or "").strip()
-    if not keyword:
-        return False
-    return re.search(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)", body, re.IGNORECASE) is not None
-
-
-def _regex_matches(pattern, body):
-    try:
-        return re.search(pattern, body) is not None
-    except re.error:
-        log.warning("routing rule pattern %r is not a valid regular expression; treated as no match", pattern)
-        return False
-
-
 def rule_matches(rule, body, at, default_tz):
     body = body or ""
     if rule.kind == RuleKind.KEYWORD:
-        return _keyword_matches(rule.pattern, body)
+        return patterns.keyword_found(rule.pattern, body)
     if rule.kind == RuleKind.REGEX:
-        return bool(rule.pattern) and _regex_matches(rule.pattern, body)
+        return bool(rule.pattern) and patterns.pattern_found(rule.pattern, body)
     if rule.kind == RuleKind.HOURS:
         return _inside_hours(rule, at, default_tz)
     return rule.kind == RuleKind.FALLBACK

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from . import rules
 from .choices import AgentState, Role
 from .models import AgentSkill, User
 
@@ -32,8 +33,26 @@ def object_save(*, instance):
     return instance
 
 
+def tenant_lock(tenant_id):
+    """Hold the tenant's row until the transaction ends: changes that count the tenant's rows (its
+    administrators) wait for each other instead of both passing the count."""
+    from .models import Tenant
+
+    if tenant_id is not None:
+        list(Tenant.objects.select_for_update().filter(pk=tenant_id).values_list("pk"))
+
+
+def _lock_if_admin_leaves(user):
+    was = rules.user_was_active_admin(user)
+    if was is not None and was[1]:
+        tenant_lock(was[0])
+
+
 @transaction.atomic
 def object_delete(*, instance):
+    if isinstance(instance, User):
+        _lock_if_admin_leaves(instance)
+        rules.user_validate_keeps_admin(instance, deleting=True)
     try:
         instance.delete()
     except ProtectedError as exc:
@@ -69,6 +88,7 @@ def user_save(*, user, password=None, skills=None):
         user.set_password(password)
     elif not user.pk and not user.password:
         user.set_unusable_password()
+    _lock_if_admin_leaves(user)  # before full_clean counts the other administrators
     _full_clean_and_save(user, exclude=["password"] if not user.password else None)
     if skills is not None:
         user_set_skills(user=user, skills=skills)

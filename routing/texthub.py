@@ -17,6 +17,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from .audit.choices import Event
+from .audit.services import audit_event
+
 from . import engine, events, rules, scripts, sms, sql
 from .carriers import backend_for
 from .choices import (MESSAGE_STATUS_RANK, OPEN_ROOM_STATES, Channel, CloseReason, Direction,
@@ -211,9 +214,21 @@ def _reply_automatic(room, body, allow_opted_out=False):
     return _store_outbound(room, body, automatic=True)
 
 
+def _storable(text):
+    """PostgreSQL stores UTF-8 text without NUL. A JSON body can still carry "\u0000" or a lone surrogate
+    ("\ud800"); SQLite keeps them, PostgreSQL refuses the row (found by the fuzz test's PostgreSQL pass)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def _validate_body(body):
     if body is not None and not isinstance(body, str):
         raise ValidationError({"body": "The message must be text."})
+    if body and not _storable(body):
+        raise ValidationError({"body": "The message contains a character that is not text (a NUL or half of a surrogate pair)."})
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "Type a message to send."})
@@ -442,6 +457,7 @@ def forced_disconnect(*, tenant, actor):
                 continue
             _close_locked(room, CloseReason.FORCED_DISCONNECT, now, keep_transcript=True)
             ended += 1
+    audit_event(event=Event.FORCED_DISCONNECT, obj=tenant, actor=actor, details={"ended": ended})
     return ended
 
 
@@ -493,7 +509,7 @@ def chat_poc(slug):
 @transaction.atomic
 def chat_start(*, poc, name, body):
     body = _validate_body(body)
-    name = (name.strip() if isinstance(name, str) else "")[:100] or "Web visitor"
+    name = (name if isinstance(name, str) and _storable(name) else "").strip()[:100] or "Web visitor"
     now = timezone.now()
     outcome = scripts.evaluate(poc, body, now)
     room = Room.objects.create(tenant_id=poc.tenant_id, channel=Channel.CHAT, state=RoomState.QUEUED, point_of_contact=poc,

@@ -10,6 +10,8 @@ Other clients (a CRM, a script) authenticate with the DRF token on the handshake
 `Authorization: Token <key>`, and send an Origin matching the server's host (for example the
 server's own URL). A token in the query string is never read: URLs end up in logs.
 """
+import hashlib
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from channels.auth import AuthMiddlewareStack
@@ -19,12 +21,18 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-# Close codes sent before the handshake is accepted (the browser sees a failed handshake; the
-# ASGI test communicator sees the code). Documented in docs/websockets.md.
+# Close codes. Before the handshake is accepted the browser sees a failed handshake (the ASGI test
+# communicator sees the code); 4401 and 4403 also close an open socket whose rights ended (Grant).
+# Documented in docs/websockets.md.
 CLOSE_ORIGIN = 4003
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
+CLOSE_UNAUTHENTICATED = 4401  # not signed in, or the sign-in ended: logout, token revoked, password changed, session deleted
+CLOSE_FORBIDDEN = 4403  # signed in but not allowed: wrong role, deactivated, role or tenant changed, user deleted
 CLOSE_NOT_FOUND = 4404
+
+CLOSE_DETAIL = {
+    CLOSE_UNAUTHENTICATED: "Your sign-in has ended (signed out, token revoked or password changed): sign in again.",
+    CLOSE_FORBIDDEN: "Your account no longer allows this (deactivated, or its role changed).",
+}
 
 
 class StrictOriginValidator(OriginValidator):
@@ -69,6 +77,61 @@ def _user_for_token(key):
     return token.user if token.user.is_active else AnonymousUser()
 
 
+def session_fingerprint(session_key):
+    """What the rights-changed event names an ended session by: not the key itself, which would
+    let anyone reading the channel layer sign in as the user."""
+    return hashlib.sha256(f"cxsms-session:{session_key}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What an open socket was allowed on: the user as they were at the handshake and the sign-in
+    that proved it (a session key, or a token key). `still_refused()` re-checks all of it: every
+    socket action asks it before acting, and a rights change (routing/signals.py) makes the
+    user's sockets ask it at once."""
+
+    user_id: int
+    tenant_id: int
+    role: str
+    method: str  # "session" or "token"
+    key: str
+
+    @classmethod
+    def from_scope(cls, scope, user):
+        if scope.get("auth_method") == "token":
+            return cls(user.pk, user.tenant_id, user.role, "token", scope.get("auth_token") or "")
+        return cls(user.pk, user.tenant_id, user.role, "session", getattr(scope.get("session"), "session_key", None) or "")
+
+    def names_session(self, fingerprint):
+        return self.method == "session" and bool(self.key) and fingerprint == session_fingerprint(self.key)
+
+    def still_refused(self):
+        """None while the user is still active, in the same tenant with the same role, and the
+        session or token the socket was opened with is still valid; else the close code."""
+        from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+        from django.utils.crypto import constant_time_compare
+        from rest_framework.authtoken.models import Token
+
+        from .models import User
+
+        row = User.objects.filter(pk=self.user_id).values_list("is_active", "tenant_id", "role", "password").first()
+        if row is None or not row[0] or row[1] != self.tenant_id or row[2] != self.role:
+            return CLOSE_FORBIDDEN
+        if self.method == "token":
+            return None if self.key and Token.objects.filter(key=self.key, user_id=self.user_id).exists() else CLOSE_UNAUTHENTICATED
+        if not self.key:
+            return CLOSE_UNAUTHENTICATED
+        from importlib import import_module
+
+        # The session as Django's auth reads it on every request: present, not expired, this user,
+        # and signed with the current password (a password change ends other sessions).
+        data = import_module(settings.SESSION_ENGINE).SessionStore(session_key=self.key).load()
+        current_hash = User(pk=self.user_id, password=row[3]).get_session_auth_hash()
+        if data.get(SESSION_KEY) != str(self.user_id) or not constant_time_compare(data.get(HASH_SESSION_KEY) or "", current_hash):
+            return CLOSE_UNAUTHENTICATED
+        return None
+
+
 class TokenAuthMiddleware(BaseMiddleware):
     """`Authorization: Token <key>` on the handshake authenticates a non-browser client. When the
     header is present it decides alone (a wrong token is anonymous, whatever the cookies say)."""
@@ -81,6 +144,7 @@ class TokenAuthMiddleware(BaseMiddleware):
                 key = key.strip()
                 scope["user"] = await _user_for_token(key) if scheme.lower() == "token" and key else AnonymousUser()
                 scope["auth_method"] = "token"
+                scope["auth_token"] = key
                 break
         else:
             scope["auth_method"] = "session"

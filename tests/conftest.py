@@ -9,6 +9,15 @@ def _fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    # The suite logs in and calls the API far more often than a person; the rate-limit tests
+    # (tests/routing/test_ratelimits.py) switch the limits back on with the production values.
+    settings.AXES_ENABLED = False
+    settings.CXSMS_API_RATE_USER = settings.CXSMS_API_RATE_ANON = None
+    settings.CXSMS_CHAT_START_RATE = settings.CXSMS_CHAT_MESSAGE_RATE = None
+
+
+@pytest.fixture(autouse=True)
 def _no_timer_loop(settings):
     # Tests drive timers explicitly (routing.timers.sweep) or start a real server.
     settings.CXSMS_RUN_TIMERS = False

@@ -12,6 +12,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The suite's own servers run without rate limits (tests/conftest.py does the same in-process);
+# tests/routing/test_ratelimits.py and tests/pg/test_ratelimits_shared.py switch them on.
+NO_RATE_LIMITS = {"CXSMS_LOGIN_LOCKOUT": "0", "CXSMS_API_RATE_USER": "", "CXSMS_API_RATE_ANON": "",
+                  "CXSMS_CHAT_START_RATE": "", "CXSMS_CHAT_MESSAGE_RATE": ""}
 
 
 def free_port():
@@ -28,6 +32,7 @@ class LiveServer:
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
         self.env.update({"DATABASE_URL": f"sqlite:///{self.tmp}/db.sqlite3", "PYTHONUNBUFFERED": "1",
                          "CXSMS_PUBLIC_URL": self.url, "CXSMS_TIMER_INTERVAL": "0.5"})
+        self.env.update(NO_RATE_LIMITS)  # tests log in and start chats far faster than people; env may switch them on
         self.env.update(env or {})
         self.demo = demo
         self.proc = None

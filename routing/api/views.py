@@ -11,7 +11,6 @@ from rest_framework import pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.filters import OrderingFilter
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +18,7 @@ from rest_framework.views import APIView
 from .. import filtersets, selectors, services
 from ..models import CarrierAccount, Country, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
 from . import serializers as s
+from .parsers import JSONParser
 from .permissions import (ADMIN, ADMIN_ONLY, AGENT, AGENT_ONLY, CONFIGURERS, EVERYONE, MANAGERS, OPERATOR, OPERATOR_ONLY,
                           RolePermission)
 from .schema import ApiAutoSchema

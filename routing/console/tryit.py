@@ -16,6 +16,7 @@ from ..choices import Channel
 from .views import ConsoleView
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 KEYWORD_EFFECT = {
     "opt_out": "This is an opt-out keyword: the contact is opted out, the opt-out confirmation is sent and the text is not routed.",
     "opt_in": "This is an opt-in keyword: the contact is opted back in, the confirmation is sent and the text is not routed.",
@@ -39,6 +40,9 @@ class TryForm(forms.Form):
         value = self.cleaned_data["at"]
         # The field reads the moment in the current (UTC) time zone; the administrator meant the tenant's.
         naive = timezone.make_naive(value, timezone.get_current_timezone()) if timezone.is_aware(value) else value
+        # Rules compare the moment in their own time zones: a date at the calendar's edge would not convert.
+        if not FIRST_YEAR <= naive.year <= LAST_YEAR:
+            raise forms.ValidationError(f"Choose a date between the years {FIRST_YEAR} and {LAST_YEAR}.")
         return naive.replace(tzinfo=self.tz)
 
 

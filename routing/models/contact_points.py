@@ -3,7 +3,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .. import rules
+from .. import patterns, rules
 from ..choices import Channel, CodeType, Provider, RuleKind
 
 
@@ -156,8 +156,6 @@ class RoutingRule(models.Model):
         ordering = ["point_of_contact", "position", "id"]
 
     def clean(self):
-        import re
-
         if self.skill_id and self.point_of_contact_id:
             if self.skill.tenant_id != self.point_of_contact.tenant_id:
                 raise ValidationError({"skill": "Select a valid choice. That choice is not one of the available choices."})
@@ -169,9 +167,9 @@ class RoutingRule(models.Model):
             raise ValidationError({"pattern": "This rule needs a keyword or pattern."})
         if self.kind == "regex":
             try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValidationError({"pattern": f"Not a valid regular expression: {exc}."})
+                patterns.pattern_validate(self.pattern)
+            except ValidationError as exc:
+                raise ValidationError({"pattern": exc.messages})
         if self.kind == "hours":
             if self.start_time is None or self.end_time is None:
                 raise ValidationError({"start_time": "Business hours need a start and an end time."})

@@ -95,6 +95,7 @@ class User(AbstractUser):
         if errors:
             raise ValidationError(errors)
         rules.same_tenant(self, "team", self.tenant_id)
+        rules.user_validate_keeps_admin(self)
 
 
 class Skill(models.Model):

@@ -7,30 +7,8 @@
   var labels = config.labels;
   var $ = function (id) { return document.getElementById(id); };
 
-  // ---- SMS encoding and segments (the same rules as routing/sms.py) ---------------------
-  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-  var GSM_EXT = "^{}\\[~]|€\f";
+  var smsInfo = window.CxSms.info;  // static/js/sms.js
   var MAX_BODY = 1600;
-  /** {encoding, units, segments, perSegment, culprit}: GSM-7 160 single / 153 per part (extension
-   * characters count 2); otherwise UCS-2 70 / 67 in UTF-16 code units. */
-  function smsInfo(body) {
-    var units = 0, culprit = null;
-    for (var i = 0; i < body.length; i++) {
-      var c = body[i];
-      if (GSM_BASIC.indexOf(c) >= 0) units += 1;
-      else if (GSM_EXT.indexOf(c) >= 0) units += 2;
-      else { culprit = String.fromCodePoint(body.codePointAt(i)); break; }
-    }
-    if (culprit === null) {
-      return { encoding: "gsm7", units: units, segments: units === 0 ? 0 : units <= 160 ? 1 : Math.ceil(units / 153),
-               perSegment: units <= 160 ? 160 : 153, culprit: null };
-    }
-    units = body.length;
-    return { encoding: "ucs2", units: units, segments: units <= 70 ? 1 : Math.ceil(units / 67), perSegment: units <= 70 ? 70 : 67,
-             culprit: culprit };
-  }
-  window.CxSms = { info: smsInfo };
 
   // ---- state ----------------------------------------------------------------------------
   var S = {

@@ -35,7 +35,17 @@
     apply();
   }
 
+  // Forms that ask before doing something drastic (forced disconnect): data-confirm holds the question.
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    confirmForms();
     toggleByChannel();
     toggleByRuleKind();
   });

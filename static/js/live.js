@@ -21,6 +21,8 @@
         if (k.slice(0, 2) === "on" && typeof v === "function") el.addEventListener(k.slice(2), v);
         else if (k === "class") el.className += (el.className ? " " : "") + v;
         else if (k === "text") el.textContent = v;
+        // Through the CSSOM: the Content-Security-Policy blocks style attributes, not element.style.
+        else if (k === "style") el.style.cssText = v;
         else if (k === "dataset") Object.keys(v).forEach(function (d) { el.dataset[d] = v[d]; });
         else if (v === true) el.setAttribute(k, "");
         else el.setAttribute(k, v);
@@ -163,12 +165,14 @@
           if (msg.server_time) learnClock(msg.server_time);
           setStatus("connected");
           handlers.snapshot(msg);
-        } else if (msg.type !== "pong" && handlers.event) {
+        } else if (msg.type !== "pong" && msg.type !== "closing" && handlers.event) {  // closing: the close code follows
           handlers.event(msg);
         }
       };
-      ws.onclose = function () {
+      ws.onclose = function (ev) {
         ws = null;
+        // 4401/4403: the sign-in or the role this socket was opened with ended (docs/websockets.md); reconnecting cannot help.
+        if (ev && (ev.code === 4401 || ev.code === 4403)) { stopped = true; setStatus("signed-out"); }
         // The server may or may not have done them: the snapshot after reconnecting shows which.
         Object.keys(pending).forEach(function (ref) {
           pending[ref]({ ok: false, status: 0, data: { detail: "The connection dropped before the server answered; the screen shows what was done once it is back." } });

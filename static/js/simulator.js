@@ -1,6 +1,10 @@
 // Phone simulator: send texts through the carrier path, receive replies over /ws/simulator/.
 (function () {
   "use strict";
+  // Choosing another tenant reloads the page for it (no inline handlers: the Content-Security-Policy forbids them).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
   const form = document.getElementById("sim-form");
   if (!form) return;
   const thread = document.getElementById("sim-thread");
@@ -24,10 +28,8 @@
   }
 
   body.addEventListener("input", function () {
-    const n = body.value.length;
-    const ucs = /[^\n\r\x20-\x7e£¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¡ÄÖÑÜ§¿äöñüà€]/.test(body.value);
-    const single = ucs ? 70 : 160, part = ucs ? 67 : 153;
-    count.textContent = n + " characters · " + (n <= single ? 1 : Math.ceil(n / part)) + " segment(s)" + (ucs ? " · UCS-2" : "");
+    const info = window.CxSms.info(body.value);  // static/js/sms.js, the composer's count
+    count.textContent = body.value.length + " characters · " + info.segments + " segment(s)" + (info.encoding === "ucs2" ? " · UCS-2" : "");
   });
 
   form.addEventListener("submit", async function (e) {

@@ -14,6 +14,7 @@ import pytest
 from django.apps import apps
 from rest_framework.authtoken.models import Token
 
+from routing.audit.models import AuditEntry
 from routing.models import Country, Room, Tenant, User
 from tests.api.conftest import API, client_for
 
@@ -308,6 +309,22 @@ def handle_forced_disconnect(p, method, clients):
         p.check(r.status_code == 200 and r.json() == {"ended": 4}, f"POST forced-disconnect/: {_json(r)}")
 
 
+def handle_audit_log(p, method, path, clients):
+    """A's administrator reads A's trail only: B's entries are not listed, their ids are 404, B's people no filter choice."""
+    admin = clients["admin"]
+    b_entries = list(AuditEntry.objects.filter(tenant_id=p.b.tenant.pk).values_list("id", flat=True))
+    p.check(b_entries, "tenant B has audit entries to hide")
+    if path == "audit-log/":
+        r = p.send(admin, "get", "audit-log/", query={"page_size": 1000})
+        listed = {e["id"] for e in r.json()["results"]} if r.status_code == 200 else set()
+        p.check(r.status_code == 200 and listed and not listed & set(b_entries), f"GET audit-log/ lists B's entries: {_json(r)}")
+        r = p.send(admin, "get", "audit-log/", query={"actor": p.b.admin.pk})
+        p.check(r.status_code == 400, f"GET audit-log/?actor=<B's admin>: {_json(r)}")
+    else:
+        for entry_id in b_entries[:3]:
+            p.same_as_missing(admin, "get", "audit-log/{id}/", entry_id)
+
+
 def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
     p = Probe(world_a, world_b)
     schema = api_schema()
@@ -346,6 +363,8 @@ def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
                 handle_me_state(p, method, clients)
             elif path == "forced-disconnect/" and method in ("get", "post"):
                 handle_forced_disconnect(p, method, clients)
+            elif path in ("audit-log/", "audit-log/{id}/") and method == "get":
+                handle_audit_log(p, method, path, clients)
             else:
                 unknown.append(f"{method.upper()} {full_path}")
                 continue

@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
+from routing.audit.models import AuditEntry
 from routing.choices import Channel
 from routing.models import Country
 from routing import services
@@ -83,6 +84,8 @@ MATRIX = [
     ("PUT", "me/state/", (403, 403, 403, 200, 401)),
     ("GET", "forced-disconnect/", (403, 200, 403, 403, 401)),
     ("POST", "forced-disconnect/", (403, 200, 403, 403, 401)),
+    ("GET", "audit-log/", (200, 200, 403, 403, 401)),
+    ("GET", "audit-log/{audit}/", (200, 200, 403, 403, 401)),  # the entry of the spare team's creation, in tenant A
 ]
 
 # Calls that reach routing.texthub once permitted.
@@ -140,7 +143,8 @@ def targets(django_db_setup, django_db_blocker):
             ids = {"tenant": w.tenant.id, "user": spare_user.id, "team": spare_team.id, "skill": spare_skill.id,
                    "carrier": spare_carrier.id, "poc": w.chat_poc.id, "rule": w.rule.id, "country": country.id,
                    "active": w.rooms["active"].id, "offered": w.rooms["offered"].id, "sms_poc": w.sms_poc.id, "team_a": w.team.id,
-                   "chat_skill": w.chat_skill.id, "sms_skill": w.sms_skill.id}
+                   "chat_skill": w.chat_skill.id, "sms_skill": w.sms_skill.id,
+                   "audit": AuditEntry.objects.get(content_type__model="team", object_pk=str(spare_team.id), action=0).id}
             users = {"operator": operator, "admin": w.admin, "supervisor": w.supervisor, "agent": w.agent, "anonymous": None}
             yield ids, users
         finally:
@@ -167,7 +171,7 @@ def test_matrix_lists_every_operation_of_the_schema(db):
     schema = client_for().get("/api/schema/", {"format": "json"}).json()
     in_schema = {(m.upper(), p[len("/api/v1/"):]) for p, ops in schema["paths"].items() for m in ops
                  if m in ("get", "post", "put", "patch", "delete")}
-    placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}", "{active}", "{offered}"}
+    placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}", "{active}", "{offered}", "{audit}"}
     in_matrix = set()
     for method, path, _ in MATRIX:
         for ph in placeholder:

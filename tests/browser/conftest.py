@@ -30,17 +30,21 @@ def browser():
 def new_page(browser):
     """new_page() -> a page in a fresh context (own cookies) at 1366x768; several per test for several people."""
     contexts = []
+    violations = []
 
     def make():
         ctx = browser.new_context(viewport={"width": 1366, "height": 768})
         contexts.append(ctx)
         page = ctx.new_page()
         page.set_default_timeout(10000)
+        # Whatever the Content-Security-Policy blocked (an inline script or handler) fails the test.
+        page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
         return page
 
     yield make
     for ctx in contexts:
         ctx.close()
+    assert not violations, violations
 
 
 def login(page, server, username, password):

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from tests.live import free_port
+from tests.live import NO_RATE_LIMITS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -57,6 +57,7 @@ class Cluster:
             self.env["DATABASE_URL"] = f"sqlite:///{self.tmp}/db.sqlite3"
         else:
             raise ValueError(database)
+        self.env.update(NO_RATE_LIMITS)  # tests log in and start chats far faster than people; env may switch them on
         self.env.update(env or {})
         self.procs = []
         self.logs = []

@@ -317,7 +317,7 @@ def test_default_skill_when_nothing_matches_and_no_hours(script):
 @pytest.mark.parametrize("kw,field,message", [
     (dict(kind=RuleKind.KEYWORD, pattern=""), "pattern", "This rule needs a keyword or pattern."),
     (dict(kind=RuleKind.REGEX, pattern=""), "pattern", "This rule needs a keyword or pattern."),
-    (dict(kind=RuleKind.REGEX, pattern="(oops"), "pattern", "Not a valid regular expression: missing ), unterminated subpattern at position 0."),
+    (dict(kind=RuleKind.REGEX, pattern="(oops"), "pattern", "Not a valid regular expression: an opening ( has no closing ) at “(oops”."),
     (dict(kind=RuleKind.HOURS), "start_time", "Business hours need a start and an end time."),
     (dict(kind=RuleKind.HOURS, start_time=time(9)), "start_time", "Business hours need a start and an end time."),
     (dict(kind=RuleKind.HOURS, start_time=time(9), end_time=time(17), days="0189"), "days",
