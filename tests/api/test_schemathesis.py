@@ -8,7 +8,7 @@ operation is meant for (a tenant administrator; the operator or an agent where o
   caller's tenant (VALID_IDS: the path's `id` and the `team`, `skill`, `skills`, `point_of_contact`,
   `carrier_account`, `agent` fields), so they reach the product's rules instead of a 404.
 - The stateful phase: schemathesis chains operations along the links it infers from the schema
-  (199: a list or a create feeds the id of what it returned to the read, update, delete and
+  (200: a list or a create feeds the id of what it returned to the read, update, delete and
   actions of that object), STATEFUL_EXAMPLES scenarios of up to STATEFUL_STEPS calls.
 
 Every response goes through schemathesis' checks (no 5xx, status codes, content types, headers
@@ -37,6 +37,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core import NotSet
 
+from routing.audit.models import AuditEntry
 from routing.models import Country
 from tests import factories as f
 from tests.api.conftest import build_tenant
@@ -105,7 +106,8 @@ def world(django_db_setup, django_db_blocker):
                      "/api/v1/carrier-accounts/": w.carrier.pk, "/api/v1/routing-rules/": w.rule.pk, "/api/v1/users/": w.agent2.pk,
                      "/api/v1/tenants/": w.tenant.pk, "/api/v1/countries/": Country.objects.get(code="FR").pk,
                      "/api/v1/rooms/{id}/accept/": w.rooms["offered"].pk, "/api/v1/rooms/{id}/reject/": w.rooms["offered"].pk,
-                     "/api/v1/rooms/": w.rooms["active"].pk}
+                     "/api/v1/rooms/": w.rooms["active"].pk,
+                     "/api/v1/audit-log/": AuditEntry.objects.filter(tenant=w.tenant).values_list("pk", flat=True).first()}
             TOKENS.update(tokens)
             yield {"ids": ids, "paths": paths}
         finally:
