@@ -96,14 +96,17 @@ def run(name, edits, tests, env, workdir):
     except subprocess.TimeoutExpired:
         tail = ["timed out after 1200 s (a deadlock?)"]
     seconds = time.monotonic() - started
-    failed = []
+    failed, errors = [], []  # a failed test caught the mutation; an error (set-up, teardown) says nothing either way
     if junit.exists():
         for case in ET.parse(junit).getroot().iter("testcase"):
-            if case.find("failure") is not None or case.find("error") is not None:
-                failed.append(f"{case.get('classname').rsplit('.', 1)[-1]}::{case.get('name')}")
+            name = f"{case.get('classname').rsplit('.', 1)[-1]}::{case.get('name')}"
+            if case.find("failure") is not None:
+                failed.append(name)
+            elif case.find("error") is not None:
+                errors.append(name)
     rows = [json.loads(line) for line in figures.read_text().splitlines()] if figures.exists() else []
     over = {r["test"].split("::")[-1]: {k: r[k] for k in ("held", "capacity", "over") if k in r} for r in rows if r.get("over")}
-    return {"mutation": name, "failed": failed, "over_limit": over, "summary": tail[0], "seconds": round(seconds)}
+    return {"mutation": name, "failed": failed, "errors": errors, "over_limit": over, "summary": tail[0], "seconds": round(seconds)}
 
 
 def main():
@@ -127,6 +130,8 @@ def main():
             print(f"    {result['summary']} ({result['seconds']} s)")
             for test in result["failed"]:
                 print(f"    caught by {test}")
+            for test in result["errors"]:
+                print(f"    ERROR (not a verdict) in {test}")
             for test, fig in result["over_limit"].items():
                 print(f"    {test}: {fig['held']} slots held for a capacity of {fig['capacity']}, {fig['over']} over an agent's limit")
     finally:
@@ -134,9 +139,9 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
     (ROOT / "tests" / "artifacts" / "mutations.json").write_text(json.dumps({"tests": args.tests, "results": results}, indent=1))
-    ok = all(bool(r["failed"]) == (r["mutation"] not in ("unmutated", *SURVIVES)) for r in results)
+    ok = all(bool(r["failed"]) == (r["mutation"] not in ("unmutated", *SURVIVES)) and not r["errors"] for r in results)
     print("every mutation was caught (but the expected survivors) and the product passes" if ok else
-          "NOT OK: a mutation survived, an expected survivor was caught, or the product itself fails")
+          "NOT OK: a mutation survived, an expected survivor was caught, a test errored, or the product itself fails")
     return 0 if ok else 1
 
 

@@ -5,7 +5,7 @@ released together by a barrier) through the product's entry points: the REST API
 timer loop's `routing.timers.sweep`. Each is repeated ITERATIONS times, each round on a new
 contact's text (the previous round's rooms ended by a forced disconnect). Every fourth round lets
 one side start 50 ms late, one way then the other, so both orders are seen whatever the machine's
-speed; the other rounds start together and land either way. After every
+speed; the other rounds start together or a few milliseconds apart and land either way. After every
 round exactly one outcome holds, and the room, the agents' load (User.held, the routable flag and
 its copies on AgentSkill, against the rooms they really hold) and the transcript agree with it.
 The orders seen are printed (`-s`) and both must occur.
@@ -32,7 +32,13 @@ pytestmark = [pytest.mark.pg, pytest.mark.django_db(transaction=True)]
 
 ITERATIONS = 20
 LATE = 0.05  # seconds one side waits in a staggered round
-STAGGERS = (0.0, 0.0, LATE, -LATE)  # > 0: the second side starts late; < 0: the first
+
+
+def stagger(i):
+    """Round i's head start (> 0: the second side starts late; < 0: the first). Every fourth round one
+    side is LATE, one way then the other, so both orders occur; the others spread 0-16 ms either way,
+    so the narrow windows (one side holds the room's lock just as the other reads) are hit too."""
+    return (0.004 * (i // 4 % 5), -0.004 * (i // 4 % 5), LATE, -LATE)[i % 4]
 HELLO = "Hello, is anyone there?"
 
 
@@ -162,7 +168,7 @@ def test_accept_against_offer_lapse(settings, line, errors):
         settings.CXSMS_OFFER_TIMEOUT = 0  # the offer is due to lapse as soon as it is made
         room = new_round(line, i)
         settings.CXSMS_OFFER_TIMEOUT = 3600  # the next agent's offer does not lapse during the round
-        accepted, swept = race(lambda room=room: accept(line, room), timers.sweep, STAGGERS[i % 4])
+        accepted, swept = race(lambda room=room: accept(line, room), timers.sweep, stagger(i))
         room.refresh_from_db()
         holder = User.objects.get(pk=line.holder.pk)
         assert not isinstance(swept, Exception), swept
@@ -193,7 +199,7 @@ def test_end_against_expiry(settings, line, errors):
     for i in range(ITERATIONS):
         room = new_round(line, i)
         accept_now(line, room, settings, session_timeout=0)
-        ended, swept = race(lambda room=room: line.api(line.holder).post(f"/api/v1/rooms/{room.pk}/end/"), timers.sweep, STAGGERS[i % 4])
+        ended, swept = race(lambda room=room: line.api(line.holder).post(f"/api/v1/rooms/{room.pk}/end/"), timers.sweep, stagger(i))
         room.refresh_from_db()
         assert not isinstance(swept, Exception), swept
         assert room.state == RoomState.CLOSED and room.agent_id == line.holder.pk and room.transcript_kept
@@ -218,7 +224,7 @@ def test_reject_against_accept(line, errors):
         room = new_round(line, i)
         rejected, accepted = race(lambda room=room: line.api(line.holder).post(f"/api/v1/rooms/{room.pk}/reject/"),
                                   lambda room=room: accept(line, room),
-                                  STAGGERS[i % 4])
+                                  stagger(i))
         room.refresh_from_db()
         holder = User.objects.get(pk=line.holder.pk)
         # the loser is refused: 400, or 404 when the room had already gone to the other agent
@@ -250,7 +256,7 @@ def test_send_against_expiry(settings, line, carrier, errors):
         body = f"Still there? ({i})"
         sent, swept = race(lambda room=room, body=body: line.api(line.holder).post(f"/api/v1/rooms/{room.pk}/messages/", {"body": body},
                                                                                 format="json"),
-                           timers.sweep, STAGGERS[i % 4])
+                           timers.sweep, stagger(i))
         room.refresh_from_db()
         assert not isinstance(swept, Exception), swept
         to_contact = [m["Body"] for m in carrier.to(room.contact_number)]
@@ -279,7 +285,7 @@ def test_forced_disconnect_against_accept(line, errors):
     for i in range(ITERATIONS):
         room = new_round(line, i)
         disconnected, accepted = race(lambda: line.api(line.admin).post("/api/v1/forced-disconnect/"), lambda room=room: accept(line, room),
-                                      STAGGERS[i % 4])
+                                      stagger(i))
         room.refresh_from_db()
         assert status_of(disconnected) == 200 and disconnected.json() == {"ended": 1}, disconnected
         assert room.state == RoomState.CLOSED and room.close_reason == CloseReason.FORCED_DISCONNECT and room.transcript_kept
