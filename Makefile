@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 # (bench-routing: cost of one routing decision, docs/routing.md; bench-service: CPU per text without the server)
-.PHONY: bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
+.PHONY: mutate bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,11 @@ test: install-test
 	scripts/test.sh
 
 test-sqlite: install-test
-	$(BIN)/pytest
+	CXSMS_HYPOTHESIS_PROFILE=ci $(BIN)/pytest
+
+# Breaks one concurrency guard at a time in a copy of the checkout and runs the PostgreSQL race tests (docs/testing.md).
+mutate: install-test
+	$(BIN)/python scripts/mutate.py $(MUTATE_ARGS)
 
 # Only the second pass: tests marked pg on PostgreSQL + Redis.
 test-pg: install-test

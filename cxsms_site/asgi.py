@@ -13,17 +13,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from routing import timers  # noqa: E402
+from routing import events, timers  # noqa: E402
 from routing.hub_asgi import CarrierWebhooks  # noqa: E402
 from routing.ws_auth import websocket_stack  # noqa: E402
 from routing.ws_urls import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter({
+# The loop serving the application also hosts the push pump (routing/events.py).
+application = events.serve_with_pump(ProtocolTypeRouter({
     # Static files are served by the same process through whitenoise, first in Django's middleware
     # (cxsms_site/staticfiles.py): one command runs the whole product. The carriers' webhooks (one
     # request per text) skip Django's middleware chain (routing/hub_asgi.py).
     "http": CarrierWebhooks(django_asgi_app),
     "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
-})
+}))
 
 timers.start_in_process()

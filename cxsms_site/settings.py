@@ -197,6 +197,9 @@ else:
 
 AUTH_USER_MODEL = "routing.User"
 AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"  # django-auditlog's entry plus tenant and source (routing/audit/models.py)
+# auditlog's own migrations create its default entry table even though ours replaces it; that orphan
+# table references django_content_type and keeps PostgreSQL from flushing it. Our entry has its migration.
+MIGRATION_MODULES = {"auditlog": None}
 # django-axes first: it refuses a locked-out login before any password is checked.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [

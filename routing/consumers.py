@@ -14,6 +14,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 
 from . import events, selectors, threads
@@ -44,8 +45,20 @@ def _agent_event_seqs(user_ids):
 
 
 @_in_worker_thread
-def _still_refused(grant):
+def _check_grant(grant):
     return grant.still_refused()
+
+
+async def _still_refused(grant):
+    """The grant re-checked. A lock held by a writer (SQLite: the very write that changed the
+    rights may still be finishing) is waited out briefly rather than taken for an answer."""
+    for delay in (0.05, 0.2, 0.5):
+        try:
+            return await _check_grant(grant)
+        except OperationalError:
+            log.warning("rights check of user %s met a locked database; retrying", grant.user_id)
+            await asyncio.sleep(delay)
+    return await _check_grant(grant)
 
 
 AGENT_ACTIONS = ("room.accept", "room.reject", "room.end", "message.send")

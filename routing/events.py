@@ -88,13 +88,33 @@ class Pump:
 _pump = None
 
 
-def start_pump(loop):
-    """Called once per server process with its event loop (cxsms_site.asgi under daphne)."""
+def ensure_pump():
+    """Start the pump on the running event loop unless one runs there already. Called on the loop that
+    serves the ASGI application (serve_with_pump) and by the timer loop, so the process's pushes go
+    through the loop that also holds its websockets."""
     global _pump
-    pump = Pump(loop)
-    loop.call_soon_threadsafe(lambda: loop.create_task(pump.run()))
-    _pump = pump
-    return pump
+    loop = asyncio.get_running_loop()
+    if _pump is None or _pump.loop is not loop:
+        _pump = Pump(loop)
+        _pump.task = loop.create_task(_pump.run())  # held: the loop keeps only a weak reference to tasks
+    return _pump
+
+
+def start_pump(loop):
+    """From another thread: start the pump on `loop`, running in a thread of its own (the benchmarks)."""
+    async def start():
+        return ensure_pump()
+
+    return asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+
+
+def serve_with_pump(app):
+    """The ASGI application, hosting the push pump on whichever loop serves it (daphne's, or a test's)."""
+    async def application(scope, receive, send):
+        ensure_pump()
+        return await app(scope, receive, send)
+
+    return application
 
 
 def _send_now(group, event):
@@ -102,10 +122,10 @@ def _send_now(group, event):
     if layer is None:
         return
     message = {"type": "push", "event": event}
-    if _pump is not None and not _pump.loop.is_closed():
+    if _pump is not None and _pump.loop.is_running():
         _pump.submit(group, message)
         return
-    try:  # no server loop (tests, management commands): send and wait
+    try:  # no serving loop in this process (management commands, a server before its first request): send and wait
         async_to_sync(layer.group_send)(group, message)
     except Exception:  # a lost push delays an update until the next snapshot; it never loses data
         log.exception("push to %s failed", group)

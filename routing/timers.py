@@ -35,6 +35,9 @@ def sweep(now=None, queues=True):
 
 
 async def run_forever(interval=None):
+    from . import events
+
+    events.ensure_pump()  # the timers' pushes go through this loop's pump too
     interval = interval or settings.CXSMS_TIMER_INTERVAL
     last_queue_sweep = 0.0
 
@@ -58,17 +61,14 @@ async def run_forever(interval=None):
 
 
 def start_in_process():
-    """Schedule the loop (and the push pump, events.Pump) on daphne's event loop, when this process
-    is a daphne server."""
-    from . import events
-
+    """Schedule the loop on daphne's event loop. It runs once daphne runs that loop (the twisted
+    reactor's), that is in a process that serves; one that only imports the application (a
+    management command, in-process tests) never runs it. The push pump starts with the loop's
+    first request or with this loop (events.ensure_pump)."""
     server = sys.modules.get("daphne.server")
-    if server is None or "pytest" in sys.modules:
+    if server is None or not settings.CXSMS_RUN_TIMERS:
         return False
     loop = server.twisted_loop
-    events.start_pump(loop)
-    if not settings.CXSMS_RUN_TIMERS:
-        return False
     loop.call_soon_threadsafe(lambda: loop.create_task(run_forever()))
     log.info("timer loop scheduled in this daphne process")
     return True

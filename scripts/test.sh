@@ -2,6 +2,9 @@
 # `make test`: the whole suite on the embedded defaults (SQLite, in-memory layer), then the
 # tests marked `pg` again on PostgreSQL + Redis started by scripts/services.sh (stopped on exit,
 # also on failure). Exits non-zero when either pass fails. Extra arguments go to both pytest runs.
+# The second pass cannot go green having tested nothing: no test collected (pytest's exit 5),
+# a skipped test, or a database/channel layer that is not the PostgreSQL/Redis started here each
+# fail it (CXSMS_TEST_REQUIRE_SERVICES, checked in tests/conftest.py). docs/testing.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +13,9 @@ pg_only=0
 if [ "${1:-}" = "--pg-only" ]; then pg_only=1; shift; fi
 
 scripts/ensure-chromium.sh || exit 1
+
+# Property tests: Hypothesis's fixed-seed profile (tests/conftest.py), so a failure reproduces.
+export CXSMS_HYPOTHESIS_PROFILE="${CXSMS_HYPOTHESIS_PROFILE:-ci}"
 
 first=0
 if [ $pg_only -eq 0 ]; then
@@ -31,10 +37,13 @@ if scripts/services.sh start; then
     export CXSMS_TEST_DATABASE_NAME="test_cxsms_$$"
     # Keys of this run in the shared Redis do not meet another run's.
     export CXSMS_CHANNEL_PREFIX="cxsms-test-$$"
+    # In this pass a skip is a failure and the configured backends must be PostgreSQL and Redis, reachable.
+    export CXSMS_TEST_REQUIRE_SERVICES=1
     .venv/bin/pytest -m pg "$@"
     second=$?
-    # pytest exits 5 when nothing is marked pg; that is not a failure of the suite.
-    if [ $second -eq 5 ]; then second=0; fi
+    if [ $second -eq 5 ]; then
+        echo "the PostgreSQL pass collected no test: that is a failure (nothing was tested on PostgreSQL + Redis)" >&2
+    fi
 else
     echo "could not start PostgreSQL/Redis (scripts/services.sh start)" >&2
     second=1

@@ -1,5 +1,62 @@
+import os
+from pathlib import Path
+
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+# Hypothesis: by hand (profile `dev`) failing examples are kept under .hypothesis/ (git-ignored) and
+# replayed first on the next run; scripts/test.sh selects `ci`, a fixed seed (no database then), so a
+# failure there reproduces anywhere, and print_blob prints the @reproduce_failure line either way.
+_examples = DirectoryBasedExampleDatabase(str(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples"))
+hypothesis_settings.register_profile("dev", database=_examples, print_blob=True)
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("CXSMS_HYPOTHESIS_PROFILE", "dev"))
+
+# Set by scripts/test.sh for its PostgreSQL + Redis pass, which must not go green having tested nothing.
+REQUIRE_SERVICES = os.environ.get("CXSMS_TEST_REQUIRE_SERVICES") == "1"
+
+
+def services_problem():
+    """Why the configured database and channel layer are not a reachable PostgreSQL and Redis (None: they are)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        return f"the database is {db['ENGINE'].rsplit('.', 1)[-1]}, not PostgreSQL (DATABASE_URL={os.environ.get('DATABASE_URL', 'unset')})"
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if not layer.startswith("channels_redis."):
+        return f"the channel layer is {layer}, not Redis (REDIS_URL={os.environ.get('REDIS_URL', 'unset')})"
+    import psycopg
+    import redis
+
+    try:
+        psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, dbname=db["NAME"], user=db["USER"] or None,
+                        password=db["PASSWORD"] or None, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {db['HOST']}:{db['PORT']} does not answer: {exc}"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5).ping()
+    except redis.RedisError as exc:
+        return f"Redis at {settings.REDIS_URL} does not answer: {exc}"
+    return None
+
+
+def pytest_sessionstart(session):
+    if REQUIRE_SERVICES:
+        problem = services_problem()
+        if problem:
+            pytest.exit(f"PostgreSQL + Redis pass: {problem}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if REQUIRE_SERVICES and report.skipped and not hasattr(report, "wasxfail"):
+        # In the PostgreSQL pass a skipped test is a test that did not run where it had to.
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in the PostgreSQL + Redis pass, which must run every test it selects: {reason}"
+    return report
 
 
 @pytest.fixture(autouse=True)

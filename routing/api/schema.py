@@ -6,6 +6,7 @@ of objects); 401/403/404/409 carry {"detail": "..."}.
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 
 from .serializers import ErrorSerializer
 
@@ -34,7 +35,20 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# A time of day without a zone ("09:00:00": routing rules' hours, in the rule's own time zone). OpenAPI's
+# `time` format is RFC 3339's full-time, which needs an offset, so a client validating against it refused
+# every answer that carried one.
+LOCAL_TIME = {"type": "string", "format": "partial-time", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$",
+              "example": "09:00:00"}
+
+
 class ApiAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.TimeField) and schema.get("format") == "time":
+            schema = {**schema, **LOCAL_TIME}
+        return schema
+
     def get_tags(self):
         # /api/v1/points-of-contact/{id}/ -> "points-of-contact"
         parts = [p for p in self.path.split("/") if p and not p.startswith("{")]

@@ -93,7 +93,7 @@ def test_console_gallery(server, new_page, artifacts_dir):
     page.wait_for_selector("tbody tr:has-text('lumpy')")
     page.screenshot(path=str(artifacts_dir / "console_rules.png"), full_page=True)
     page.goto(server.url + "/console/teams/")
-    page.click("tbody >> text=Delete")
+    page.locator("tbody tr", has_text="The Bears").get_by_text("Delete").click()
     assert "Delete team “The Bears”?" in page.locator("h1").inner_text()
     page.screenshot(path=str(artifacts_dir / "console_delete_confirm.png"))
     page.goto(server.url + "/console/api-tokens/")

@@ -3,6 +3,9 @@
 Tests marked `pg` need PostgreSQL: row locks, real parallel transactions, several server processes
 sharing one database. On SQLite (the first pass) they are skipped, not run on the wrong database.
 `requires_pg` is the fixture form; `requires_redis` skips when no REDIS_URL is set.
+In the second pass those skips are failures: scripts/test.sh sets CXSMS_TEST_REQUIRE_SERVICES, and
+tests/conftest.py then refuses to start unless PostgreSQL and Redis are configured and answer, and
+reports any skipped test as failed (tests/pg/test_pass_guard.py shows both).
 """
 import os
 

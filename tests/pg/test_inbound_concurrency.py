@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from routing.choices import AgentState, RoomState
-from routing.models import Message, Room, RoutingDecision
+from routing.models import Message, Room, RoutingDecision, User
 from tests import factories as f
 from tests.hub import new_sid, post_inbound
 from tests.pg.test_routing_concurrency import ensure_us, run_parallel
@@ -66,5 +66,8 @@ def test_many_contacts_each_texting_twice_at_once(hub):
     assert rooms.count() == len(contacts)
     assert all(r.messages.count() == 3 for r in rooms)
     assert Counter(rooms.values_list("state", flat=True)) == {RoomState.OFFERED: 15}  # 3 agents x 5
+    # each agent at exactly the limit (15 offers in all could also be 7 + 5 + 3: scripts/mutate.py no-agent-lock)
+    assert Counter(rooms.values_list("agent_id", flat=True)) == {a.pk: 5 for a in agents}
+    assert all(a.held == 5 for a in User.objects.filter(pk__in=[a.pk for a in agents]))
     assert RoutingDecision.objects.filter(room__tenant=tenant).count() == 15
     assert errors() == []

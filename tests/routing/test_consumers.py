@@ -1,5 +1,12 @@
-"""The websocket consumers through the real ASGI application (origin check, auth, URL router)."""
+"""The websocket consumers through the real ASGI application (origin check, auth, URL router), on the
+configured channel layer: the in-memory one in make test's first pass, channels-redis (with PostgreSQL)
+in the second. Pushes take the production path: after commit, through the pump on the loop that serves
+the application (routing/events.py)."""
+import asyncio
 import itertools
+import logging
+import os
+import threading
 
 import pytest
 from channels.db import database_sync_to_async
@@ -21,14 +28,16 @@ ORIGIN = (b"origin", b"http://testserver")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_layer(settings):
-    # The in-memory layer is process-wide: start each test with empty groups.
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+async def _fresh_layer():
+    # A layer instance per test, made on the test's event loop: the in-memory layer starts with empty
+    # groups, the Redis layer with connections of this loop (closed after the test, on the same loop).
     from channels.layers import channel_layers
 
     channel_layers.backends.pop("default", None)
     yield
-    channel_layers.backends.pop("default", None)
+    layer = channel_layers.backends.pop("default", None)
+    if layer is not None and hasattr(layer, "flush"):
+        await layer.flush()
 
 
 def app():
@@ -331,6 +340,62 @@ async def test_client_resync_returns_a_snapshot_and_bad_input_an_error():
     await comm.send_json_to({"type": "subscribe", "group": "supervisors.1"})
     msg = await comm.receive_json_from(timeout=5)
     assert msg["type"] == "error" and msg["seq"] == 5
+    await comm.disconnect()
+
+
+# --- the push pump (routing/events.py) -------------------------------------------------------
+
+async def test_the_configured_layer_is_used():
+    layer = get_channel_layer()
+    if os.environ.get("CXSMS_TEST_REQUIRE_SERVICES") == "1":  # make test's second pass
+        assert type(layer).__module__.startswith("channels_redis."), type(layer)
+    else:
+        assert type(layer).__name__ == "InMemoryChannelLayer"
+
+
+async def test_pushes_after_commit_go_through_the_pump_of_the_serving_loop_in_order():
+    w = (await world())["a"]
+    agent = w["agent"]
+    comm, snap = await open_socket("/ws/agent/", user=agent)
+    assert events._pump is not None and events._pump.loop is asyncio.get_running_loop()  # started by serving the socket
+    room = await database_sync_to_async(_room)(w, agent=agent)
+    seen = []
+
+    def many():
+        for n in range(30):
+            events.room_updated(room)
+            # the supervisors' group in between: a batch of two groups keeps each group's order
+            events.to_supervisors(w["tenant"].id, {"type": "agent.state", "agent": agent.id, "state": str(n)})
+        seen.append(events._pump.queue.qsize())  # nothing was sent before the commit
+
+    await run(many)
+    assert seen == [0]
+    got = [await comm.receive_json_from(timeout=5) for _ in range(30)]
+    assert [g["agent_seq"] for g in got] == list(range(snap["agent_seq"] + 1, snap["agent_seq"] + 31))
+    assert [g["seq"] for g in got] == list(range(2, 32)) and {g["type"] for g in got} == {"room.updated"}
+    await nothing_more(comm)
+    await comm.disconnect()
+
+
+async def test_a_push_that_fails_does_not_stop_the_pump(caplog):
+    w = (await world())["a"]
+    agent = w["agent"]
+    comm, snap = await open_socket("/ws/agent/", user=agent)
+    room = await database_sync_to_async(_room)(w, agent=agent)
+
+    def with_a_bad_push():
+        events.room_updated(room)
+        # a message no layer can carry (it cannot be copied or serialised): this push fails
+        events.send(events.agent_group(agent.id), {"type": "room.updated", "lock": threading.Lock()})
+        events.room_updated(room)
+
+    with caplog.at_level(logging.ERROR, logger="cxsms.events"):
+        await run(with_a_bad_push)
+        first = await comm.receive_json_from(timeout=5)
+        await run(events.room_updated, room)  # and later pushes still go out
+        rest = [await comm.receive_json_from(timeout=5) for _ in range(2)]
+    assert [m["agent_seq"] for m in [first, *rest]] == [snap["agent_seq"] + n for n in (1, 2, 3)]
+    assert f"push to {events.agent_group(agent.id)} failed" in caplog.text
     await comm.disconnect()
 
 

@@ -5,7 +5,6 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from routing.capacity import agent_may_receive
 from routing.choices import Channel, CodeType, Direction, Role, SmsDelivery
 from routing.models import CarrierAccount, PointOfContact, Skill, Team, Tenant, User
 
@@ -45,7 +44,6 @@ def test_three_bears():
     assert held("mama") == {"Porridge Chat", "Porridge SMS", "Porridge SMS outbound"}
     assert held("papa") == {"Porridge Chat"}
     assert held("baby") == {"Porridge SMS", "Porridge SMS outbound"}
-    assert not agent_may_receive(people["papa"], Channel.SMS) and agent_may_receive(people["papa"], Channel.CHAT)
 
     sms = PointOfContact.objects.get(number="+12125550100")
     assert (sms.tenant, sms.country_id, sms.code_type, sms.skill.name, sms.carrier_account.provider) == (

@@ -95,6 +95,7 @@ def test_other_tenants_rooms_do_not_block_the_switch():
     Room.objects.create(tenant=other, channel=Channel.SMS, point_of_contact=poc, state=RoomState.ACTIVE, contact_number="+12125550177")
     t.sms_delivery = SmsDelivery.DIGITAL
     services.object_save(instance=t)
+    assert Tenant.objects.get(pk=t.pk).sms_delivery == SmsDelivery.DIGITAL
 
 
 # --- R3: session limit 1 to 12, on the team and per user --------------------------------------

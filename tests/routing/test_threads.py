@@ -1,6 +1,8 @@
 """Worker threads keep a healthy database connection between calls and give back one that saw an
 error (routing/threads.py)."""
+import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -27,11 +29,12 @@ def _broken():
 
 
 async def test_a_healthy_connection_is_kept_and_reused():
+    # One worker thread, so the second call surely runs where the first did.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=1))
     thread, first = await threads.in_worker_thread(_healthy)()
     assert threads._kept[(thread, connection.alias)].connection is first
     again, second = await threads.in_worker_thread(_healthy)()
-    if again is thread:  # the executor picked the same thread: same connection, no new connect
-        assert second is first
+    assert again is thread and second is first  # the same connection, no new connect
 
 
 async def test_a_connection_that_saw_an_error_is_given_back():
