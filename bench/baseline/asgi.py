@@ -4,9 +4,9 @@ Served the way the product is served (cxsms_site/asgi.py), so "product ÷ baseli
 product's work, not two ways of serving it: the webhook skips Django's middleware through the
 product's own CarrierWebhooks (routing/hub_asgi.py: one hop to a worker thread that keeps its
 database connection, routing/threads.py), pushes leave through the product's push pump
-(routing/events.py, started by routing.timers as in the product; the timer loop itself stays off,
-CXSMS_RUN_TIMERS is False in bench/baseline/settings.py), and sockets pass the product's handshake
-(origin check, token) into a consumer built on the product's LiveConsumer.
+(routing/events.py, hosted by the serving loop through events.serve_with_pump as in the product;
+there is no timer loop: CXSMS_RUN_TIMERS is False in bench/baseline/settings.py), and sockets pass
+the product's handshake (origin check, token) into a consumer built on the product's LiveConsumer.
 """
 import os
 
@@ -19,7 +19,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from routing import timers  # noqa: E402
+from routing import events  # noqa: E402
 from routing.hub_asgi import CarrierWebhooks  # noqa: E402
 from routing.ws_auth import websocket_stack  # noqa: E402
 
@@ -35,9 +35,8 @@ class BaselineWebhooks(CarrierWebhooks):
         self.views = {"/hooks/twilio/sms/": views.inbound}
 
 
-application = ProtocolTypeRouter({
+# The loop serving the application also hosts the push pump, as in cxsms_site/asgi.py.
+application = events.serve_with_pump(ProtocolTypeRouter({
     "http": BaselineWebhooks(django_asgi_app),
     "websocket": websocket_stack(URLRouter([path("ws/agent/", AgentConsumer.as_asgi())])),
-})
-
-timers.start_in_process()  # the push pump on daphne's loop (no timer loop: CXSMS_RUN_TIMERS is False)
+}))
