@@ -69,6 +69,7 @@ def run(n_texts, n_agents):
     from routing.consumers import _agent_action
     from routing.hub_asgi import _respond
     from routing.models import Room, User
+    from routing.ws_auth import Grant
 
     with contextlib.redirect_stdout(io.StringIO()) as out:
         setup_data.main(n_agents)
@@ -77,6 +78,9 @@ def run(n_texts, n_agents):
     threading.Thread(target=loop.run_forever, daemon=True).start()
     events.start_pump(loop)  # pushes leave from a loop, as under daphne
     agents = {a.id: a for a in User.objects.filter(role="agent")}
+    # What each agent's socket was allowed on, as its token handshake records it (routing/ws_auth.py).
+    tokens = {a["id"]: a["token"] for a in info["agents"]}
+    grants = {pk: Grant.from_scope({"auth_method": "token", "auth_token": tokens[pk]}, a) for pk, a in agents.items()}
     validator = RequestValidator(info["auth_token"])
     url = "http://testserver/hooks/twilio/sms/"
     act = _agent_action.func  # the socket action itself, without the hop to a worker thread
@@ -92,13 +96,13 @@ def run(n_texts, n_agents):
         t1 = time.process_time()
         assert response.status_code == 200, response.content
         room_id, agent_id = Room.objects.filter(contact_number=params["From"]).values_list("id", "agent_id").get()
-        agent = agents[agent_id]
+        agent, grant = agents[agent_id], grants[agent_id]
         t2 = time.process_time()
-        accepted = act(agent, {"type": "room.accept", "room": room_id, "ref": "a"})
+        accepted, _ = act(grant, agent, {"type": "room.accept", "room": room_id, "ref": "a"})
         t3 = time.process_time()
-        sent = act(agent, {"type": "message.send", "room": room_id, "ref": "s", "body": "It left this morning."})
+        sent, _ = act(grant, agent, {"type": "message.send", "room": room_id, "ref": "s", "body": "It left this morning."})
         t4 = time.process_time()
-        ended = act(agent, {"type": "room.end", "room": room_id, "ref": "e"})
+        ended, _ = act(grant, agent, {"type": "room.end", "room": room_id, "ref": "e"})
         t5 = time.process_time()
         assert (accepted["status"], sent["status"], ended["status"]) == (200, 201, 200), (accepted, sent, ended)
         for k, v in zip(("webhook", "accept", "answer", "end"), (t1 - t0, t3 - t2, t4 - t3, t5 - t4)):
