@@ -20,7 +20,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
     object_type = serializers.SerializerMethodField(help_text="`tenant`, `user`, `team`, `skill`, `agent_skill`, `point_of_contact`, "
                                                               "`routing_rule`, `carrier_account`, `country`.")
     object_id = serializers.CharField(source="object_pk", read_only=True)
-    actor_username = serializers.CharField(source="actor.username", read_only=True, default=None, allow_null=True)
+    actor_username = serializers.CharField(source="actor_name", read_only=True, allow_blank=True)  # stays when the user is deleted
     changes = serializers.SerializerMethodField(help_text="Field name → [before, after]; secrets show only whether one is set.")
 
     class Meta:

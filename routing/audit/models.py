@@ -43,6 +43,7 @@ class AuditEntryManager(LogEntryManager):
             kwargs["actor"] = actor
         if kwargs.get("actor") is not None:
             kwargs.setdefault("actor_email", kwargs["actor"].email or None)
+            kwargs.setdefault("actor_name", kwargs["actor"].get_username())
         kwargs.setdefault("source", source)
         kwargs.setdefault("remote_addr", remote_addr)
         return super().create(**kwargs)
@@ -54,6 +55,8 @@ class AuditEntry(AbstractLogEntry):
                                related_name="+")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.COMMAND)
     event = models.CharField(max_length=24, choices=Event.choices, blank=True)
+    # Who made the change, as named then: stays when that user is later deleted (actor becomes null).
+    actor_name = models.CharField(max_length=150, blank=True)
 
     objects = AuditEntryManager()
 

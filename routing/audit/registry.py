@@ -52,6 +52,7 @@ def register_configuration_models():
     # A token's primary key is its secret: record the event on its user, never the key.
     post_save.connect(_token_saved, sender=Token, dispatch_uid="audit-token-created")
     post_delete.connect(_token_deleted, sender=Token, dispatch_uid="audit-token-revoked")
+    post_delete.connect(_actor_deleted, sender=User, dispatch_uid="audit-actor-deleted")
 
 
 def _token_saved(sender, instance, created, **kwargs):
@@ -61,3 +62,12 @@ def _token_saved(sender, instance, created, **kwargs):
 
 def _token_deleted(sender, instance, **kwargs):
     audit_event(event=Event.TOKEN_REVOKED, obj=instance.user)
+
+
+def _actor_deleted(sender, instance, **kwargs):
+    """A deleted user's entries keep their name (actor_name) and lose the reference: also those
+    written while the deletion ran (a user deleting their own account, its tokens and skills),
+    which the deletion's own SET NULL did not see; PostgreSQL would refuse them at commit."""
+    from .models import AuditEntry
+
+    AuditEntry.objects.filter(actor_id=instance.pk).update(actor=None)

@@ -246,3 +246,20 @@ def test_deleting_a_tenant_keeps_its_trail_for_the_operator(world):
     assert deleted.get(content_type__model="agentskill").object_repr == "cub: SMS"
     operator = client_for(f.operator())
     assert any(e["object_repr"] == "Wolves" and e["action"] == "delete" for e in entries(operator, object_type="tenant"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_administrator_deleting_their_own_account_is_recorded_by_name(client):
+    """The entry outlives its actor: committed for real (PostgreSQL checks the reference at commit),
+    and the trail still says who did it, also for that user's earlier entries."""
+    tenant = f.tenant(name="Bears")
+    leaving, staying = f.admin(tenant, username="goldilocks"), f.admin(tenant, username="mama")
+    api = client_for(leaving)
+    assert api.patch(f"/api/v1/teams/{f.team(tenant).pk}/", {"session_limit": 4}, format="json").status_code == 200
+    response = api.delete(f"/api/v1/users/{leaving.pk}/")
+    assert response.status_code == 204, response.content
+    got = entries(client_for(staying), object_type="user")
+    deleted = [e for e in got if e["action"] == "delete"]
+    assert [(e["actor"], e["actor_username"], e["object_repr"]) for e in deleted] == [(None, "goldilocks", "goldilocks")]
+    earlier = [e for e in entries(client_for(staying), object_type="team") if e["action"] == "update"]
+    assert [(e["actor"], e["actor_username"]) for e in earlier] == [(None, "goldilocks")]
