@@ -92,17 +92,17 @@ def _agent_action(grant, user, content):
     def reply(status, data):
         return {"type": "reply", "ref": ref, "action": kind, "ok": status < 400, "status": status, "data": data}
 
-    refused = grant.still_refused()
+    # One statement: the sign-in the socket rests on (re-checked before every action) and whether the room is theirs.
+    room_id = _room_id(content.get("room"))
+    sign_in, theirs = selectors.sign_in_and_room(user_id=user.pk, room_id=room_id, **grant.keys())
+    refused = grant.refusal(sign_in)
     if refused:
         return reply(401 if refused == CLOSE_UNAUTHENTICATED else 403, {"detail": CLOSE_DETAIL[refused]}), refused
-    value = content.get("room")
-    room_id = _room_id(value)
     if room_id is None:
         # As the REST API answers rooms/<anything but a number>/accept/: not found, saying why.
         return reply(404, {"detail": NOT_A_ROOM}), None
     # As the REST API does per request: the person must still be an active agent, and the room theirs.
-    active, theirs = selectors.agent_room_access(user.pk, room_id)
-    if not active:
+    if not selectors.is_active_agent(sign_in):
         return reply(403, {"detail": "You are not allowed to do this."}), None
     if not theirs:
         return reply(404, {"detail": "Not found — it may have ended already."}), None

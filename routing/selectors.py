@@ -1,5 +1,13 @@
 """Reads: tenant-scoped querysets and the payloads pages, the API and websockets share."""
+from typing import NamedTuple
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db.models import Count, Q
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from . import sql
 
 from .choices import CAPACITY_ROOM_STATES, Channel, Role, RoomState
 from .models import (AgentSkill, CarrierAccount, Country, PointOfContact, Room, RoutingDecision, RoutingRule, Skill, Team,
@@ -53,24 +61,46 @@ def countries_for(user):
 
 def rooms_for(user):
     """Administrators and supervisors see the tenant's rooms; an agent sees the rooms offered or assigned to them.
-    The agent branch is also written in SQL in `agent_room_access` (socket actions): change both."""
+    The agent branch is also written in SQL in `sign_in_and_room` (socket actions): change both."""
     qs = _scoped(Room.objects.select_related("skill", "agent", "point_of_contact"), user)
     if not user.is_superuser and user.role == Role.AGENT:
         qs = qs.filter(agent=user)
     return qs
 
 
-def agent_room_access(user_id, room_id):
-    """For an action an agent sends over their long-lived socket: (still an active agent, the room is
-    theirs). The second is `rooms_for`'s agent branch (their tenant's room, offered or assigned to
-    them); both in one hand-written statement, as they run for every accept and answer."""
-    from . import sql
+class SignIn(NamedTuple):
+    """What an open socket's sign-in rests on, read in one statement (ws_auth.Grant.refusal decides)."""
+    is_active: bool
+    tenant_id: int | None
+    role: str
+    password: str
+    token_found: bool  # the socket's token still exists for this user
+    session_data: str | None  # the socket's session, unexpired (None: gone, or not a database session)
 
+
+DB_SESSIONS = "django.contrib.sessions.backends.db"
+
+
+def sign_in_and_room(*, user_id, token_key, session_key, room_id=None):
+    """(SignIn or None when the user is gone, the room is theirs): what every socket action checks,
+    in one hand-written statement as it runs before every accept and answer. The room part is
+    `rooms_for`'s agent branch (their tenant's room, offered or assigned to them)."""
     t = sql.tables()
-    found = sql.row(f"SELECT u.id, r.id FROM {t['user']} u LEFT JOIN {t['room']} r ON r.id = %s AND r.tenant_id = u.tenant_id "
-                    f"AND r.agent_id = u.id WHERE u.id = %s AND u.is_active AND u.role = %s AND u.tenant_id IS NOT NULL",
-                    [room_id, user_id, Role.AGENT])
-    return (found is not None, found is not None and found[1] is not None)
+    session = (f"(SELECT s.session_data FROM {sql.table(Session)} s WHERE s.session_key = %s AND s.expire_date > %s)"
+               if settings.SESSION_ENGINE == DB_SESSIONS else "NULL")
+    params = [token_key or "", *([session_key or "", sql.dt(timezone.now())] if session != "NULL" else []), room_id, user_id]
+    found = sql.row(f"SELECT u.is_active, u.tenant_id, u.role, u.password, "
+                    f"EXISTS (SELECT 1 FROM {sql.table(Token)} k WHERE k.key = %s AND k.user_id = u.id), {session}, r.id "
+                    f"FROM {t['user']} u LEFT JOIN {t['room']} r ON r.id = %s AND r.tenant_id = u.tenant_id AND r.agent_id = u.id "
+                    f"WHERE u.id = %s", params)
+    if found is None:
+        return None, False
+    return SignIn(bool(found[0]), found[1], found[2], found[3], bool(found[4]), found[5]), found[6] is not None
+
+
+def is_active_agent(sign_in):
+    """Still an active agent of a tenant (what the REST API requires per request of an agent)."""
+    return sign_in is not None and sign_in.is_active and sign_in.role == Role.AGENT and sign_in.tenant_id is not None
 
 
 def messages_for_room(room):

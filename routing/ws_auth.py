@@ -12,6 +12,7 @@ server's own URL). A token in the query string is never read: URLs end up in log
 """
 import hashlib
 from dataclasses import dataclass
+from importlib import import_module
 from urllib.parse import urlparse
 
 from channels.auth import AuthMiddlewareStack
@@ -19,7 +20,12 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
+from django.utils.crypto import constant_time_compare
+
+from . import selectors
+from .models import User
 
 # Close codes. Before the handshake is accepted the browser sees a failed handshake (the ASGI test
 # communicator sees the code); 4401 and 4403 also close an open socket whose rights ended (Grant).
@@ -108,25 +114,28 @@ class Grant:
     def still_refused(self):
         """None while the user is still active, in the same tenant with the same role, and the
         session or token the socket was opened with is still valid; else the close code."""
-        from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
-        from django.utils.crypto import constant_time_compare
-        from rest_framework.authtoken.models import Token
+        return self.refusal(selectors.sign_in_and_room(user_id=self.user_id, **self.keys())[0])
 
-        from .models import User
+    def keys(self):
+        """The sign-in to look up: the token key or the session key."""
+        return {"token_key": self.key if self.method == "token" else None, "session_key": self.key if self.method == "session" else None}
 
-        row = User.objects.filter(pk=self.user_id).values_list("is_active", "tenant_id", "role", "password").first()
-        if row is None or not row[0] or row[1] != self.tenant_id or row[2] != self.role:
+    def refusal(self, sign_in):
+        """The rule, on what selectors.sign_in_and_room read (None: the user is gone)."""
+        if sign_in is None or not sign_in.is_active or sign_in.tenant_id != self.tenant_id or sign_in.role != self.role:
             return CLOSE_FORBIDDEN
         if self.method == "token":
-            return None if self.key and Token.objects.filter(key=self.key, user_id=self.user_id).exists() else CLOSE_UNAUTHENTICATED
+            return None if self.key and sign_in.token_found else CLOSE_UNAUTHENTICATED
         if not self.key:
             return CLOSE_UNAUTHENTICATED
-        from importlib import import_module
-
         # The session as Django's auth reads it on every request: present, not expired, this user,
         # and signed with the current password (a password change ends other sessions).
-        data = import_module(settings.SESSION_ENGINE).SessionStore(session_key=self.key).load()
-        current_hash = User(pk=self.user_id, password=row[3]).get_session_auth_hash()
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        if settings.SESSION_ENGINE == selectors.DB_SESSIONS:
+            data = store().decode(sign_in.session_data) if sign_in.session_data is not None else {}
+        else:
+            data = store(session_key=self.key).load()
+        current_hash = User(pk=self.user_id, password=sign_in.password).get_session_auth_hash()
         if data.get(SESSION_KEY) != str(self.user_id) or not constant_time_compare(data.get(HASH_SESSION_KEY) or "", current_hash):
             return CLOSE_UNAUTHENTICATED
         return None

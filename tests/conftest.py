@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,18 @@ def _on_commit_as_in_production(request, monkeypatch):
     monkeypatch.setattr(transaction.Atomic, "__exit__", exit_)
     monkeypatch.setattr(transaction, "on_commit", on_commit)
     yield
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """SQLite: the test database in a file (on tmpfs when there is one), as the product runs it, not
+    Django's default shared-cache in-memory database: there, a socket's read in one thread and a
+    write in another fail at once with "database table is locked" instead of waiting out the lock
+    as the product's SQLite settings (timeout, IMMEDIATE transactions) make a file database do."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
+        folder = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+        db.setdefault("TEST", {})["NAME"] = os.path.join(folder, f"cxsms-test-{os.getpid()}.sqlite3")
 
 
 @pytest.fixture(scope="session")
