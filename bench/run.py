@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -181,6 +182,8 @@ class Pipeline:
 
     def start(self):
         self.cluster.app = APPS[self.mode]
+        if self.mode == "baseline":
+            self.cluster.workers = 0  # the bare pipeline has no background work; the product's worker processes run beside it
         self.cluster.ready_path = "/login/"
         self.cluster.start_servers()
         self.agents = subprocess.Popen([sys.executable, "-m", "bench.load", "agents", self.spec_path], cwd=ROOT, stdin=subprocess.PIPE,
@@ -267,6 +270,7 @@ class Pipeline:
                 except subprocess.TimeoutExpired:
                     self.agents.kill()
         self.cluster.stop_servers()
+        self.cluster.kill_workers(signal.SIGTERM)
         return obs
 
 
@@ -303,9 +307,6 @@ def run_config(name, args, base_env, counter):
     clusters = {}
     for mode in args.pipelines:
         clusters[mode] = first_cluster = make_cluster(database, processes, env, base_env, share=first_cluster)
-        # The product's own timer interval unless --server-env sets one (the test clusters tick every 0.5 s).
-        if "CXSMS_TIMER_INTERVAL" not in args.server_env:
-            clusters[mode].env.pop("CXSMS_TIMER_INTERVAL", None)
     owner = next(iter(clusters.values()))
     result = {"config": name, "database": database, "processes": processes, "layer": LAYERS.get(layer, "in-memory"),
               "server_env": args.server_env, "agent_actions": args.actions, "pipelines_side_by_side": False, "pipelines": {}}
@@ -376,6 +377,7 @@ def run_config(name, args, base_env, counter):
             pipeline.agents.kill()
         for c in clusters.values():
             c.stop_servers()
+            c.kill_workers(signal.SIGTERM)
         owner.drop_database()
     return result
 

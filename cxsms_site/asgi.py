@@ -1,8 +1,8 @@
 """ASGI entry point: HTTP to Django (carrier webhooks by a shorter way), websockets through origin validation and auth to the consumers.
 
-Each daphne process also runs the timer loop (routing.timers): session expiry, offer timeouts,
-the outbox and queue sweeps. daphne has no lifespan support, so the loop is scheduled on the
-process's event loop here, at import.
+On the embedded defaults the web process also runs the background jobs (routing.workers): its
+in-memory channel layer reaches only its own sockets. With REDIS_URL it does no background work:
+`manage.py run_worker` processes do (docs/deployment.md).
 """
 import os
 
@@ -13,18 +13,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from routing import events, timers  # noqa: E402
+from routing import workers  # noqa: E402
 from routing.hub.asgi import CarrierWebhooks  # noqa: E402
 from routing.ws_auth import websocket_stack  # noqa: E402
 from routing.ws_urls import websocket_urlpatterns  # noqa: E402
 
 # The loop serving the application also hosts the push pump (routing/events.py).
-application = events.serve_with_pump(ProtocolTypeRouter({
+application = workers.serve_with_workers(ProtocolTypeRouter({
     # Static files are served by the same process through whitenoise, first in Django's middleware
     # (cxsms_site/staticfiles.py): one command runs the whole product. The carriers' webhooks (one
     # request per text) skip Django's middleware chain (routing/hub_asgi.py).
     "http": CarrierWebhooks(django_asgi_app),
     "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
 }))
-
-timers.start_in_process()

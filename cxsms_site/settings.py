@@ -272,9 +272,18 @@ CXSMS_TWILIO_API_BASE = os.environ.get("CXSMS_TWILIO_API_BASE", "https://api.twi
 CXSMS_TWILIO_TIMEOUT = float(os.environ.get("CXSMS_TWILIO_TIMEOUT", "10"))
 # Public base URL used for Twilio StatusCallback; empty: derived from the request.
 CXSMS_PUBLIC_URL = os.environ.get("CXSMS_PUBLIC_URL", "http://127.0.0.1:8000")
-# The timer/outbox loop runs inside each daphne process (daphne has no lifespan support).
-CXSMS_RUN_TIMERS = env_bool("CXSMS_RUN_TIMERS", True)
-CXSMS_TIMER_INTERVAL = float(os.environ.get("CXSMS_TIMER_INTERVAL", "1.0"))
+# Background work (routing/jobs.py, docs/deployment.md) runs on Huey. On the embedded defaults the
+# web process runs the workers too (its in-memory channel layer reaches only its own sockets); with
+# REDIS_URL the queues live in Redis and `manage.py run_worker` processes do the work, not the web.
+CXSMS_WORKER_IN_WEB = env_bool("CXSMS_WORKER_IN_WEB", not REDIS_URL)
+# Worker threads per queue (a carrier outage fills the outbox's threads, never the timers').
+CXSMS_WORKER_THREADS = {"timers": int(os.environ.get("CXSMS_WORKER_THREADS_TIMERS", "2")),
+                        "outbox": int(os.environ.get("CXSMS_WORKER_THREADS_OUTBOX", "4")),
+                        "campaigns": int(os.environ.get("CXSMS_WORKER_THREADS_CAMPAIGNS", "2")),
+                        "maintenance": int(os.environ.get("CXSMS_WORKER_THREADS_MAINTENANCE", "1"))}
+# Tests: jobs run in the caller's thread when enqueued (Huey's immediate mode); timed ones wait for a sweep.
+CXSMS_JOBS_IMMEDIATE = env_bool("CXSMS_JOBS_IMMEDIATE", False)
+CXSMS_JOBS_PREFIX = os.environ.get("CXSMS_CHANNEL_PREFIX", "cxsms")
 # The phone simulator injects texts as a contact: a development and demo tool, off in production.
 CXSMS_SIMULATOR_ENABLED = env_bool("CXSMS_SIMULATOR_ENABLED", DEBUG)
 # Websocket feeds: how often an agent socket compares its agent_seq with the database (a lost last

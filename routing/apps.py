@@ -13,15 +13,15 @@ class RoutingConfig(AppConfig):
 
         delivery.register(AcdDelivery())
         _console_sidebar()
-        # The text hub's work: one job per text out, one per timer, and their safety sweeps.
+        # The text hub's work: one job per text out and per timer; the sweeps find what a lost job left.
         jobs.register("outbox.deliver", outbox.outbox_deliver, queue="outbox")
-        jobs.register("outbox.sweep", outbox.outbox_retry, queue="outbox", every=1.0)
+        jobs.register("outbox.sweep", outbox.outbox_retry, queue="outbox", every=10)
         jobs.register("rooms.expire_room", rooms.expire_room, queue="timers")
-        jobs.register("rooms.sweep", rooms.expire_rooms, queue="timers", every=1.0)
-        # The ACD's: offers that lapse, and the queue sweep.
+        jobs.register("rooms.sweep", rooms.expire_rooms, queue="timers", every=5)
+        # The ACD's: an offer's lapse, its sweep, and the queue sweep (rooms whose routing never ran).
         jobs.register("acd.lapse_offer", declines.lapse_offer, queue="timers")
-        jobs.register("acd.lapse_sweep", declines.lapse_offers, queue="timers", every=1.0)
-        jobs.register("acd.queue_sweep", queues.dispatch_queued, queue="timers", every=5.0)
+        jobs.register("acd.lapse_sweep", declines.lapse_offers, queue="timers", every=5)
+        jobs.register("acd.queue_sweep", queues.dispatch_queued, queue="timers", every=5)
 
 
 def _console_sidebar():

@@ -90,7 +90,7 @@ _pump = None
 
 def ensure_pump():
     """Start the pump on the running event loop unless one runs there already. Called on the loop that
-    serves the ASGI application (serve_with_pump) and by the timer loop, so the process's pushes go
+    serves the ASGI application (serve_with_pump, routing.workers), so the process's pushes go
     through the loop that also holds its websockets."""
     global _pump
     loop = asyncio.get_running_loop()

@@ -1,19 +1,36 @@
-"""Background work, registered by the app that owns it. Public.
+"""Background work on a task engine (Huey), registered by the app that owns it. Public.
 
-    jobs.register("outbox.deliver", outbox.outbox_deliver, queue="outbox")       # a job, enqueued by name
-    jobs.register("rooms.expire", rooms.expire_rooms, queue="timers", every=1.0)  # a periodic sweep
+    jobs.register("outbox.deliver", outbox.outbox_deliver, queue="outbox")          # run when enqueued
+    jobs.register("rooms.sweep", rooms.expire_rooms, queue="timers", every=5)        # a periodic sweep
 
-`enqueue(name, *args)` runs a job after the current transaction commits. Due times live in the
-database rows (Room.expires_at, Room.offer_expires_at, Message.next_attempt_at), so the periodic
-sweeps find whatever a lost job left behind.
+    jobs.enqueue("outbox.deliver", message.pk)                  # after the transaction commits
+    jobs.enqueue_at("rooms.expire_room", room.expires_at, room.pk)  # a timer, at its due time
+
+Each queue has worker threads of its own (settings.CXSMS_WORKER_THREADS), so a carrier outage that
+holds every outbox thread delays no expiry and no offer lapse. Due times live in the database rows
+(Room.expires_at, Room.offer_expires_at, Message.next_attempt_at): a job reads its row and does
+nothing when the row says it is not due (a timer reset meanwhile), and the periodic sweeps find
+whatever a lost job left behind (a worker killed mid-job, a process that died between commit and
+enqueue). Jobs must therefore be idempotent; every job here is, by a conditional update or a read
+under the row's lock.
+
+Where the jobs run (docs/deployment.md): with REDIS_URL, in `manage.py run_worker` processes, the
+queues in Redis; on the embedded defaults, in threads of the web process (routing.workers), the
+queues in memory: its in-memory channel layer reaches only its own sockets, so only code inside it
+can push an expiry to a page.
 """
+import datetime
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+from huey import MemoryHuey, RedisHuey
 
 log = logging.getLogger("cxsms.jobs")
 QUEUES = ("timers", "outbox", "campaigns", "maintenance")
+PERIODS = (1, 2, 3, 5, 10, 15, 20, 30, 60)  # seconds; divisors of a minute, so every worker's sweeps fall on the same seconds
 
 
 @dataclass(frozen=True)
@@ -21,16 +38,67 @@ class Job:
     name: str
     func: object
     queue: str
-    every: float | None  # seconds between runs of a periodic sweep; None: run when enqueued
+    every: int | None  # seconds between runs of a periodic sweep; None: run when enqueued
+    task: object  # Huey's task wrapper
 
 
 _jobs = {}
+_queues = {}
+
+
+def queue(name):
+    """The Huey instance of a queue (made on first use: settings are read then)."""
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}; one of {', '.join(QUEUES)}")
+    if name not in _queues:
+        if settings.CXSMS_JOBS_IMMEDIATE:
+            _queues[name] = MemoryHuey(name, immediate=True, results=False, utc=True)
+        elif settings.REDIS_URL:
+            _queues[name] = RedisHuey(f"{settings.CXSMS_JOBS_PREFIX}.jobs.{name}", url=settings.REDIS_URL, results=False, utc=True)
+        else:
+            _queues[name] = MemoryHuey(name, results=False, utc=True)
+    return _queues[name]
+
+
+def run_immediately(on=True):
+    """Huey's immediate mode on every queue: a job runs in the caller's thread when enqueued (after
+    commit); a timed one is kept until a sweep fires it. For tests in one process."""
+    settings.CXSMS_JOBS_IMMEDIATE = on
+    for huey in [queue(name) for name in QUEUES]:
+        huey.immediate = on
+
+
+def _in_a_worker(name, func):
+    """A job as a worker runs it: with fresh database connections, as Django does around a request
+    (not in immediate mode: the job then runs in its caller's thread, on the caller's connection)."""
+    def run(*args):
+        if settings.CXSMS_JOBS_IMMEDIATE:
+            return func(*args)
+        close_old_connections()
+        try:
+            return func(*args)
+        finally:
+            close_old_connections()
+
+    run.__name__ = run.__qualname__ = name.replace(".", "_")
+    return run
+
+
+def _every(seconds):
+    return lambda ts: (ts.minute * 60 + ts.second) % seconds == 0
 
 
 def register(name, func, *, queue, every=None):
-    if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue!r}; one of {', '.join(QUEUES)}")
-    _jobs[name] = Job(name, func, queue, every)
+    """Make `func` the job `name` on `queue`; `every`: run it as a sweep every so many seconds.
+    Called from an AppConfig.ready(). Returns `func`."""
+    if every is not None and every not in PERIODS:
+        raise ValueError(f"a sweep runs every {', '.join(map(str, PERIODS))} seconds, not {every}")
+    if name in _jobs:
+        return func
+    huey = globals()["queue"](queue)
+    body = _in_a_worker(name, func)
+    task = huey.periodic_task(_every(every), name=name)(body) if every else huey.task(name=name)(body)
+    _jobs[name] = Job(name, func, queue, every, task)
     return func
 
 
@@ -38,30 +106,32 @@ def job(name):
     return _jobs[name]
 
 
+def jobs():
+    return list(_jobs.values())
+
+
 def periodic():
     return [j for j in _jobs.values() if j.every is not None]
 
 
-def run(name, *args, **kwargs):
-    """Run a job here and now (a worker, or a test)."""
-    return _jobs[name].func(*args, **kwargs)
-
-
 def enqueue(name, *args):
-    """Run the job once the current transaction commits (at once outside one)."""
-    _jobs[name]  # an unknown name fails here, in the caller's transaction
-    transaction.on_commit(lambda: _run_logged(name, args), robust=True)
+    """Run the job on its queue once the current transaction commits (at once outside one)."""
+    task = _jobs[name].task  # an unknown name fails here, in the caller's transaction
+    transaction.on_commit(lambda: task(*args), robust=True)
 
 
 def enqueue_at(name, eta, *args):
-    """Run the job at `eta` (a timer: an offer's lapse, a room's expiry). The row holds the due time;
-    the job checks it when it runs, so a timer reset or cancelled meanwhile makes it do nothing."""
-    _jobs[name]
-    # Until the task engine: the periodic sweep of the same queue fires every due row.
+    """Run the job at `eta` (an aware datetime), once the current transaction commits. The job reads
+    its row then: a timer reset or cancelled meanwhile makes it do nothing (or schedule itself again)."""
+    task = _jobs[name].task
+    if settings.CXSMS_JOBS_IMMEDIATE:
+        return  # immediate mode runs nothing later: a sweep fires the due row (run_immediately)
+    due = eta.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    transaction.on_commit(lambda: task.schedule(args=args, eta=due), robust=True)
 
 
-def _run_logged(name, args):
-    try:
-        run(name, *args)
-    except Exception:
-        log.exception("job %s%r failed; its sweep will pick the work up", name, args)
+def sweep(now=None):
+    """Every periodic job once, here and now (a worker catching up when it starts; tests). Returns
+    what each returned, by name."""
+    now = now or timezone.now()
+    return {j.name: j.func(now) for j in periodic()}

@@ -160,11 +160,15 @@ def tables():
             "message": table(Message), "decision": table(RoutingDecision), "contact": table(Contact), "skill": table(Skill)}
 
 
-def locked(qs):
+def locked(qs, skip_locked=False):
     """Row locks on the queryset's own table only (FOR UPDATE OF self): a select_related join would
     otherwise also lock the tenant, team or skill rows and serialize unrelated work (and PostgreSQL
-    refuses FOR UPDATE on the nullable side of an outer join). SQLite serializes writers anyway."""
+    refuses FOR UPDATE on the nullable side of an outer join). SQLite serializes writers anyway.
+    skip_locked: leave out rows another transaction holds (a sweep: whoever holds it deals with it)."""
     features = connection.features
     if not features.has_select_for_update:
         return qs
-    return qs.select_for_update(of=("self",)) if features.has_select_for_update_of else qs.select_for_update()
+    skip = skip_locked and features.has_select_for_update_skip_locked
+    if features.has_select_for_update_of:
+        return qs.select_for_update(of=("self",), skip_locked=skip)
+    return qs.select_for_update(skip_locked=skip)

@@ -75,10 +75,16 @@ def _no_rate_limits(settings):
     settings.CXSMS_CHAT_START_RATE = settings.CXSMS_CHAT_MESSAGE_RATE = None
 
 
-@pytest.fixture(autouse=True)
-def _no_timer_loop(settings):
-    # Tests drive timers explicitly (routing.timers.sweep) or start a real server.
-    settings.CXSMS_RUN_TIMERS = False
+@pytest.fixture(autouse=True, scope="session")
+def _jobs_run_when_enqueued():
+    # In this process jobs run in the caller's thread when enqueued (Huey's immediate mode); timed
+    # ones are fired by the tests through the sweeps (routing.jobs.sweep). Workers are tested as real
+    # processes (tests/pg/test_workers.py, tests/live_tests/).
+    from routing import jobs
+
+    jobs.run_immediately(True)
+    yield
+    jobs.run_immediately(False)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
         self.env.update({"DATABASE_URL": f"sqlite:///{self.tmp}/db.sqlite3", "PYTHONUNBUFFERED": "1",
-                         "CXSMS_PUBLIC_URL": self.url, "CXSMS_TIMER_INTERVAL": "0.5"})
+                         "CXSMS_PUBLIC_URL": self.url})
         self.env.update(NO_RATE_LIMITS)  # tests log in and start chats far faster than people; env may switch them on
         self.env.update(env or {})
         self.demo = demo

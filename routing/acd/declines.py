@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import events, sql
+from .. import events, jobs, sql
 from ..choices import AgentState, RoomState
 from ..hub.rooms import lock_room
 from ..models import Room, User
@@ -39,14 +39,20 @@ def room_reject(*, room, agent):
     return room
 
 
-def lapse_offer(room_id, now=None):
+def lapse_offer(room_id, now=None, sweeping=False):
     """An offer not accepted in time goes to the next agent; the agent who let it lapse is set
-    unavailable. Exactly once: read under the room's lock, only while still offered and due."""
+    unavailable (the job `acd.lapse_offer`, scheduled for the offer's due time). Exactly once: read
+    under the room's lock, only while still offered and due. `sweeping`: see hub.rooms.expire_room."""
     now = now or timezone.now()
     with transaction.atomic():
-        room = sql.locked(Room.objects).filter(pk=room_id, state=RoomState.OFFERED, offer_expires_at__lte=now).first()
+        room = sql.locked(Room.objects, skip_locked=sweeping).filter(pk=room_id, state=RoomState.OFFERED,
+                                                                     offer_expires_at__isnull=False).first()
         if room is None:
-            return False  # accepted meanwhile, taken by another worker, or not due yet
+            return False  # accepted, rejected or lapsed meanwhile
+        if room.offer_expires_at > now:
+            if not sweeping:  # woken early (clocks): wait for the due time
+                jobs.enqueue_at("acd.lapse_offer", room.offer_expires_at, room.pk)
+            return False
         agent_id = room.agent_id
         offer_release(room, agent_id, "lapsed")
         agents.agent_set_state(agent=User.objects.get(pk=agent_id), state=AgentState.UNAVAILABLE)
@@ -57,4 +63,4 @@ def lapse_offers(now=None):
     """Every offer that is due (the sweep)."""
     now = now or timezone.now()
     ids = Room.objects.filter(state=RoomState.OFFERED, offer_expires_at__lte=now).values_list("id", flat=True)[:200]
-    return sum(lapse_offer(room_id, now) for room_id in ids)
+    return sum(lapse_offer(room_id, now, sweeping=True) for room_id in ids)

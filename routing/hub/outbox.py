@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .. import events, sql
+from .. import events, jobs, sql
 from ..choices import MESSAGE_STATUS_RANK, Direction, MessageStatus
 from ..models import Message
 from . import optout
@@ -85,6 +85,7 @@ def _finish_send(message, result, error=None, now=None):
             message.status = MessageStatus.PENDING
             message.error_code, message.error_message = result.error_code, result.error_message
             message.next_attempt_at = now + timedelta(seconds=min(2 ** message.attempts, 60))
+            jobs.enqueue_at("outbox.deliver", message.next_attempt_at, message.pk)  # after commit
         else:
             message.status = MessageStatus.FAILED
             message.error_code, message.error_message = result.error_code, result.error_message

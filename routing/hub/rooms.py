@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import events, sql
+from .. import events, jobs, sql
 from ..audit.choices import Event
 from ..audit.services import audit_event
 from ..choices import OPEN_ROOM_STATES, Channel, CloseReason, Role, RoomState
@@ -88,25 +88,30 @@ def room_end(*, room, actor):
     return close_locked(room, CloseReason.ENDED_BY_AGENT)
 
 
-def expire_room(room_id, now=None):
-    """R7: close the room if its inactivity timer ran out. Exactly once across processes: the
-    conditional read under the lock succeeds for one caller only, and a reset that committed first
-    wins (the room's timer then lies ahead, and this does nothing)."""
+def expire_room(room_id, now=None, sweeping=False):
+    """R7: close the room if its inactivity timer ran out (the job `rooms.expire_room`, scheduled for
+    the timer's due time when it starts). Exactly once across processes: read under the room's lock,
+    and a reset that committed first wins: the timer then lies ahead, and the job waits for it.
+    `sweeping`: a room another transaction holds is left to it (or to the next sweep)."""
     now = now or timezone.now()
     with transaction.atomic():
-        room = sql.locked(Room.objects.select_related("tenant")).filter(pk=room_id, state=RoomState.ACTIVE, channel=Channel.SMS,
-                                                                       expires_at__lte=now).first()
+        room = sql.locked(Room.objects.select_related("tenant"), skip_locked=sweeping).filter(
+            pk=room_id, state=RoomState.ACTIVE, channel=Channel.SMS, expires_at__isnull=False).first()
         if room is None:
+            return False
+        if room.expires_at > now:
+            if not sweeping:
+                jobs.enqueue_at("rooms.expire_room", room.expires_at, room.pk)
             return False
         close_locked(room, CloseReason.EXPIRED, now)
     return True
 
 
 def expire_rooms(now=None):
-    """Every room whose timer ran out (the sweep)."""
+    """The safety sweep: every room whose timer ran out and whose job was lost."""
     now = now or timezone.now()
     ids = Room.objects.filter(state=RoomState.ACTIVE, channel=Channel.SMS, expires_at__lte=now).values_list("id", flat=True)[:500]
-    return sum(expire_room(room_id, now) for room_id in ids)
+    return sum(expire_room(room_id, now, sweeping=True) for room_id in ids)
 
 
 def forced_disconnect_count(tenant):

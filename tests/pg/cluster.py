@@ -1,4 +1,6 @@
-"""Several real daphne processes of this checkout against one database and one channel layer.
+"""Several real daphne processes of this checkout against one database and one channel layer, with
+the worker processes of the background jobs beside them (`workers`, on PostgreSQL + Redis: the web
+processes then do no background work; on SQLite the one web process runs the jobs itself).
 
 The scale-out counterpart of tests/live.py: on PostgreSQL + Redis (DATABASE_URL and REDIS_URL of
 the pass, see scripts/services.sh) every Cluster gets a throwaway database on that server and its
@@ -32,13 +34,16 @@ def _admin_connect(database_url):
 
 
 class Cluster:
-    def __init__(self, processes=2, database="pg", env=None, app="cxsms_site.asgi:application", demo=True, migrate=True, name="live"):
+    def __init__(self, processes=2, database="pg", env=None, app="cxsms_site.asgi:application", demo=True, migrate=True, name="live",
+                 workers=None):
         self.tmp = tempfile.mkdtemp(prefix=f"cxsms-{name}-")
         self.ports = [free_port() for _ in range(processes)]
         self.urls = [f"http://127.0.0.1:{p}" for p in self.ports]
         self.app, self.demo, self.do_migrate = app, demo, migrate
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-        self.env.update({"PYTHONUNBUFFERED": "1", "CXSMS_TIMER_INTERVAL": "0.5", "CXSMS_WS_ALLOWED_ORIGINS": ",".join(self.urls)})
+        self.env.update({"PYTHONUNBUFFERED": "1", "CXSMS_WS_ALLOWED_ORIGINS": ",".join(self.urls)})
+        self.workers = (1 if database == "pg" else 0) if workers is None else workers
+        self.worker_procs = []
         self.db_name = None
         self.database = database
         if database == "pg":
@@ -95,7 +100,9 @@ class Cluster:
         return self
 
     def start_servers(self):
-        """The daphne processes only (the database is ready)."""
+        """The daphne processes and the workers (the database is ready)."""
+        for _ in range(self.workers):
+            self.start_worker()
         for port, url in zip(self.ports, self.urls):
             self.start_process(port, url)
         for url, proc, log in zip(self.urls, self.procs, self.logs[-len(self.procs):]):
@@ -108,6 +115,27 @@ class Cluster:
                                 stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(proc)
         self.logs.append(log)
+
+    def start_worker(self, env=None):
+        """One more `manage.py run_worker` process; returns it."""
+        log = os.path.join(self.tmp, f"worker-{len(self.logs)}.log")
+        proc = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=dict(self.env, CXSMS_PUBLIC_URL=self.urls[0], **(env or {})),
+                                stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.worker_procs.append(proc)
+        self.logs.append(log)
+        return proc
+
+    def kill_workers(self, sig=signal.SIGKILL):
+        for proc in self.worker_procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, sig)
+        for proc in self.worker_procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        self.worker_procs = []
 
     @staticmethod
     def wait_ready(url, proc, log, path="/login/"):
@@ -138,6 +166,7 @@ class Cluster:
 
     def stop(self):
         self.stop_servers()
+        self.kill_workers(signal.SIGTERM)
         self.drop_database()
 
     def log_text(self):

@@ -2,7 +2,7 @@
 
 Each race is two real parallel requests or sweeps (threads with their own database connections,
 released together by a barrier) through the product's entry points: the REST API by token and the
-timer loop's `routing.timers.sweep`. Each is repeated ITERATIONS times, each round on a new
+timer loop's `routing.jobs.sweep`. Each is repeated ITERATIONS times, each round on a new
 contact's text (the previous round's rooms ended by a forced disconnect). Every fourth round lets
 one side start 50 ms late, one way then the other, so both orders are seen whatever the machine's
 speed; the other rounds start together or a few milliseconds apart and land either way. After every
@@ -22,7 +22,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from routing import timers
+from routing import jobs
 from routing.hub import rooms
 from routing.acd import agents as acd_agents, capacity
 from routing.choices import CAPACITY_ROOM_STATES, AgentState, CloseReason, Direction, RoomState
@@ -170,13 +170,13 @@ def test_accept_against_offer_lapse(settings, line, errors):
         settings.CXSMS_OFFER_TIMEOUT = 0  # the offer is due to lapse as soon as it is made
         room = new_round(line, i)
         settings.CXSMS_OFFER_TIMEOUT = 3600  # the next agent's offer does not lapse during the round
-        accepted, swept = race(lambda room=room: accept(line, room), timers.sweep, stagger(i))
+        accepted, swept = race(lambda room=room: accept(line, room), jobs.sweep, stagger(i))
         room.refresh_from_db()
         holder = User.objects.get(pk=line.holder.pk)
         assert not isinstance(swept, Exception), swept
         if status_of(accepted) == 200:
             orders["accept first"] += 1
-            assert swept["lapsed"] == 0
+            assert swept["acd.lapse_sweep"] == 0
             assert room.state == RoomState.ACTIVE and room.agent_id == holder.pk and room.expires_at is not None
             assert holder.state == AgentState.AVAILABLE
             assert list(RoutingDecision.objects.filter(room=room).values_list("outcome", "agent_id")) == [("offered", holder.pk)]
@@ -184,7 +184,7 @@ def test_accept_against_offer_lapse(settings, line, errors):
             orders["lapse first"] += 1
             # refused: 400 when the request found the room still offered to them, 404 once it was offered to the other agent
             assert status_of(accepted) in (400, 404), accepted
-            assert swept["lapsed"] == 1
+            assert swept["acd.lapse_sweep"] == 1
             assert room.state == RoomState.OFFERED and room.agent_id == line.other.pk and room.accepted_at is None
             assert holder.state == AgentState.UNAVAILABLE
             assert list(RoutingDecision.objects.filter(room=room).order_by("id").values_list("outcome", "agent_id")) == [
@@ -201,18 +201,18 @@ def test_end_against_expiry(settings, line, errors):
     for i in range(ITERATIONS):
         room = new_round(line, i)
         accept_now(line, room, settings, session_timeout=0)
-        ended, swept = race(lambda room=room: line.api(line.holder).post(f"/api/v1/rooms/{room.pk}/end/"), timers.sweep, stagger(i))
+        ended, swept = race(lambda room=room: line.api(line.holder).post(f"/api/v1/rooms/{room.pk}/end/"), jobs.sweep, stagger(i))
         room.refresh_from_db()
         assert not isinstance(swept, Exception), swept
         assert room.state == RoomState.CLOSED and room.agent_id == line.holder.pk and room.transcript_kept
         if status_of(ended) == 200:
             orders["end first"] += 1
-            assert swept["expired"] == 0 and room.close_reason == CloseReason.ENDED_BY_AGENT
+            assert swept["rooms.sweep"] == 0 and room.close_reason == CloseReason.ENDED_BY_AGENT
         else:
             orders["expiry first"] += 1
             assert status_of(ended) == 400, ended
             assert ended.json() == {"state": ["This interaction has already ended."]}
-            assert swept["expired"] == 1 and room.close_reason == CloseReason.EXPIRED
+            assert swept["rooms.sweep"] == 1 and room.close_reason == CloseReason.EXPIRED
         assert_load_consistent(*line.agents)
         assert transcript(room) == [(Direction.INBOUND, HELLO)]
     report("end against expiry", orders)
@@ -258,13 +258,13 @@ def test_send_against_expiry(settings, line, carrier, errors):
         body = f"Still there? ({i})"
         sent, swept = race(lambda room=room, body=body: line.api(line.holder).post(f"/api/v1/rooms/{room.pk}/messages/", {"body": body},
                                                                                 format="json"),
-                           timers.sweep, stagger(i))
+                           jobs.sweep, stagger(i))
         room.refresh_from_db()
         assert not isinstance(swept, Exception), swept
         to_contact = [m["Body"] for m in carrier.to(room.contact_number)]
         if status_of(sent) == 201:
             orders["send first"] += 1
-            assert swept["expired"] == 0
+            assert swept["rooms.sweep"] == 0
             assert room.state == RoomState.ACTIVE and room.expires_at > room.last_message_at  # the timer was reset
             assert transcript(room) == [(Direction.INBOUND, HELLO), (Direction.OUTBOUND, body)]
             message = Message.objects.get(room=room, direction=Direction.OUTBOUND)
@@ -273,7 +273,7 @@ def test_send_against_expiry(settings, line, carrier, errors):
             orders["expiry first"] += 1
             assert status_of(sent) == 400, sent
             assert "ended" in sent.json()["body"][0]  # the agent is told why
-            assert swept["expired"] == 1 and room.state == RoomState.CLOSED and room.close_reason == CloseReason.EXPIRED
+            assert swept["rooms.sweep"] == 1 and room.state == RoomState.CLOSED and room.close_reason == CloseReason.EXPIRED
             assert transcript(room) == [(Direction.INBOUND, HELLO)] and to_contact == []
         assert_load_consistent(*line.agents)
     report("send against expiry", orders)

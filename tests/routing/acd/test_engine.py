@@ -9,7 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from routing import services, timers
+from routing import jobs, services
 from routing.hub import rooms
 from routing.acd import agents as acd_agents, candidates, capacity, decision as acd_decision, declines, offers, queues
 from routing.choices import AgentState, Channel, RoomState, SkipReason
@@ -233,7 +233,7 @@ def test_lapse_through_the_timer_sweep_with_time_travel(acd, settings):
     slow = acd.agent("slow")
     room = acd.text()
     with time_machine.travel(timezone.now() + timedelta(seconds=50), tick=False):
-        assert timers.sweep()["lapsed"] == 1
+        assert jobs.sweep()["acd.lapse_sweep"] == 1
     room = fresh(room)
     assert room.state == RoomState.QUEUED and room.declined_by == [slow.pk]  # nobody else: it waits
     assert fresh(slow).state == AgentState.UNAVAILABLE
@@ -250,10 +250,10 @@ def test_lapser_back_available_gets_the_room_after_the_reoffer_delay(acd, settin
     acd_agents.agent_set_state(agent=solo, state=AgentState.AVAILABLE)
     assert fresh(room).state == RoomState.QUEUED  # declined recently: not offered again at once
     with time_machine.travel(start + timedelta(seconds=100), tick=False):
-        timers.sweep()
+        jobs.sweep()
     assert fresh(room).state == RoomState.QUEUED
     with time_machine.travel(start + timedelta(seconds=200), tick=False):
-        timers.sweep()
+        jobs.sweep()
     room = fresh(room)
     assert room.state == RoomState.OFFERED and room.agent == solo and room.declined_by == []
     assert RoutingDecision.objects.filter(room=room).last().trigger == "queue sweep; declines forgotten"

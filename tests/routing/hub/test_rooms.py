@@ -6,7 +6,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from routing import timers
+from routing import jobs
 from routing.hub import optout, outbound, rooms as hub_rooms
 from routing.acd import offers
 from routing.acd import outbound as acd_outbound
@@ -55,9 +55,9 @@ def test_timer_starts_on_accept_and_resets_on_each_direction(client, bears):
         room.refresh_from_db()
         assert room.expires_at == start + timedelta(minutes=190 + 120)
         clock.shift(timedelta(minutes=119))
-        assert timers.sweep()["expired"] == 0
+        assert jobs.sweep()["rooms.sweep"] == 0
         clock.shift(timedelta(minutes=1, seconds=1))
-        assert timers.sweep()["expired"] == 1
+        assert jobs.sweep()["rooms.sweep"] == 1
     room.refresh_from_db()
     assert room.state == RoomState.CLOSED and room.close_reason == CloseReason.EXPIRED
 
@@ -68,7 +68,7 @@ def test_expiry_frees_capacity_and_offers_the_queued_room(client, bears):
     waiting = Room.objects.get(contact_number="+12025550124")
     assert waiting.state == RoomState.QUEUED
     with time_machine.travel(room.expires_at + timedelta(seconds=1), tick=False):
-        assert timers.sweep()["expired"] == 1
+        assert jobs.sweep()["rooms.sweep"] == 1
     waiting.refresh_from_db()
     assert waiting.state == RoomState.OFFERED and waiting.agent == bears["mama"]
     assert User.objects.get(pk=bears["mama"].pk).held == 1
