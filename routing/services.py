@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from . import rules
 from .choices import AgentState, Role
-from .models import AgentSkill, User
+from .models import AgentSkill, AgentStateChange, User
 
 
 def _full_clean_and_save(instance, exclude=None):
@@ -135,6 +135,7 @@ def agent_set_state(*, agent, state):
     agent.routable = engine.agent_routable(agent, agent.held)
     fields.append("routable")
     agent.save(update_fields=fields)
+    AgentStateChange.objects.create(tenant_id=agent.tenant_id, agent=agent, state=state, started_at=now)  # the reports' state history
     engine.sync_skill_copies(agent_ids=[agent.pk])
 
     events.agent_state_changed(agent)

@@ -79,7 +79,7 @@ class TeamForm(TenantScopedForm):
 class SkillForm(TenantScopedForm):
     class Meta:
         model = Skill
-        fields = ["name", "channel", "direction"]
+        fields = ["name", "channel", "direction", "service_level_seconds", "first_response_target_seconds"]
 
 
 class CarrierAccountForm(TenantScopedForm):
