@@ -7,3 +7,6 @@ class RoutingConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .reports import sections
+
+        sections.register()

@@ -72,8 +72,8 @@ class ReportQueryForm(forms.Form):
         self.fields["agent"].queryset = routing_selectors.users_for(user).filter(role="agent")
         self.fields["team"].queryset = routing_selectors.teams_for(user)
         self.fields["point_of_contact"].queryset = routing_selectors.points_of_contact_for(user)
-        for name in ("skill", "agent", "team", "point_of_contact"):
-            self.fields[name].empty_label = f"Any {self.fields[name].label.lower()}"
+        for name, label in (("skill", "skill"), ("agent", "agent"), ("team", "team"), ("point_of_contact", "point of contact")):
+            self.fields[name].empty_label = f"Any {label}"
 
     def clean(self):
         data = super().clean()
