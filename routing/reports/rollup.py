@@ -9,6 +9,8 @@ has not run; the periodic job keeps that catch-up small.
 Nothing here runs on the per-text path: rooms and messages are read after the fact.
 """
 from collections import defaultdict
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import Length
@@ -149,3 +151,14 @@ def room_facts_refresh(*, tenant_ids=None, rebuild=False, batch_size=BATCH):
             last = ids[-1]
     return written
 
+
+
+def refresh_for_report(tenant_id):
+    """The catch-up a report makes before reading: at most once per CXSMS_REPORTS_FRESH_SECONDS per
+    tenant (the cache is shared by the processes when scaled out), so a page that asks several
+    figures, or a supervisor's page polling, recomputes the open rooms once, not every time."""
+    window = settings.CXSMS_REPORTS_FRESH_SECONDS
+    key = f"cxsms:reports:fresh:{tenant_id}"
+    if window > 0 and not cache.add(key, 1, timeout=window):
+        return 0
+    return room_facts_refresh(tenant_ids=[tenant_id])

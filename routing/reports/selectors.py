@@ -5,9 +5,10 @@ grouped by the interval column and the group column, in SQL. Agent figures clip 
 state history (AgentStateChange) to the intervals, and add their rooms' figures.
 """
 import bisect
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
-from django.db.models import Aggregate, Avg, Count, FloatField, Max, Q, Sum
+from django.db.models import Aggregate, Avg, Count, FloatField, Func, Max, Q, Sum
 from django.utils import timezone
 
 from .. import selectors as routing_selectors
@@ -36,6 +37,17 @@ class _NearestRank:
         self.values.sort()
         rank = -(-len(self.values) * 9 // 10)  # ceil(0.9 n) without float rounding
         return self.values[rank - 1]
+
+
+class Epoch(Func):
+    """Seconds since 1970 as a float: reading a timestamp as a number skips building tens of
+    thousands of datetime objects (most of an agent report's time at a month of 500 agents)."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra)
 
 
 class P90(Aggregate):
@@ -124,7 +136,7 @@ NO_GROUP = {"skill": "No skill", "agent": "No agent", "team": "No team", "point_
 
 
 def refresh(query):
-    rollup.room_facts_refresh(tenant_ids=[query.tenant.pk])
+    rollup.refresh_for_report(query.tenant.pk)
 
 
 def interactions(user, query, *, fresh=True):
@@ -181,39 +193,43 @@ def _agents(user, query):
 
 
 def state_timelines(agents, begin, finish):
-    """{agent id: [(start, state), ...]}: the state each agent was in at `begin` (the last change
-    before it; an agent without any history before it counts as logged out), then every change
-    until `finish`."""
+    """{agent id: [(start, state), ...]} with start in epoch seconds: the state each agent was in at
+    `begin` (the last change before it; an agent without any history before it counts as logged
+    out), then every change until `finish`."""
     ids = [a.pk for a in agents]
-    before = AgentStateChange.objects.filter(agent_id__in=ids, started_at__lt=begin).values("agent_id").order_by().annotate(m=Max("started_at"))
-    starts = {r["agent_id"]: r["m"] for r in before}
-    timelines = {a.pk: [(begin, AgentState.LOGGED_OUT)] for a in agents}
-    if starts:
-        q = Q()
-        for agent_id, at in starts.items():
-            q |= Q(agent_id=agent_id, started_at=at)
-        for c in AgentStateChange.objects.filter(q).order_by("agent_id", "started_at", "id"):
-            timelines[c.agent_id] = [(begin, c.state)]
-    for c in (AgentStateChange.objects.filter(agent_id__in=ids, started_at__gte=begin, started_at__lt=finish)
-              .order_by("agent_id", "started_at", "id").values_list("agent_id", "started_at", "state")):
-        timelines[c[0]].append((c[1], c[2]))
+    b = begin.timestamp()
+    timelines = {a.pk: [(b, AgentState.LOGGED_OUT)] for a in agents}
+    before = (AgentStateChange.objects.filter(agent_id__in=ids, started_at__lt=begin).values("agent_id").order_by()
+              .annotate(m=Max("started_at")).values("m"))
+    last = (AgentStateChange.objects.filter(agent_id__in=ids, started_at__in=before, started_at__lt=begin)
+            .order_by("agent_id", "started_at", "id").values_list("agent_id", "started_at", "state"))
+    latest = {}
+    for agent_id, at, state in last:
+        if latest.get(agent_id, (at,))[0] <= at:
+            latest[agent_id] = (at, state)
+    for agent_id, (_at, state) in latest.items():
+        timelines[agent_id] = [(b, state)]
+    for agent_id, at, state in (AgentStateChange.objects.filter(agent_id__in=ids, started_at__gte=begin, started_at__lt=finish)
+                                .order_by("agent_id", "started_at", "id").annotate(t=Epoch("started_at")).values_list("agent_id", "t", "state")):
+        timelines[agent_id].append((at, state))
     return timelines
 
 
-def _state_seconds(timeline, period_list, now):
-    """[{state: seconds}] per period: the timeline clipped to each period, never past now."""
+def _state_seconds(timeline, bounds, now):
+    """[{state: seconds}] per period (bounds: (start, end) in epoch seconds): the timeline clipped
+    to each period, never past now."""
     starts = [t for t, _ in timeline]
     out = []
-    for p in period_list:
+    for p_start, p_end in bounds:
         seconds = dict.fromkeys(STATES, 0.0)
-        end = min(p.end, now)
-        if end > p.start:
-            i = max(bisect.bisect_right(starts, p.start) - 1, 0)
+        end = min(p_end, now)
+        if end > p_start:
+            i = max(bisect.bisect_right(starts, p_start) - 1, 0)
             while i < len(timeline) and timeline[i][0] < end:
-                seg_start = max(timeline[i][0], p.start)
+                seg_start = max(timeline[i][0], p_start)
                 seg_end = min(timeline[i + 1][0] if i + 1 < len(timeline) else end, end)
                 if seg_end > seg_start:
-                    seconds[timeline[i][1]] = seconds.get(timeline[i][1], 0.0) + (seg_end - seg_start).total_seconds()
+                    seconds[timeline[i][1]] = seconds.get(timeline[i][1], 0.0) + seg_end - seg_start
                 i += 1
         out.append(seconds)
     return out
@@ -229,8 +245,9 @@ def agents(user, query, *, fresh=True):
     first response time. An interval where the agent was logged out and handled nothing has no row."""
     if fresh:
         refresh(query)
-    tz, now = query.tz, timezone.now()
+    tz, now = query.tz, timezone.now().timestamp()
     period_list = periods.periods(query.start, query.end, query.interval, tz)
+    bounds = [(p.start.timestamp(), p.end.timestamp()) for p in period_list]
     if not period_list:
         return []
     people = _agents(user, query)
@@ -244,7 +261,7 @@ def agents(user, query, *, fresh=True):
     out, teams = [], {}
     for agent in people:
         limit = agent.effective_session_limit
-        for p, seconds in zip(period_list, _state_seconds(timelines[agent.pk], period_list, now)):
+        for p, seconds in zip(period_list, _state_seconds(timelines[agent.pk], bounds, now)):
             r = rooms.get((agent.pk, p.key), {})
             logged_in = seconds[AgentState.AVAILABLE] + seconds[AgentState.UNAVAILABLE]
             if not logged_in and not r:
@@ -281,11 +298,15 @@ def agents(user, query, *, fresh=True):
     return out
 
 
+def _instant(epoch):
+    return datetime.fromtimestamp(epoch, dt_timezone.utc)
+
+
 def agent_timeline(user, query, day):
     """For the timeline chart: each agent's state segments on one local day, as (start, end, state)."""
     tz, now = query.tz, timezone.now()
     begin, finish = periods.local_midnight(day, tz), periods.local_midnight(day + timedelta(days=1), tz)
-    finish_shown = min(finish, now)
+    finish_shown = min(finish, now).timestamp()
     people = _agents(user, query)
     timelines = state_timelines(people, begin, finish)
     out = []
@@ -295,7 +316,7 @@ def agent_timeline(user, query, day):
         for i, (start, state) in enumerate(t):
             end = min(t[i + 1][0] if i + 1 < len(t) else finish_shown, finish_shown)
             if end > start:
-                segments.append((start, end, state))
+                segments.append((_instant(start), _instant(end), state))
         out.append({"agent": agent, "segments": segments})
     return {"begin": begin, "end": finish, "agents": out}
 

@@ -73,7 +73,7 @@ class ReportsPage(ReportsAccess):
         if not form.is_valid():
             return render(request, "reports/reports.html", context, status=400)
         query = form.query()
-        rollup.room_facts_refresh(tenant_ids=[user.tenant_id])
+        rollup.refresh_for_report(user.tenant_id)
         totals = selectors.interaction_totals(user, query, fresh=False)
         per_period = selectors.interactions(user, query.__class__(**{**query.__dict__, "group_by": ""}), fresh=False)
         tz = query.tz
@@ -105,7 +105,7 @@ class ReportsCsv(ReportsAccess):
             return HttpResponse("; ".join(f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors)
                                           for name, errors in form.errors.items()), status=400, content_type="text/plain; charset=utf-8")
         query = form.query()
-        rollup.room_facts_refresh(tenant_ids=[request.user.tenant_id])
+        rollup.refresh_for_report(request.user.tenant_id)
         body = csv_export.render(section.columns_for(query), section.rows(request.user, query))
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{key}-{query.start}-{query.end}.csv"'
