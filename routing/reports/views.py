@@ -57,7 +57,8 @@ def show(value, kind):
 def _table(section, user, query, request):
     columns = section.columns_for(query)
     rows = section.rows(user, query)
-    cells = [[{"text": show(row.get(c.key), c.kind), "sort": row.get(c.key) if row.get(c.key) is not None else "", "label": c.label}
+    cells = [[{"text": show(row.get(c.key), c.kind), "sort": row.get(c.key) if row.get(c.key) is not None else "", "label": c.label,
+               "num": c.kind not in ("text", "period")}
               for c in columns] for row in rows[:ROWS_SHOWN]]
     return {"section": section, "columns": columns, "rows": cells,
             "count": len(rows), "truncated": len(rows) > ROWS_SHOWN,
