@@ -64,9 +64,9 @@ def log(msg):
 
 def generate(args, connection):
     """The world, in set-based SQL (a million rows a few seconds each instead of an hour of ORM saves)."""
+    from routing import services
     from routing.choices import Channel, CodeType
     from routing.models import CarrierAccount, Country, PointOfContact, Skill, Team, Tenant, User
-    from routing import services
 
     tenant = Tenant.objects.create(name="Bench Center", slug="bench-center", sms_messaging_enabled=True, time_zone="America/New_York")
     teams = Team.objects.bulk_create(Team(tenant=tenant, name=f"Team {i}", session_limit=5) for i in range(10))
@@ -106,7 +106,7 @@ def generate(args, connection):
         lo, hi = cur.fetchone()
         step = 100_000
         for start in range(lo, hi + 1, step):
-            cur.execute(f"""
+            cur.execute("""
                 INSERT INTO routing_message (room_id, tenant_id, direction, body, author_id,
                                              carrier_sid, send_key, status, error_code, error_message, encoding, segments, attempts,
                                              next_attempt_at, created_at, automatic)
@@ -208,7 +208,7 @@ def main():
         ]
         rows = []
         for name, path, params, target in cases:
-            def call():
+            def call(path=path, params=params):
                 r = client.get(path, params)
                 assert r.status_code == 200, r.content[:300]
             call()  # warm the caches once, as a server that runs reports has them

@@ -55,7 +55,7 @@ def volume(rows):
             points.append(f"{x + slot / 2:.2f},{TOP + plot_h * (1 - sl):.2f}")
         if i % every == 0:
             labels.append({"x": round(x + slot / 2, 2), "text": _short(r["period"])})
-    yticks = [{"y": round(TOP + plot_h - plot_h * k * step / top, 2), "text": str(int(k * step))} for k in range(0, 5)]
+    yticks = [{"y": round(TOP + plot_h - plot_h * k * step / top, 2), "text": str(int(k * step))} for k in range(5)]
     sl_ticks = [{"y": round(TOP + plot_h * (1 - p / 100), 2), "text": f"{p}%"} for p in (0, 50, 100)]
     return {"w": W, "h": H, "bars": bars, "line": " ".join(points), "dots": [p.split(",") for p in points], "xlabels": labels,
             "yticks": yticks, "sl_ticks": sl_ticks, "left": LEFT, "right": W - RIGHT, "bottom": TOP + plot_h, "label_y": H - 8}
@@ -70,7 +70,7 @@ def histogram(buckets):
     bars = [Bar(round(LEFT + i * slot + slot * 0.1, 2), round(TOP + plot_h - plot_h * b["rooms"] / top, 2), round(slot * 0.8, 2),
                 round(plot_h * b["rooms"] / top, 2), f"{b['bucket']}: {b['rooms']} rooms") for i, b in enumerate(buckets)]
     labels = [{"x": round(LEFT + i * slot + slot / 2, 2), "text": b["bucket"]} for i, b in enumerate(buckets)]
-    yticks = [{"y": round(TOP + plot_h - plot_h * k * step / top, 2), "text": str(int(k * step))} for k in range(0, 5)]
+    yticks = [{"y": round(TOP + plot_h - plot_h * k * step / top, 2), "text": str(int(k * step))} for k in range(5)]
     return {"w": W, "h": H, "bars": bars, "xlabels": labels, "yticks": yticks, "left": LEFT, "right": W - 12, "bottom": TOP + plot_h,
             "label_y": H - 8}
 

@@ -16,8 +16,8 @@ ReportQuery (tenant, start/end dates in the tenant's time zone, interval, group 
 it returns plain rows. The page shows them as a sortable table with a CSV link
 (/console/reports/<key>.csv?...), escaped against spreadsheet formula injection.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..choices import Role
 

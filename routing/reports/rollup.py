@@ -9,6 +9,7 @@ has not run; the periodic job keeps that catch-up small.
 Nothing here runs on the per-text path: rooms and messages are read after the fact.
 """
 from collections import defaultdict
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction

@@ -1,6 +1,5 @@
 """The report pages in a real browser: Tiffany (administrator) looks at a week of the floor, sorts a
 table, downloads the CSV; Sam (supervisor) sees today's live figures; at desktop and phone widths."""
-import os
 import subprocess
 import sys
 
@@ -50,7 +49,8 @@ def test_admin_reads_a_week(week_server, new_page, artifacts_dir):
     page.screenshot(path=str(artifacts_dir / "reports_week_1440.png"), full_page=True)
     with page.expect_download() as download:
         page.get_by_test_id("csv-agents").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    with open(download.value.path(), encoding="utf-8") as csv_file:
+        text = csv_file.read()
     assert text.startswith("Interval,Agent,Team,Available") and "mama" in text
 
     page.set_viewport_size({"width": 390, "height": 844})

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from routing import texthub
 from routing.models import Room
