@@ -19,6 +19,6 @@ urlpatterns = [
     path("console/reports/", include("routing.reports.urls")),
     path("console/", include("routing.console.urls")),
     path("", include("routing.workspace.urls")),
-    path("", include("routing.hub_urls")),
+    path("", include("routing.hub.urls")),
     path("", include("routing.urls")),
 ]

@@ -7,8 +7,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
+from routing.api.base import ApiViewMixin, PageNumberPagination
 from routing.api.permissions import ADMIN, SUPERVISOR
-from routing.api.views import ApiViewMixin, PageNumberPagination
 
 from . import selectors
 from .query import ReportQueryForm

@@ -5,8 +5,9 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from routing import engine, services, texthub
+from routing.acd import agents, declines, offers, queues
 from routing.choices import AgentState
+from routing.hub import outbound, rooms
 from routing.models import Room
 from tests import factories as f
 from tests.hub import post_inbound
@@ -35,51 +36,51 @@ def play_day(client, settings):
         mama = f.agent(t, username="mama", team=team, skills=[sms])
         papa = f.agent(t, username="papa", team=team, skills=[f.skill(t, "Chat", channel="chat")])
         clock.move_to(at(8, 0))
-        services.agent_set_state(agent=mama, state=AgentState.AVAILABLE)
-        services.agent_set_state(agent=papa, state=AgentState.AVAILABLE)
+        agents.agent_set_state(agent=mama, state=AgentState.AVAILABLE)
+        agents.agent_set_state(agent=papa, state=AgentState.AVAILABLE)
 
         # A: answered in 30 s, first reply 50 s after the contact's text, ended by the agent at 09:10.
         clock.move_to(at(9, 0))
         post_inbound(client, poc, "+12025550101", "hello")
         clock.move_to(at(9, 0, 30))
-        a = texthub.room_accept(room=room_of("+12025550101"), agent=mama)
+        a = offers.room_accept(room=room_of("+12025550101"), agent=mama)
         clock.move_to(at(9, 0, 50))
-        texthub.message_send(room=a, author=mama, body="Hi, how can I help?")
+        outbound.message_send(room=a, author=mama, body="Hi, how can I help?")
         clock.move_to(at(9, 10))
-        texthub.room_end(room=a, actor=mama)
+        rooms.room_end(room=a, actor=mama)
 
         # B: rejected, waits, the contact texts STOP, then a forced disconnect ends it: abandoned.
         clock.move_to(at(10, 0))
         post_inbound(client, poc, "+12025550102", "my order is late")
         clock.move_to(at(10, 0, 10))
-        texthub.room_reject(room=room_of("+12025550102"), agent=mama)
+        declines.room_reject(room=room_of("+12025550102"), agent=mama)
         clock.move_to(at(10, 5))
         post_inbound(client, poc, "+12025550102", " stop ")
         clock.move_to(at(10, 20))
         admin = f.admin(t, username="goldilocks")
-        texthub.forced_disconnect(tenant=t, actor=admin)
+        rooms.forced_disconnect(tenant=t, actor=admin)
 
         # C: the offer lapses (mama becomes unavailable), she comes back at 11:05 and takes it,
         # replies at 11:06, and the two-hour timer ends it at 13:06.
         clock.move_to(at(11, 0))
         post_inbound(client, poc, "+12025550103", "question about porridge")
         clock.move_to(at(11, 1))
-        engine.lapse_offers()
+        declines.lapse_offers()
         clock.move_to(at(11, 5))
-        services.agent_set_state(agent=mama, state=AgentState.AVAILABLE)
-        engine.dispatch_queued()  # the timer loop's queue sweep: her decline is older than two minutes
+        agents.agent_set_state(agent=mama, state=AgentState.AVAILABLE)
+        queues.dispatch_queued()  # the timer loop's queue sweep: her decline is older than two minutes
         clock.move_to(at(11, 5, 30))
-        c = texthub.room_accept(room=room_of("+12025550103"), agent=mama)
+        c = offers.room_accept(room=room_of("+12025550103"), agent=mama)
         clock.move_to(at(11, 6))
-        texthub.message_send(room=c, author=mama, body="Porridge is best warm.")
+        outbound.message_send(room=c, author=mama, body="Porridge is best warm.")
         clock.move_to(at(13, 6))
-        texthub.expire_rooms(now=at(13, 6))
+        rooms.expire_rooms(now=at(13, 6))
 
         # D: a HELP text alone: answered automatically, never offered to anyone.
         clock.move_to(at(12, 0))
         post_inbound(client, poc, "+12025550104", "HELP")
 
         clock.move_to(at(17, 0))
-        services.agent_set_state(agent=mama, state=AgentState.LOGGED_OUT)
-        services.agent_set_state(agent=papa, state=AgentState.LOGGED_OUT)
+        agents.agent_set_state(agent=mama, state=AgentState.LOGGED_OUT)
+        agents.agent_set_state(agent=papa, state=AgentState.LOGGED_OUT)
     return {"tenant": t, "sms": sms, "team": team, "poc": poc, "mama": mama, "papa": papa, "admin": admin}

@@ -4,6 +4,9 @@ from datetime import datetime, timezone
 import pytest
 import time_machine
 
+from routing.acd import offers
+from routing.hub import rooms
+from routing.models import Room
 from routing.reports import selectors
 from routing.reports.query import ReportQuery
 from tests import factories as f
@@ -65,16 +68,13 @@ def test_weeks_start_on_the_local_monday(client, center):
 
 
 def test_a_room_open_across_midnight_belongs_to_the_day_it_opened(client, center, settings):
-    from routing import texthub
-    from routing.models import Room
-
     tenant, poc, admin = center
     agent = f.agent(tenant, username="night", skills=[poc.skill], state="available")
     text_at(client, poc, datetime(2026, 11, 10, 4, 50, tzinfo=UTC), "+12025550117")  # 23:50 EST on the 9th
     room = Room.objects.get(contact_number="+12025550117")
     with time_machine.travel(datetime(2026, 11, 10, 4, 51, tzinfo=UTC), tick=False):
-        texthub.room_accept(room=room, agent=agent)
+        offers.room_accept(room=room, agent=agent)
     with time_machine.travel(datetime(2026, 11, 10, 5, 21, tzinfo=UTC), tick=False):
-        texthub.room_end(room=room, actor=agent)
+        rooms.room_end(room=room, actor=agent)
     days = report(tenant, admin, datetime(2026, 11, 9).date(), datetime(2026, 11, 10).date(), "day")
     assert [(r["period"], r["accepted"], r["handle_seconds"]) for r in days] == [("2026-11-09", 1, 1800.0), ("2026-11-10", 0, None)]

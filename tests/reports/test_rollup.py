@@ -3,7 +3,9 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from routing.models import RoomFact
+from routing.hub import rooms
+from routing.models import Room, RoomFact
+from tests.hub import post_inbound
 from tests.reports.scripted import DAY, at, play_day
 
 pytestmark = [pytest.mark.django_db, pytest.mark.pg]
@@ -27,18 +29,13 @@ def test_the_command_rolls_up_once_and_rebuilds_on_demand(client, settings, caps
 
 
 def test_an_open_room_is_recomputed_until_it_closes(client, settings):
-    from routing import texthub
-    from routing.models import Room
-
     day = play_day(client, settings)
     with time_machine.travel(at(18, 0), tick=False):
-        from tests.hub import post_inbound
-
         post_inbound(client, day["poc"], "+12025550199", "late question")
         call_command("reports_refresh")
         room = Room.objects.get(contact_number="+12025550199")
         assert RoomFact.objects.get(room=room).final is False
-        texthub.room_end(room=room, actor=day["admin"])
+        rooms.room_end(room=room, actor=day["admin"])
         call_command("reports_refresh")
     fact = RoomFact.objects.get(room=room)
     assert fact.final and fact.offered and fact.abandoned

@@ -8,7 +8,8 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing import texthub
+from routing.acd import declines, offers
+from routing.hub import outbound
 from routing.models import Room
 from routing.reports import selectors
 from routing.reports.query import GROUPS, ReportQuery
@@ -43,10 +44,10 @@ def test_groups_add_up_to_the_totals(client, plans):
             post_inbound(client, pocs[which], number, "hi")
             room = Room.objects.filter(contact_number=number).latest("id")
             if room.agent_id and outcome == "accept":
-                texthub.room_accept(room=room, agent=room.agent)
-                texthub.message_send(room=room, author=room.agent, body="hello")
+                offers.room_accept(room=room, agent=room.agent)
+                outbound.message_send(room=room, author=room.agent, body="hello")
             elif room.agent_id and outcome == "reject":
-                texthub.room_reject(room=room, agent=room.agent)
+                declines.room_reject(room=room, agent=room.agent)
             elif outcome == "stop":
                 post_inbound(client, pocs[which], number, "STOP")
         clock.move_to(START + timedelta(hours=12))
