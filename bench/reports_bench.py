@@ -107,10 +107,10 @@ def generate(args, connection):
         step = 100_000
         for start in range(lo, hi + 1, step):
             cur.execute("""
-                INSERT INTO routing_message (room_id, tenant_id, direction, body, author_id,
+                INSERT INTO routing_message (room_id, tenant_id, point_of_contact_id, contact_number, direction, body, author_id,
                                              carrier_sid, send_key, status, error_code, error_message, encoding, segments, attempts,
                                              next_attempt_at, created_at, automatic)
-                SELECT r.id, r.tenant_id, CASE WHEN k %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
+                SELECT r.id, r.tenant_id, r.point_of_contact_id, r.contact_number, CASE WHEN k %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
                        CASE WHEN k = %s - 2 AND r.id %% 50 = 0 THEN 'STOP' ELSE 'A message of an ordinary length, about porridge.' END,
                        CASE WHEN k %% 2 = 1 THEN r.agent_id END, NULL, gen_random_uuid(),
                        CASE WHEN k %% 2 = 0 THEN 'received' ELSE 'delivered' END, '', '', 'gsm7', 1 + (k %% 3 = 1)::int, 0, NULL,
