@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 # (bench-routing: cost of one routing decision, docs/routing.md; bench-service: CPU per text without the server)
-.PHONY: mutate bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
+.PHONY: mutate bench-reports bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ bench-service: $(VENV)/.installed-bench
 bench-routing: $(VENV)/.installed-bench
 	scripts/services.sh start
 	env $$(scripts/services.sh env | xargs) $(BIN)/python bench/routing_bench.py $(BENCH_ARGS); status=$$?; scripts/services.sh stop; exit $$status
+
+# Reports at a month of a 500-agent center (1,000,000 rooms, 10,000,000 messages by default) on the private PostgreSQL (docs/benchmarks.md).
+bench-reports: $(VENV)/.installed-bench
+	scripts/services.sh start
+	env $$(scripts/services.sh env | xargs) $(BIN)/python bench/reports_bench.py $(BENCH_ARGS); status=$$?; scripts/services.sh stop; exit $$status
 
 clean:
 	-scripts/cluster.sh stop

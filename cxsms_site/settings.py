@@ -267,6 +267,8 @@ CXSMS_SMS_SESSION_TIMEOUT = env_int("CXSMS_SMS_SESSION_TIMEOUT", 7200)
 CXSMS_OFFER_TIMEOUT = env_int("CXSMS_OFFER_TIMEOUT", 45)
 # A room nobody else can take is offered again to agents who declined it, this many seconds later.
 CXSMS_REOFFER_AFTER = env_int("CXSMS_REOFFER_AFTER", 120)
+# Reports bring the tenant's rollup up to date before reading, at most once per this many seconds (docs/reporting.md).
+CXSMS_REPORTS_FRESH_SECONDS = env_int("CXSMS_REPORTS_FRESH_SECONDS", 10)
 # Twilio's REST API; tests point it at a local fake.
 CXSMS_TWILIO_API_BASE = os.environ.get("CXSMS_TWILIO_API_BASE", "https://api.twilio.com")
 CXSMS_TWILIO_TIMEOUT = float(os.environ.get("CXSMS_TWILIO_TIMEOUT", "10"))

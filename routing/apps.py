@@ -10,9 +10,11 @@ class RoutingConfig(AppConfig):
         from .acd import declines, queues
         from .acd.handoff import AcdDelivery
         from .hub import delivery, outbox, rooms
+        from .reports import rollup, sections
 
         delivery.register(AcdDelivery())
         _console_sidebar()
+        sections.register()  # the report pages' own sections; other apps add theirs the same way
         # The text hub's work: one job per text out and per timer; the sweeps find what a lost job left.
         jobs.register("outbox.deliver", outbox.outbox_deliver, queue="outbox")
         jobs.register("outbox.sweep", outbox.outbox_retry, queue="outbox", every=10)
@@ -22,6 +24,8 @@ class RoutingConfig(AppConfig):
         jobs.register("acd.lapse_offer", declines.lapse_offer, queue="timers")
         jobs.register("acd.lapse_sweep", declines.lapse_offers, queue="timers", every=5)
         jobs.register("acd.queue_sweep", queues.dispatch_queued, queue="timers", every=5)
+        # Reports: the per-room rollup, kept current (a report also refreshes its tenant when stale).
+        jobs.register("reports.refresh", rollup.refresh_job, queue="maintenance", every=60)
 
 
 def _console_sidebar():
@@ -34,6 +38,6 @@ def _console_sidebar():
             ("Channels", "Points of contact", "console:poc_list", "pocs"), ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
             ("Tenant", "Settings", "console:settings", "settings"), ("Tenant", "API tokens", "console:tokens", "tokens"),
             ("Tenant", "Audit log", "audit:audit_log", "audit"),
-            ("Live", "Supervisor view", "supervisor", ""), ("Live", "Phone simulator", "simulator", ""),
+            ("Live", "Reports", "reports:reports", "reports"), ("Live", "Supervisor view", "supervisor", ""), ("Live", "Phone simulator", "simulator", ""),
             ("Live", "Forced disconnect", "console:forced_disconnect", "forced_disconnect")]:
         nav.add(group, label, url_name, section=section)

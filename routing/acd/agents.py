@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from .. import events
 from ..choices import AgentState, Role
-from ..models import User
+from ..models import AgentStateChange, User
 from . import capacity
 from .queues import after_capacity_change
 
@@ -20,7 +20,9 @@ def agent_set_state(*, agent, state):
     agent = User.objects.select_for_update().get(pk=agent.pk)
     if agent.state == state:
         return agent
-    capacity.store_state(agent, state, timezone.now())
+    now = timezone.now()
+    capacity.store_state(agent, state, now)
+    AgentStateChange.objects.create(tenant_id=agent.tenant_id, agent=agent, state=state, started_at=now)  # the reports' state history
     events.agent_state_changed(agent)
     if state == AgentState.AVAILABLE:
         after_capacity_change(agent)

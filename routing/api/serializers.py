@@ -57,7 +57,7 @@ class SkillSerializer(ServiceModelSerializer):
 
     class Meta:
         model = Skill
-        fields = ["id", "tenant", "name", "channel", "direction"]
+        fields = ["id", "tenant", "name", "channel", "direction", "service_level_seconds", "first_response_target_seconds"]
 
 
 class SkillProficiencySerializer(serializers.Serializer):

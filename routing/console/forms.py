@@ -77,9 +77,25 @@ class TeamForm(TenantScopedForm):
 
 
 class SkillForm(TenantScopedForm):
+    TARGETS = ("service_level_seconds", "first_response_target_seconds")
+
     class Meta:
         model = Skill
-        fields = ["name", "channel", "direction"]
+        fields = ["name", "channel", "direction", "service_level_seconds", "first_response_target_seconds"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.TARGETS:  # the reports' targets: left empty, they keep their value (new skill: the default)
+            self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        for name in self.TARGETS:
+            if data.get(name) is None and name not in self.errors:
+                value = getattr(self.instance, name)
+                data[name] = value if value is not None else Skill._meta.get_field(name).default
+                setattr(self.instance, name, data[name])
+        return data
 
 
 class CarrierAccountForm(TenantScopedForm):

@@ -101,6 +101,12 @@ class Skill(models.Model):
     name = models.CharField(max_length=100)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
+    # Service-level targets of the reports (routing/reports): answered within, first replied within.
+    service_level_seconds = models.PositiveIntegerField("service level target (seconds)", default=60,
+                                                        help_text="An interaction counts as answered in time when an agent accepts it within this.")
+    first_response_target_seconds = models.PositiveIntegerField("first response target (seconds)", default=60,
+                                                                help_text="The contact's first text counts as answered in time when "
+                                                                          "the agent's first reply follows within this.")
 
     class Meta:
         ordering = ["name"]

@@ -1,0 +1,95 @@
+"""The report pages and CSV export through HTTP: roles, figures shown, CSV content and its escaping."""
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from routing.reports import registry
+from routing.reports.registry import Column, Section
+from tests import factories as f
+from tests.reports.scripted import DAY, at, play_day
+
+pytestmark = [pytest.mark.django_db]
+AFTER = at(1, 0, day=DAY + timedelta(days=1))
+
+
+@pytest.fixture
+def day(client, settings):
+    return play_day(client, settings)
+
+
+def test_admin_sees_figures_charts_and_tables(client, day):
+    client.force_login(day["admin"])
+    with time_machine.travel(AFTER, tick=False):
+        r = client.get("/console/reports/", {"start": "2026-03-10", "end": "2026-03-10", "interval": "hour"})
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert 'data-testid="chart-volume"' in html and html.count('class="bar"') == 24
+    assert "33%" in html  # the day's service level tile
+    assert html.count('data-testid="state-span"') >= 5  # mama: out, available, unavailable, available, out
+    assert "mama" in html and 'data-testid="csv-interactions"' in html
+
+
+def test_supervisor_may_see_reports_agent_may_not(client, day):
+    supervisor = f.user(day["tenant"], username="watcher", role="supervisor")
+    client.force_login(supervisor)
+    assert client.get("/console/reports/").status_code == 200
+    client.force_login(day["mama"])
+    r = client.get("/console/reports/")
+    assert r.status_code == 403 and "administrators and supervisors" in r.content.decode()
+    assert client.get("/console/reports/interactions.csv").status_code == 403
+
+
+def test_bad_dates_are_a_400_page_with_the_reason(client, day):
+    client.force_login(day["admin"])
+    r = client.get("/console/reports/", {"start": "2026-03-10", "end": "2026-03-01"})
+    assert r.status_code == 400 and "The end date is before the start date." in r.content.decode()
+    r = client.get("/console/reports/agents.csv", {"interval": "fortnight"})
+    assert r.status_code == 400
+    assert client.get("/console/reports/nothing.csv").status_code == 404
+
+
+def test_csv_has_every_row_and_its_figures(client, day):
+    client.force_login(day["admin"])
+    with time_machine.travel(AFTER, tick=False):
+        r = client.get("/console/reports/agents.csv", {"start": "2026-03-10", "interval": "day"})
+    rows = list(csv.reader(io.StringIO(r.content.decode())))
+    assert r["Content-Type"].startswith("text/csv") and "agents-2026-03-10-2026-03-10.csv" in r["Content-Disposition"]
+    assert rows[0][:4] == ["Interval", "Agent", "Team", "Available"]
+    mama = next(row for row in rows if row[1] == "mama")
+    assert mama[3:5] == ["32160", "240"] and mama[7] == "2"
+
+
+def test_csv_escapes_formulas(client, day):
+    """Names a person chose ("=HYPERLINK(...)", "-1+2") must reach a spreadsheet as text, not a formula."""
+    with time_machine.travel(at(20, 0), tick=False):
+        team = f.team(day["tenant"], '=HYPERLINK("http://evil.example","x")')
+        f.agent(day["tenant"], username="-1+2", team=team, skills=[day["sms"]], state="available")
+    client.force_login(day["admin"])
+    with time_machine.travel(AFTER, tick=False):
+        r = client.get("/console/reports/agents.csv", {"start": "2026-03-10", "end": "2026-03-11", "interval": "day"})
+    evil = [row for row in csv.reader(io.StringIO(r.content.decode())) if "-1+2" in row[1]]
+    assert evil and all(row[1:3] == ["'-1+2", "'=HYPERLINK(\"http://evil.example\",\"x\")"] for row in evil)
+
+
+def test_another_app_adds_a_section(client, day):
+    registry.register(Section(key="porridge", title="Porridge temperature", order=90,
+                              columns=(Column("bowl", "Bowl", "text"), Column("degrees", "Degrees")),
+                              rows=lambda user, query: [{"bowl": "+too hot", "degrees": 80}, {"bowl": "just right", "degrees": 45}]))
+    try:
+        client.force_login(day["admin"])
+        html = client.get("/console/reports/").content.decode()
+        assert "Porridge temperature" in html and 'data-testid="csv-porridge"' in html
+        body = client.get("/console/reports/porridge.csv").content.decode()
+        assert body.splitlines() == ["Bowl,Degrees", "'+too hot,80", "just right,45"]
+    finally:
+        registry._sections.pop("porridge")
+
+
+def test_today_live_numbers(client, day):
+    client.force_login(day["admin"])
+    with time_machine.travel(at(12, 30), tick=False):
+        live = client.get("/console/reports/today.json").json()
+    assert (live["offered"], live["answered"], live["abandoned"], live["waiting"]) == (3, 2, 1, 0)
