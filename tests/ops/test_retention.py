@@ -71,7 +71,8 @@ def test_old_transcripts_go_recent_ones_stay_and_counts_are_kept(client, line):
     assert {room.pk: counts(room) for room in [*old, recent]} == before
     assert Room.objects.filter(pk__in=[r.pk for r in old], state=RoomState.CLOSED, transcript_kept=False).count() == 3
     rollup = TranscriptRollup.objects.get(room=old[0])
-    assert None not in (rollup.first_inbound_at, rollup.first_agent_reply_at) and rollup.first_inbound_at <= rollup.first_agent_reply_at <= rollup.last_message_at
+    assert None not in (rollup.first_inbound_at, rollup.first_agent_reply_at)
+    assert rollup.first_inbound_at <= rollup.first_agent_reply_at <= rollup.last_message_at
     run = RetentionRun.objects.get(tenant=t)
     assert (run.rooms, run.messages) == (3, 3 * 2 + 1 + 2 + 3) and run.finished_at is not None
 
