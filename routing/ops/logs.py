@@ -12,8 +12,8 @@ lines for a person (`make run`). Message bodies and secrets are never logged at 
 """
 import contextlib
 import logging
+import os
 import re
-import uuid
 from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
@@ -26,7 +26,7 @@ _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
 
 def new_request_id():
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # 32 hex digits, like a uuid4's, without building a UUID
 
 
 def request_id():

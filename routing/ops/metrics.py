@@ -42,44 +42,55 @@ PUSH_FAILURES = Counter("cxsms_push_failures", "Live events the channel layer re
 SNAPSHOTS = Counter("cxsms_snapshots_sent", "Snapshots sent to websocket clients, by feed.", ["feed"])
 
 
+_children = {}  # (metric, label values) -> the labelled child: metric.labels() takes a lock and checks its arguments each time
+
+
+def _child(metric, *values):
+    key = (metric, values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
+
+
 def record_inbound_text(tenant_id, outcome):
     """outcome: stored, duplicate, opt_out, opt_in, help, refused (bad signature), unknown_number."""
-    TEXTS_INBOUND.labels(str(tenant_id or ""), outcome).inc()
+    _child(TEXTS_INBOUND, str(tenant_id or ""), outcome).inc()
 
 
 def record_outbound_text(tenant_id, outcome):
     """outcome: sent (the carrier took it), failed (given up), retry (will be tried again), opted_out (not sent)."""
-    TEXTS_OUTBOUND.labels(str(tenant_id or ""), outcome).inc()
+    _child(TEXTS_OUTBOUND, str(tenant_id or ""), outcome).inc()
 
 
 def record_carrier_error(provider, code):
-    CARRIER_ERRORS.labels(provider, str(code or "unknown")[:16]).inc()
+    _child(CARRIER_ERRORS, provider, str(code or "unknown")[:16]).inc()
 
 
 def record_webhook(webhook, status_code, seconds):
-    WEBHOOK_SECONDS.labels(webhook, f"{status_code // 100}xx").observe(seconds)
+    _child(WEBHOOK_SECONDS, webhook, f"{status_code // 100}xx").observe(seconds)
 
 
 def record_offer_lapsed(tenant_id):
-    OFFERS_LAPSED.labels(str(tenant_id)).inc()
+    _child(OFFERS_LAPSED, str(tenant_id)).inc()
 
 
 def record_timer_fired(kind, due_at, now):
     """kind: session_expiry, offer_lapse, outbox_retry; lateness = now - due_at (never below 0)."""
-    TIMER_LATENESS.labels(kind).observe(max(0.0, (now - due_at).total_seconds()))
+    _child(TIMER_LATENESS, kind).observe(max(0.0, (now - due_at).total_seconds()))
 
 
 def record_websocket_opened(feed):
-    WEBSOCKETS.labels(feed).inc()
-    WEBSOCKETS_OPENED.labels(feed).inc()
+    _child(WEBSOCKETS, feed).inc()
+    _child(WEBSOCKETS_OPENED, feed).inc()
 
 
 def record_websocket_closed(feed):
-    WEBSOCKETS.labels(feed).dec()
+    _child(WEBSOCKETS, feed).dec()
 
 
 def record_event_pushed(event_type):
-    EVENTS_PUSHED.labels(event_type).inc()
+    _child(EVENTS_PUSHED, event_type).inc()
 
 
 def record_push_failed():
@@ -87,7 +98,7 @@ def record_push_failed():
 
 
 def record_snapshot_sent(feed):
-    SNAPSHOTS.labels(feed).inc()
+    _child(SNAPSHOTS, feed).inc()
 
 
 # --- read from the database at scrape time -----------------------------------------------------------
