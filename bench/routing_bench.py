@@ -1,4 +1,4 @@
-"""The cost of one ACD routing decision (R13): engine.route_room on a new queued room.
+"""The cost of one ACD routing decision (R13): offers.route_room on a new queued room.
 
 For 10, 100, 1,000 and 10,000 agents (one tenant, one SMS skill, team limit 5, proficiencies 1-5,
 everyone available) and 0, 1,000 and 100,000 rooms already waiting in the queue (bulk-created), it
@@ -146,7 +146,7 @@ class World:
 
         now = timezone.now()
         have = len(self.agent_ids)
-        # Available with free slots: routable, as services.agent_set_state would leave them.
+        # Available with free slots: routable, as agents.agent_set_state would leave them.
         users = [User(tenant=self.tenant, username=f"agent{i:05d}", role=Role.AGENT, team=self.team, state=AgentState.AVAILABLE,
                       password="!", idle_since=now - timedelta(seconds=self.rng.randint(0, 86400)), routable=True)
                  for i in range(have, n)]
@@ -201,7 +201,7 @@ def measure(world, kind, samples, connection):
     """Time `samples` decisions of one kind; undo each one outside the timing."""
     from django.db.models import F
 
-    from routing import engine
+    from routing.acd import offers
     from routing.choices import RoomState
     from routing.models import AgentSkill, Room, User
 
@@ -215,7 +215,7 @@ def measure(world, kind, samples, connection):
         counter = QueryCounter()
         with connection.execute_wrapper(counter):
             t0 = time.perf_counter()
-            agent_id = engine.route_room(room_id, "bench")
+            agent_id = offers.route_room(room_id, "bench")
             elapsed = time.perf_counter() - t0
         if kind == "offer":
             assert agent_id is not None, "no agent was free"

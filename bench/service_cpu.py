@@ -1,5 +1,5 @@
 """CPU per text of the product's own work, without daphne, sockets or the channel layer: in one
-process, one text after another, the signed webhook (the view as routing/hub_asgi.py serves it),
+process, one text after another, the signed webhook (the view as routing/hub/asgi.py serves it),
 the agent's accept and answer (the socket actions' function), the outbox sending the answer, and
 the pushes handed to a push pump on an event loop of its own. What `make bench` measures minus the
 server and websocket machinery: the part this repository's code decides.
@@ -65,9 +65,10 @@ def run(n_texts, n_agents):
     from twilio.request_validator import RequestValidator
 
     from bench import setup_data
-    from routing import events, hub_views
+    from routing import events
+    from routing.hub import webhooks
     from routing.consumers import _agent_action
-    from routing.hub_asgi import _respond
+    from routing.hub.asgi import _respond
     from routing.models import Room, User
     from routing.ws_auth import Grant
 
@@ -92,7 +93,7 @@ def run(n_texts, n_agents):
                  "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
                              (b"x-twilio-signature", validator.compute_signature(url, params).encode())]}
         t0 = time.process_time()
-        response = _respond(hub_views.twilio_sms, scope, urllib.parse.urlencode(params).encode())
+        response = _respond(webhooks.twilio_sms, scope, urllib.parse.urlencode(params).encode())
         t1 = time.process_time()
         assert response.status_code == 200, response.content
         room_id, agent_id = Room.objects.filter(contact_number=params["From"]).values_list("id", "agent_id").get()
@@ -129,7 +130,7 @@ def run_baseline(n_texts):
 
     from bench.baseline import views
     from routing import events
-    from routing.hub_asgi import _respond
+    from routing.hub.asgi import _respond
 
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()

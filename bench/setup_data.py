@@ -17,6 +17,7 @@ def main(n_agents):
     from rest_framework.authtoken.models import Token
 
     from routing import services
+    from routing.acd import agents as acd_agents
     from routing.choices import Channel, CodeType, Direction, Provider, Role
     from routing.models import CarrierAccount, Country, PointOfContact, Skill, Team, Tenant, User
 
@@ -35,7 +36,7 @@ def main(n_agents):
             agents.append(agent)
     # Available one by one, outside the set-up transaction, as agents would log in.
     for agent in agents:
-        services.agent_set_state(agent=agent, state="available")
+        acd_agents.agent_set_state(agent=agent, state="available")
     carrier.refresh_from_db()
     from django.db import connection
 

@@ -14,7 +14,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from routing import events, timers  # noqa: E402
-from routing.hub_asgi import CarrierWebhooks  # noqa: E402
+from routing.hub.asgi import CarrierWebhooks  # noqa: E402
 from routing.ops.asgi import OpsMiddleware  # noqa: E402
 from routing.ws_auth import websocket_stack  # noqa: E402
 from routing.ws_urls import websocket_urlpatterns  # noqa: E402

@@ -18,6 +18,6 @@ urlpatterns = [
     path("console/audit-log/", include(("routing.audit.views", "audit"))),
     path("console/", include("routing.console.urls")),
     path("", include("routing.workspace.urls")),
-    path("", include("routing.hub_urls")),
+    path("", include("routing.hub.urls")),
     path("", include("routing.urls")),
 ]

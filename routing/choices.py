@@ -63,6 +63,7 @@ class CloseReason(models.TextChoices):
     ENDED_BY_CONTACT = "ended_by_contact", "Ended by the contact"
     EXPIRED = "expired", "Inactivity timeout"
     FORCED_DISCONNECT = "forced_disconnect", "Forced disconnect"
+    SMS_OFF = "sms_off", "Arrived while SMS Messaging was off"
 
 
 class MessageStatus(models.TextChoices):

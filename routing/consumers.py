@@ -14,10 +14,15 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError
 from django.utils import timezone
 
 from . import events, selectors, threads
+from .acd import declines, offers
+from .api.base import drf_error_detail
+from .hub import outbound, rooms
+from .models import Room, User
 from .choices import Role
 from .workspace import snapshots
 from .ws_auth import CLOSE_DETAIL, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, Grant
@@ -38,8 +43,6 @@ def _agent_snapshot(user):
 @_in_worker_thread
 def _agent_event_seqs(user_ids):
     """id -> (event_seq, (is_active, tenant id, role)) of the agents with a socket here."""
-    from .models import User
-
     rows = User.objects.filter(pk__in=user_ids).values_list("id", "event_seq", "is_active", "tenant_id", "role")
     return {pk: (seq, rest) for pk, seq, *rest in rows}
 
@@ -81,12 +84,6 @@ def _agent_action(grant, user, content):
     the REST API (rooms/{id}/accept/, reject/, end/, messages/). Returns (reply frame, close code or
     None): the sign-in and the role the socket was opened with are checked first, as every request
     checks them."""
-    from django.core.exceptions import PermissionDenied, ValidationError
-
-    from . import texthub
-    from .api.serializers import drf_error_detail
-    from .models import Room
-
     kind, ref = content.get("type"), content.get("ref")
 
     def reply(status, data):
@@ -109,12 +106,12 @@ def _agent_action(grant, user, content):
     room = Room(pk=room_id)  # the services lock it and read it
     try:
         if kind == "room.accept":
-            return reply(200, selectors.room_payload(texthub.room_accept(room=room, agent=user))), None
+            return reply(200, selectors.room_payload(offers.room_accept(room=room, agent=user))), None
         if kind == "room.reject":
-            return reply(200, selectors.room_payload(texthub.room_reject(room=room, agent=user))), None
+            return reply(200, selectors.room_payload(declines.room_reject(room=room, agent=user))), None
         if kind == "room.end":
-            return reply(200, selectors.room_payload(texthub.room_end(room=room, actor=user))), None
-        message = texthub.message_send(room=room, author=user, body=content.get("body"))
+            return reply(200, selectors.room_payload(rooms.room_end(room=room, actor=user))), None
+        message = outbound.message_send(room=room, author=user, body=content.get("body"))
         return reply(201, selectors.message_payload(message)), None
     except ValidationError as exc:
         return reply(400, drf_error_detail(exc)), None
@@ -406,7 +403,7 @@ class AgentConsumer(LiveConsumer):
 
     def started(self):
         self.behind_at = None  # the agent_seq this socket had when the database was first seen ahead
-        self.held = {}  # agent_seq -> event that arrived before the one before it
+        self.early_events = {}  # agent_seq -> event that arrived before the one before it
         self.gap_timer = None
         self.watch = SequenceWatch.join(self)
 
@@ -428,18 +425,18 @@ class AgentConsumer(LiveConsumer):
             await self.emit(event)
             await self._release_held()
         else:
-            self.held[agent_seq] = event
+            self.early_events[agent_seq] = event
             if self.gap_timer is None:
                 self.gap_timer = asyncio.get_running_loop().create_task(self._gap_expired(self.agent_seq))
 
     async def _release_held(self):
         """Send the held events that now follow in order; drop those a snapshot covered."""
-        for seq in [seq for seq in self.held if seq <= self.agent_seq]:
-            del self.held[seq]
-        while self.agent_seq + 1 in self.held:
+        for seq in [seq for seq in self.early_events if seq <= self.agent_seq]:
+            del self.early_events[seq]
+        while self.agent_seq + 1 in self.early_events:
             self.agent_seq += 1
-            await self.emit(self.held.pop(self.agent_seq))
-        if not self.held and self.gap_timer is not None:
+            await self.emit(self.early_events.pop(self.agent_seq))
+        if not self.early_events and self.gap_timer is not None:
             self.gap_timer.cancel()
             self.gap_timer = None
 
@@ -448,11 +445,11 @@ class AgentConsumer(LiveConsumer):
         async with self.lock:
             self.gap_timer = None
             await self._release_held()  # a snapshot meanwhile (resync, sequence check) may have closed the gap
-            if self.held and self.agent_seq == waiting_after:
-                log.info("agent %s: agent_seq %s never came (held %s), resyncing", self.user.id, waiting_after + 1, sorted(self.held))
+            if self.early_events and self.agent_seq == waiting_after:
+                log.info("agent %s: agent_seq %s never came (held %s), resyncing", self.user.id, waiting_after + 1, sorted(self.early_events))
                 await self.send_snapshot()
                 await self._release_held()
-            if self.held and self.gap_timer is None:  # another gap is open: wait for it in turn
+            if self.early_events and self.gap_timer is None:  # another gap is open: wait for it in turn
                 self.gap_timer = asyncio.get_running_loop().create_task(self._gap_expired(self.agent_seq))
 
     async def receive_json(self, content, **kwargs):

@@ -150,23 +150,23 @@ def to_supervisors(tenant_id, event):
     send(supervisors_group(tenant_id), event)
 
 
-def _room_event(kind, room, agent_id=None, agent_seq=None, **extra):
-    event = {"type": kind, "room": selectors.room_payload(room), **extra}
+def _room_event(kind, room, agent_id=None, agent_seq=None, agent_username=None, **extra):
+    event = {"type": kind, "room": selectors.room_payload(room, agent_username=agent_username), **extra}
     target = agent_id if agent_id is not None else room.agent_id
     if target:
         to_agent(target, event, agent_seq)
     to_supervisors(room.tenant_id, event)
 
 
-def room_offered(room, first_message, agent_seq=None):
+def room_offered(room, first_message, agent_seq=None, agent_username=None):
     """`first_message`: the room's first message (None: it has none), read by the engine with the room;
     `agent_seq`: already bumped by the engine in its update of the agent."""
     first = selectors.message_payload(first_message) if first_message is not None else None
-    _room_event("room.offered", room, agent_seq=agent_seq, first_message=first)
+    _room_event("room.offered", room, agent_seq=agent_seq, agent_username=agent_username, first_message=first)
 
 
-def room_assigned(room):
-    _room_event("room.assigned", room)
+def room_assigned(room, agent_seq=None):
+    _room_event("room.assigned", room, agent_seq=agent_seq)
 
 
 def room_queued(room):
@@ -201,6 +201,8 @@ def room_message(room, message):
 
 def message_status(message):
     room = message.room
+    if room is None:  # a text without a room (a campaign's): its sender follows it, no agent does
+        return
     event = {"type": "message.status", "room_id": room.id, "message_id": message.id, "status": message.status,
              "error_code": message.error_code, "error_message": message.error_message}
     if room.agent_id:

@@ -4,7 +4,7 @@ login lockout page (django-axes counts the failed logins; settings.AXES_*). docs
 Every count lives in Django's default cache, Redis when REDIS_URL is set, so all processes share it.
 A fixed window per rate: one atomic increment per request (INCR in Redis), no read-modify-write
 that concurrent requests could race past. The carriers' webhooks are never limited: they are
-signed, and a refused text would be lost (they do not even reach Django's middleware: hub_asgi.py).
+signed, and a refused text would be lost (they do not even reach Django's middleware: routing/hub/asgi.py).
 """
 import math
 import time

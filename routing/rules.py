@@ -10,9 +10,25 @@ import zoneinfo
 import phonenumbers
 from django.core.exceptions import ValidationError
 
-from .choices import CodeType, OPEN_ROOM_STATES, SmsDelivery
+from .choices import OPEN_ROOM_STATES, CodeType, Role, SmsDelivery
 
 SHORT_CODE_DIGITS = (3, 8)
+SESSION_LIMIT_MIN, SESSION_LIMIT_MAX = 1, 12
+
+
+def effective_session_limit(override, team_limit):
+    """R3: the user's override if set, else the team's limit; no team and no override: 1."""
+    if override is not None:
+        return override
+    if team_limit is not None:
+        return team_limit
+    return SESSION_LIMIT_MIN
+
+
+def effective_session_limit_sql(override, team_limit):
+    """effective_session_limit in SQL, over two column expressions (tests/routing/test_twins.py
+    compares the two on random data)."""
+    return f"COALESCE({override}, {team_limit}, {SESSION_LIMIT_MIN})"
 
 
 def tenant_validate_features(tenant):
@@ -26,12 +42,11 @@ def tenant_validate_delivery_change(tenant):
     """R2: the delivery mode cannot change while interactions are active."""
     if not tenant.pk:
         return
-    from .models import Room, Tenant
-
-    old = Tenant.objects.filter(pk=tenant.pk).values_list("sms_delivery", flat=True).first()
+    # The model's own managers: rules.py is imported by the models, so it does not import them.
+    old = type(tenant)._default_manager.filter(pk=tenant.pk).values_list("sms_delivery", flat=True).first()
     if old is None or old == tenant.sms_delivery:
         return
-    active = Room.objects.filter(tenant_id=tenant.pk, state__in=OPEN_ROOM_STATES).count()
+    active = tenant.rooms.filter(state__in=OPEN_ROOM_STATES).count()
     if active:
         raise ValidationError({"sms_delivery": f"The delivery mode cannot change while {active} interaction(s) are active: end them first (forced disconnect ends all SMS interactions)."})
 
@@ -40,9 +55,7 @@ def tenant_validate_digital_numbers(tenant):
     """R5: a tenant switching to Digital delivery may keep only numbers Digital mode allows (US long codes)."""
     if not tenant.pk or tenant.sms_delivery != SmsDelivery.DIGITAL:
         return
-    from .models import PointOfContact
-
-    others = (PointOfContact.objects.filter(tenant_id=tenant.pk, channel="sms")
+    others = (tenant.points_of_contact.filter(channel="sms")
               .exclude(code_type=CodeType.LONG, country__digital=True).values_list("number", flat=True))
     if others:
         raise ValidationError({"sms_delivery": "In Digital Experience mode SMS Messaging supports United States long codes only: "
@@ -146,15 +159,11 @@ LAST_ADMIN = "A tenant keeps at least one active administrator: make another use
 
 
 def _other_active_admins(user, tenant_id):
-    from .choices import Role
-
     return type(user)._default_manager.filter(tenant_id=tenant_id, role=Role.ADMIN, is_active=True, is_superuser=False).exclude(pk=user.pk)
 
 
 def user_was_active_admin(user):
     """The stored row's (tenant id, still an active administrator), or None for a new user."""
-    from .choices import Role
-
     old = type(user)._default_manager.filter(pk=user.pk).values("tenant_id", "role", "is_active", "is_superuser").first() if user.pk else None
     if old is None:
         return None
@@ -165,8 +174,6 @@ def user_validate_keeps_admin(user, deleting=False):
     """A tenant keeps at least one active administrator: demoting, deactivating, moving or deleting
     its last one is refused. The service locks the tenant's row first (services.tenant_lock), so two
     administrators demoting each other at once cannot both pass this count."""
-    from .choices import Role
-
     was = user_was_active_admin(user)
     if was is None or not was[1]:
         return

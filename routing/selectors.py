@@ -9,8 +9,8 @@ from rest_framework.authtoken.models import Token
 
 from . import sql
 
-from .choices import CAPACITY_ROOM_STATES, Channel, Role, RoomState
-from .models import (AgentSkill, CarrierAccount, Country, PointOfContact, Room, RoutingDecision, RoutingRule, Skill, Team,
+from .choices import CAPACITY_ROOM_STATES, Channel, CloseReason, Role, RoomState
+from .models import (AgentSkill, CarrierAccount, Country, Message, PointOfContact, Room, RoutingDecision, RoutingRule, Skill, Team,
                      Tenant, User)
 
 
@@ -57,6 +57,11 @@ def routing_rules_for(user):
 
 def countries_for(user):
     return Country.objects.all()
+
+
+def texts_while_sms_off(tenant_id):
+    """Texts kept but neither routed nor answered because SMS Messaging was off (R1)."""
+    return Message.objects.filter(tenant_id=tenant_id, room__close_reason=CloseReason.SMS_OFF).count()
 
 
 def rooms_for(user):
@@ -147,13 +152,17 @@ def message_payload(m):
     }
 
 
-def room_payload(room, messages=False):
+def room_payload(room, messages=False, agent_username=None):
+    """`agent_username`: the agent's name when the caller read it (the engine's offer), else the
+    room's agent is read (loaded with the room, or by a query)."""
+    if agent_username is None and room.agent_id:
+        agent_username = room.agent.username
     data = {
         "id": room.id, "channel": room.channel, "direction": room.direction, "state": room.state,
         "contact_number": room.contact_number, "contact_name": room.contact_name, "poc_number": room.poc_number,
         "point_of_contact": room.point_of_contact_id, "skill": room.skill_id,
-        "skill_name": room.skill.name if room.skill_id and room.skill else None,
-        "agent": room.agent_id, "agent_username": room.agent.username if room.agent_id and room.agent else None,
+        "skill_name": room.skill.name if room.skill_id else None,
+        "agent": room.agent_id, "agent_username": agent_username,
         "priority": room.priority, "opened_at": _iso(room.opened_at), "offered_at": _iso(room.offered_at),
         "offer_expires_at": _iso(room.offer_expires_at), "accepted_at": _iso(room.accepted_at), "expires_at": _iso(room.expires_at),
         "closed_at": _iso(room.closed_at), "close_reason": room.close_reason,

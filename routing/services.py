@@ -2,16 +2,17 @@
 
 Every entry point (console, Django admin, REST API, demo loader) goes through these functions.
 Rules live in the models' clean() and routing/rules.py; full_clean() here makes them apply
-everywhere. The interaction side (rooms, messages, timers) is in texthub.py and engine.py.
+everywhere. The interaction side is in routing/hub (rooms, texts) and routing/acd (offers, availability).
 """
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from . import rules
-from .choices import AgentState, Role
-from .models import AgentSkill, User
+from .acd.queues import after_capacity_change
+from .models import AgentSkill, Tenant, User
 
 
 def _full_clean_and_save(instance, exclude=None):
@@ -36,8 +37,6 @@ def object_save(*, instance):
 def tenant_lock(tenant_id):
     """Hold the tenant's row until the transaction ends: changes that count the tenant's rows (its
     administrators) wait for each other instead of both passing the count."""
-    from .models import Tenant
-
     if tenant_id is not None:
         list(Tenant.objects.select_for_update().filter(pk=tenant_id).values_list("pk"))
 
@@ -61,26 +60,10 @@ def object_delete(*, instance):
                               "remove those first or deactivate it instead.")
 
 
-def after_capacity_change(instance):
-    """A raised limit, a new skill or an agent's return frees capacity: offer queued rooms (R13)."""
-    from . import engine
-    from .models import Team
-
-    if isinstance(instance, Team):
-        engine.refresh_routable(team_id=instance.pk)
-        transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=list(instance.members.values_list("id", flat=True))))
-    elif isinstance(instance, User):
-        engine.refresh_routable(agent_ids=[instance.pk])
-        if instance.role == Role.AGENT:
-            transaction.on_commit(lambda: engine.dispatch_for_agents(agent_ids=[instance.pk]))
-
-
 @transaction.atomic
 def user_save(*, user, password=None, skills=None):
     """Create or update a user; `skills` is a list of (skill, proficiency) or skills (proficiency 1)."""
     if password:
-        from django.contrib.auth.password_validation import validate_password
-
         try:
             validate_password(password, user)
         except ValidationError as exc:
@@ -115,39 +98,8 @@ def user_set_skills(*, user, skills):
 
 
 @transaction.atomic
-def agent_set_state(*, agent, state):
-    """Available / unavailable / logged out. Unavailable agents keep their rooms but get no offers."""
-    if agent.role != Role.AGENT:
-        raise ValidationError({"state": "Only agents have an availability state."})
-    if state not in AgentState.values:
-        raise ValidationError({"state": f"“{state}” is not one of {', '.join(AgentState.values)}."})
-    agent = User.objects.select_for_update().get(pk=agent.pk)
-    if agent.state == state:
-        return agent
-    now = timezone.now()
-    agent.state, agent.state_changed_at = state, now
-    fields = ["state", "state_changed_at"]
-    if state == AgentState.AVAILABLE:
-        agent.idle_since = now
-        fields.append("idle_since")
-    from . import engine, events
-
-    agent.routable = engine.agent_routable(agent, agent.held)
-    fields.append("routable")
-    agent.save(update_fields=fields)
-    engine.sync_skill_copies(agent_ids=[agent.pk])
-
-    events.agent_state_changed(agent)
-    if state == AgentState.AVAILABLE:
-        after_capacity_change(agent)
-    return agent
-
-
-@transaction.atomic
 def token_create(*, user):
     """A new API token for the user; the old one (if any) stops working."""
-    from rest_framework.authtoken.models import Token
-
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)
 

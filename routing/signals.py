@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from rest_framework.authtoken.models import Token
 
 from . import events
+from .acd import agents
 from .choices import AgentState, Role
 from .models import User
 from .ws_auth import session_fingerprint
@@ -26,9 +27,7 @@ RIGHTS_FIELDS = ("is_active", "tenant_id", "role", "password")
 @receiver(user_logged_out)
 def agent_logged_out(sender, request, user, **kwargs):
     if user is not None and getattr(user, "role", None) == Role.AGENT and user.state != AgentState.LOGGED_OUT:
-        from .services import agent_set_state
-
-        agent_set_state(agent=user, state=AgentState.LOGGED_OUT)
+        agents.agent_set_state(agent=user, state=AgentState.LOGGED_OUT)
 
 
 @receiver(user_logged_out)

@@ -15,6 +15,17 @@ from functools import cache
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from .models import (
+    AgentSkill,
+    Contact,
+    Message,
+    Room,
+    RoutingDecision,
+    Skill,
+    Team,
+    User,
+)
+
 
 def table(model):
     return connection.ops.quote_name(model._meta.db_table)
@@ -145,7 +156,15 @@ def insert(obj):
 @cache
 def tables():
     """Quoted table names of the models the hot path touches (resolved once per process)."""
-    from .models import AgentSkill, Contact, Message, Room, RoutingDecision, Skill, Team, User
-
     return {"user": table(User), "team": table(Team), "agentskill": table(AgentSkill), "room": table(Room),
             "message": table(Message), "decision": table(RoutingDecision), "contact": table(Contact), "skill": table(Skill)}
+
+
+def locked(qs):
+    """Row locks on the queryset's own table only (FOR UPDATE OF self): a select_related join would
+    otherwise also lock the tenant, team or skill rows and serialize unrelated work (and PostgreSQL
+    refuses FOR UPDATE on the nullable side of an outer join). SQLite serializes writers anyway."""
+    features = connection.features
+    if not features.has_select_for_update:
+        return qs
+    return qs.select_for_update(of=("self",)) if features.has_select_for_update_of else qs.select_for_update()

@@ -14,29 +14,26 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
-from django.utils import timezone
+
+from . import events, jobs
 
 log = logging.getLogger("cxsms.timers")
-QUEUE_SWEEP_EVERY = 5.0  # seconds; capacity changes dispatch at once, this is the safety net
+# What sweep() reports, by job (tests and logs read these names).
+QUEUE_SWEEP_EVERY = 5.0
+_REPORT = {"rooms.sweep": "expired", "acd.lapse_sweep": "lapsed", "outbox.sweep": "sent", "acd.queue_sweep": "routed"}
 
 
 def sweep(now=None, queues=True):
-    """One pass over every due timer. Returns what it did, for tests and logs."""
-    from . import engine, texthub
-
-    now = now or timezone.now()
-    done = {
-        "expired": texthub.expire_rooms(now),
-        "lapsed": engine.lapse_offers(now),
-        "sent": texthub.outbox_retry(now),
-        "routed": engine.dispatch_queued() if queues else 0,
-    }
+    """One pass over every registered periodic job. Returns what each did, for tests and logs."""
+    done = {}
+    for job in jobs.periodic():
+        if job.every > 1.0 and not queues:
+            continue
+        done[_REPORT.get(job.name, job.name)] = job.func(now)
     return done
 
 
 async def run_forever(interval=None):
-    from . import events
-
     events.ensure_pump()  # the timers' pushes go through this loop's pump too
     interval = interval or settings.CXSMS_TIMER_INTERVAL
     last_queue_sweep = 0.0

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.utils.crypto import constant_time_compare
+from rest_framework.authtoken.models import Token
 
 from . import selectors
 from .models import User
@@ -74,8 +75,6 @@ async def _deny(scope, receive, send, code):
 
 @database_sync_to_async
 def _user_for_token(key):
-    from rest_framework.authtoken.models import Token
-
     try:
         token = Token.objects.select_related("user").get(key=key)
     except (Token.DoesNotExist, ValueError):

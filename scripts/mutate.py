@@ -30,21 +30,22 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 TESTS = ["tests/pg/test_routing_concurrency.py", "tests/pg/test_inbound_concurrency.py", "tests/pg/test_webhook_asgi_concurrency.py",
          "tests/pg/test_races.py", "tests/pg/test_timer_race.py"]
 
-_AGENT_LOCK = ("routing/engine.py", "{sql.for_update('u') if lock else ''}", "{''}")
-_RECOUNT = ("routing/engine.py", "    agent, held = found\n    if held != agent.held", "    agent, held = found[0], found[0].held\n    if held != agent.held")
+_AGENT_LOCK = ("routing/acd/capacity.py", "{sql.for_update('u') if lock else ''}", "{''}")
+_RECOUNT = ("routing/acd/offers.py", "    agent, held = found\n    if (held != agent.held", "    agent, held = found[0], found[0].held\n    if (held != agent.held")
 
 # name -> (what it breaks, [(file, exact text, replacement), ...])
 MUTATIONS = {
-    "no-agent-lock": ("routing takes no row lock on the agent it offers to (engine._agent_row)", [_AGENT_LOCK]),
-    "no-recount": (("an offer trusts the cached User.held instead of counting the agent's rooms (engine._try_offer); expected to "
+    "no-agent-lock": ("routing takes no row lock on the agent it offers to (capacity.agent_row)", [_AGENT_LOCK]),
+    "no-recount": (("an offer trusts the cached User.held instead of counting the agent's rooms (offers._try_offer); expected to "
                     "survive: read under the agent's row lock the cache is current, so the recount is a second guard (it counts "
                     "once the lock is gone: no-agent-lock-no-recount)"), [_RECOUNT]),
     "no-agent-lock-no-recount": ("both of the above", [_AGENT_LOCK, _RECOUNT]),
-    "no-room-lock": ("accept, reject, end, send and routing read the room without locking it (engine._locked_room)",
-                     [("routing/engine.py", 'f"{joins} WHERE r.id = %s{sql.for_update(\'r\')}"', 'f"{joins} WHERE r.id = %s"')]),
+    "no-room-lock": ("accept, reject, end, send and routing read the room without locking it (rooms.lock_room, offers._lock_room_to_route)",
+                     [("routing/hub/rooms.py", "WHERE r.id = %s{sql.for_update('r')}", "WHERE r.id = %s"),
+                      ("routing/acd/offers.py", "WHERE r.id = %s{sql.for_update('r')}", "WHERE r.id = %s")]),
     "expiry-ignores-reset": ("the expiry sweep does not check again, under the room's lock, that the timer is still due",
-                             [("routing/texthub.py", ".filter(pk=room_id, state=RoomState.ACTIVE, expires_at__lte=now).first()",
-                               ".filter(pk=room_id, state=RoomState.ACTIVE).first()")]),
+                             [("routing/hub/rooms.py", "expires_at__lte=now).first()",
+                               ").first()")]),
 }
 
 SURVIVES = {"no-recount"}  # equivalent while the agent's row lock holds (its description says why)

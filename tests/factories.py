@@ -2,6 +2,7 @@
 import itertools
 
 from routing import services
+from routing.acd import agents
 from routing.choices import Channel, CodeType, Direction, Provider, Role
 from routing.models import CarrierAccount, Country, PointOfContact, Skill, Team, Tenant, User
 
@@ -29,7 +30,7 @@ def user(tenant, username=None, role=Role.AGENT, team=None, session_limit=None, 
     u = User(tenant=tenant, username=username or f"user{next(_n)}", role=role, team=team, session_limit=session_limit)
     u = services.user_save(user=u, password=password, skills=list(skills))
     if state:
-        u = services.agent_set_state(agent=u, state=state)
+        u = agents.agent_set_state(agent=u, state=state)
     return u
 
 

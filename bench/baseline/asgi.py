@@ -2,7 +2,7 @@
 
 Served the way the product is served (cxsms_site/asgi.py), so "product ÷ baseline" compares the
 product's work, not two ways of serving it: the webhook skips Django's middleware through the
-product's own CarrierWebhooks (routing/hub_asgi.py: one hop to a worker thread that keeps its
+product's own CarrierWebhooks (routing/hub/asgi.py: one hop to a worker thread that keeps its
 database connection, routing/threads.py), pushes leave through the product's push pump
 (routing/events.py, hosted by the serving loop through events.serve_with_pump as in the product;
 there is no timer loop: CXSMS_RUN_TIMERS is False in bench/baseline/settings.py), and sockets pass
@@ -20,7 +20,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from routing import events  # noqa: E402
-from routing.hub_asgi import CarrierWebhooks  # noqa: E402
+from routing.hub.asgi import CarrierWebhooks  # noqa: E402
 from routing.ws_auth import websocket_stack  # noqa: E402
 
 from . import views  # noqa: E402

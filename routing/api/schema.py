@@ -8,7 +8,12 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from .serializers import ErrorSerializer
+
+class ErrorSerializer(serializers.Serializer):
+    """An error with a message."""
+
+    detail = serializers.CharField()
+
 
 FIELD_ERRORS_SCHEMA = {
     "type": "object",

@@ -1,51 +1,17 @@
 """REST serializers: input shape only. Every write goes through routing.services, so the API refuses
 what the console and the admin refuse, with the same messages (model clean() and routing.rules)."""
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.settings import api_settings
-from rest_framework.validators import UniqueValidator
 
 from .. import selectors, services
 from ..choices import AgentState, Channel, CloseReason, Direction, Encoding, MessageStatus, Role, RoomState
 from ..models import (AgentSkill, CarrierAccount, Country, PointOfContact, RoutingDecision, RoutingRule, Skill, Team, Tenant,
                       User)
 from ..models.people import PROFICIENCY_MAX, PROFICIENCY_MIN
+from .base import (ScopedPrimaryKeyRelatedField, ServiceModelSerializer, _user, as_drf_validation_error,  # noqa: F401
+                   drf_error_detail)
 from .fields import NamedChoiceField
 from .permissions import OPERATOR, role_of
-
-
-def drf_error_detail(exc):
-    """A django ValidationError as DRF's error shape: {field: [messages]}, `__all__` as non_field_errors."""
-    if hasattr(exc, "error_dict"):
-        return {(api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
-                for field, messages in exc.message_dict.items()}
-    return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-
-
-def as_drf_validation_error(exc):
-    return serializers.ValidationError(drf_error_detail(exc))
-
-
-def _user(context):
-    request = context.get("request")
-    return getattr(request, "user", None)
-
-
-class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """A reference by id, looked up only among the caller's tenant's objects (a selector), so another
-    tenant's id is refused exactly like an id that does not exist."""
-
-    def __init__(self, selector=None, **kwargs):
-        self.selector = selector
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        user = _user(self.context)
-        if user is None or not user.is_authenticated:
-            return self.queryset.none()
-        return self.selector(user)
 
 
 class CountryCodeField(serializers.SlugRelatedField):
@@ -56,83 +22,6 @@ class CountryCodeField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data):
         return super().to_internal_value(data.upper() if isinstance(data, str) else data)
-
-
-class ServiceModelSerializer(serializers.ModelSerializer):
-    # The one base serializer: builds the model instance and saves it through routing.services.
-    #
-    # DRF's own uniqueness validators are dropped (full_clean() checks uniqueness and constraints with
-    # the model's messages) and range errors use the model validators' messages, so the console, the
-    # admin and the API say the same thing. Objects of a tenant get `tenant` from the caller; the
-    # operator names it on create. A tenant never changes after create.
-
-    def build_standard_field(self, field_name, model_field):
-        field_class, kwargs = super().build_standard_field(field_name, model_field)
-        kwargs["validators"] = [v for v in kwargs.get("validators", []) if not isinstance(v, UniqueValidator)]
-        if not kwargs["validators"]:
-            del kwargs["validators"]
-        messages = {}
-        for v in model_field.validators:
-            if isinstance(v, MinValueValidator) and "min_value" in kwargs:
-                messages["min_value"] = v.message
-            elif isinstance(v, MaxValueValidator) and "max_value" in kwargs:
-                messages["max_value"] = v.message
-        if messages:
-            kwargs["error_messages"] = {**kwargs.get("error_messages", {}), **messages}
-        return field_class, kwargs
-
-    def get_validators(self):
-        return []  # unique-together and constraints: full_clean() in the service
-
-    # --- tenant -------------------------------------------------------------------------------
-
-    @property
-    def has_tenant(self):
-        return any(f.name == "tenant" for f in self.Meta.model._meta.fields)
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        if not self.has_tenant:
-            return attrs
-        user = _user(self.context)
-        tenant = attrs.get("tenant")
-        if self.instance is None:
-            if user is not None and user.is_superuser:
-                if tenant is None:
-                    raise serializers.ValidationError({"tenant": ["The operator names the tenant of a new object."]})
-            else:
-                attrs["tenant"] = user.tenant
-        elif tenant is not None and tenant.pk != self.instance.tenant_id:
-            raise serializers.ValidationError({"tenant": ["An object cannot move to another tenant."]})
-        return attrs
-
-    # --- writes through the services -----------------------------------------------------------
-
-    #: validated fields that are not model fields; popped and given to `save_instance`
-    extra_write_fields = ()
-
-    def _split(self, validated_data):
-        extra = {name: validated_data.pop(name) for name in self.extra_write_fields if name in validated_data}
-        return validated_data, extra
-
-    def create(self, validated_data):
-        data, extra = self._split(validated_data)
-        return self._save(self.Meta.model(**data), extra)
-
-    def update(self, instance, validated_data):
-        data, extra = self._split(validated_data)
-        for name, value in data.items():
-            setattr(instance, name, value)
-        return self._save(instance, extra)
-
-    def _save(self, instance, extra):
-        try:
-            return self.save_instance(instance, **extra)
-        except DjangoValidationError as exc:
-            raise as_drf_validation_error(exc)
-
-    def save_instance(self, instance, **extra):
-        return services.object_save(instance=instance)
 
 
 def tenant_field():
@@ -402,9 +291,3 @@ class ActiveCountSerializer(serializers.Serializer):
 
 class EndedCountSerializer(serializers.Serializer):
     ended = serializers.IntegerField(help_text="SMS interactions ended.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    """An error with a message."""
-
-    detail = serializers.CharField()

@@ -1,152 +1,22 @@
 """REST API v1 views: declarative viewsets over tenant-scoped selectors; writes go to routing.services
-(configuration, via the serializers) and routing.texthub (interactions)."""
-import re
+(configuration, via the serializers) and routing.hub and routing.acd (interactions)."""
 
-from django.core.exceptions import FieldDoesNotExist, ValidationError as DjangoValidationError
-from django.db.models import IntegerField
-from django_filters import BooleanFilter, CharFilter, ModelChoiceFilter, ModelMultipleChoiceFilter, NumberFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import pagination, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
 from rest_framework.filters import OrderingFilter
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import filtersets, selectors, services
+from .. import filtersets, selectors
+from ..acd import agents, declines, offers
+from ..acd import outbound as acd_outbound
+from ..hub import outbound, rooms
 from ..models import CarrierAccount, Country, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
 from . import serializers as s
-from .parsers import JSONParser
-from .permissions import (ADMIN, ADMIN_ONLY, AGENT, AGENT_ONLY, CONFIGURERS, EVERYONE, MANAGERS, OPERATOR, OPERATOR_ONLY,
-                          RolePermission)
-from .schema import ApiAutoSchema
-
-
-class PageNumberPagination(pagination.PageNumberPagination):
-    """The global page-number pagination, strict about `page`: empty or given twice is an invalid page (404)."""
-
-    def get_page_number(self, request, paginator):
-        values = request.query_params.getlist(self.page_query_param)
-        if len(values) > 1 or values == [""]:
-            raise NotFound(self.invalid_page_message)
-        return super().get_page_number(request, paginator)
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The object is still in use."
-    default_code = "conflict"
-
-
-# A filter that references a tenant's objects only accepts the caller's own (another tenant's id is "not a valid choice").
-FILTER_SELECTORS = {
-    Team: selectors.teams_for,
-    Skill: selectors.skills_for,
-    User: selectors.users_for,
-    CarrierAccount: selectors.carrier_accounts_for,
-    PointOfContact: selectors.points_of_contact_for,
-    Tenant: selectors.tenants_for,
-}
-
-
-def scoped_filterset(base):
-    """`base` for the API: model-choice filters limited to what the requesting user may see, and query
-    values checked strictly (a filter given twice, an empty choice, `null` for a boolean are refused
-    with 400 instead of being ignored, so a client's typo never silently widens a list)."""
-
-    class Scoped(base):
-        def __init__(self, *args, request=None, **kwargs):
-            super().__init__(*args, request=request, **kwargs)
-            user = getattr(request, "user", None)
-            for f in self.filters.values():
-                if isinstance(f, (ModelChoiceFilter, ModelMultipleChoiceFilter)):
-                    selector = FILTER_SELECTORS.get(f.queryset.model if f.queryset is not None else None)
-                    if selector is not None:
-                        f.queryset = selector(user) if user is not None and user.is_authenticated else f.queryset.none()
-
-        def is_valid(self):
-            valid = super().is_valid()
-            for name, f in self.filters.items():
-                values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
-                values = [v for v in values if v is not None]
-                if not values or isinstance(f, ModelMultipleChoiceFilter):
-                    continue
-                if len(values) > 1:
-                    self.form.add_error(name, "Give this filter once.")
-                elif values[0] == "" and not isinstance(f, CharFilter):
-                    self.form.add_error(name, "Give a value or leave the filter out.")
-                elif isinstance(f, BooleanFilter) and values[0] not in ("true", "false", "True", "False", "1", "0"):
-                    self.form.add_error(name, "Use true or false.")
-                elif isinstance(f, NumberFilter) and self._is_integer(f) and not re.fullmatch(r"-?\d+", values[0]):
-                    self.form.add_error(name, "Enter a whole number.")
-                else:
-                    continue
-                valid = False
-            return valid
-
-        def _is_integer(self, f):
-            try:
-                return isinstance(self._meta.model._meta.get_field(f.field_name), IntegerField)
-            except FieldDoesNotExist:
-                return False
-
-    Scoped.__name__ = Scoped.__qualname__ = base.__name__
-    Scoped.__module__ = base.__module__
-    return Scoped
-
-
-class ApiViewMixin:
-    """Shared by every view: token/session auth (settings), role permissions, JSON bodies, strict pagination,
-    the error-aware schema, and django ValidationError from a service answered as 400 with field errors."""
-
-    permission_classes = [IsAuthenticated, RolePermission]
-    parser_classes = [JSONParser]  # integrations send JSON; forms would turn an empty field into "use the default"
-    pagination_class = PageNumberPagination
-    schema = ApiAutoSchema()
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            exc = s.as_drf_validation_error(exc)
-        return super().handle_exception(exc)
-
-
-class ConfigViewSet(ApiViewMixin, viewsets.ModelViewSet):
-    """CRUD of one kind of configuration object of the caller's tenant(s)."""
-
-    lookup_value_regex = "[^/]+"  # any id reaches the view and gets a JSON 404, not Django's HTML one
-
-    selector = None  # routing.selectors.<things>_for
-    read_roles = EVERYONE
-    write_roles = CONFIGURERS
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
-    ordering_fields = ["id"]
-
-    def get_queryset(self):
-        user = self.request.user
-        if not user.is_authenticated:
-            return self.queryset.none()
-        return type(self).selector(user)
-
-    def perform_destroy(self, instance):
-        try:
-            services.object_delete(instance=instance)
-        except DjangoValidationError as exc:
-            raise Conflict(" ".join(exc.messages))
-
-
-def crud_schema(name):
-    """Summaries for the six operations of a configuration viewset."""
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {name}"),
-        create=extend_schema(summary=f"Create a {name[:-1] if name.endswith('s') else name}"),
-        retrieve=extend_schema(summary=f"Get one of the {name}"),
-        update=extend_schema(summary=f"Replace one of the {name}"),
-        partial_update=extend_schema(summary=f"Change fields of one of the {name}"),
-        destroy=extend_schema(summary=f"Delete one of the {name}",
-                              description="Refused with 409 while other objects still use it."),
-    )
+from .base import ApiViewMixin, ConfigViewSet, Conflict, PageNumberPagination, crud_schema, scoped_filterset  # noqa: F401
+from .permissions import (ADMIN, ADMIN_ONLY, AGENT, AGENT_ONLY, EVERYONE, MANAGERS, OPERATOR, OPERATOR_ONLY)
 
 
 @crud_schema("tenants")
@@ -244,13 +114,6 @@ class CountryViewSet(ConfigViewSet):
 
 # --- interactions ---------------------------------------------------------------------------
 
-def _texthub():
-    # Imported late: the text hub imports the engine, carriers and events, none of which the schema needs.
-    from .. import texthub
-
-    return texthub
-
-
 ROOM_ACTION = dict(request=None, responses={200: s.RoomSerializer})
 
 
@@ -292,17 +155,17 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(summary="Accept an offered room", description="The agent takes the offer; the inactivity timer starts (R7).", **ROOM_ACTION)
     @action(detail=True, methods=["post"], filter_backends=[])
     def accept(self, request, pk=None):
-        return self._room_response(_texthub().room_accept(room=self.get_object(), agent=request.user))
+        return self._room_response(offers.room_accept(room=self.get_object(), agent=request.user))
 
     @extend_schema(summary="Reject an offered room", description="The room goes to the next agent (R13).", **ROOM_ACTION)
     @action(detail=True, methods=["post"], filter_backends=[])
     def reject(self, request, pk=None):
-        return self._room_response(_texthub().room_reject(room=self.get_object(), agent=request.user))
+        return self._room_response(declines.room_reject(room=self.get_object(), agent=request.user))
 
     @extend_schema(summary="End a room", description="Closes the session; the transcript is kept.", **ROOM_ACTION)
     @action(detail=True, methods=["post"], filter_backends=[])
     def end(self, request, pk=None):
-        return self._room_response(_texthub().room_end(room=self.get_object(), actor=request.user))
+        return self._room_response(rooms.room_end(room=self.get_object(), actor=request.user))
 
     @extend_schema(methods=["GET"], summary="The room's messages", description="In order, oldest first.",
                    responses={200: s.MessageSerializer(many=True)})
@@ -314,7 +177,7 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         if request.method == "POST":
             data = s.MessageSendSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            message = _texthub().message_send(room=room, author=request.user, body=data.validated_data["body"])
+            message = outbound.message_send(room=room, author=request.user, body=data.validated_data["body"])
             return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(selectors.messages_for_room(room))
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
@@ -343,7 +206,7 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def outbound(self, request):
         data = s.OutboundSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        room = _texthub().room_open_outbound(agent=request.user, point_of_contact=data.validated_data["point_of_contact"],
+        room = acd_outbound.room_open_outbound(agent=request.user, point_of_contact=data.validated_data["point_of_contact"],
                                              contact_number=data.validated_data["contact_number"], body=data.validated_data["body"])
         return self._room_response(room, status.HTTP_201_CREATED)
 
@@ -371,7 +234,7 @@ class MeStateView(ApiViewMixin, APIView):
     def put(self, request):
         data = s.AgentStateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        agent = services.agent_set_state(agent=request.user, state=data.validated_data["state"])
+        agent = agents.agent_set_state(agent=request.user, state=data.validated_data["state"])
         return Response({"state": agent.state})
 
 
@@ -383,11 +246,11 @@ class ForcedDisconnectView(ApiViewMixin, APIView):
     @extend_schema(summary="How many SMS interactions a forced disconnect would end",
                    description="The number to confirm before the POST.", responses={200: s.ActiveCountSerializer})
     def get(self, request):
-        return Response({"active": _texthub().forced_disconnect_count(request.user.tenant)})
+        return Response({"active": rooms.forced_disconnect_count(request.user.tenant)})
 
     @extend_schema(summary="Force-disconnect all SMS interactions of the tenant", request=None,
                    responses={200: s.EndedCountSerializer})
     def post(self, request):
-        n = _texthub().forced_disconnect(tenant=request.user.tenant, actor=request.user)
+        n = rooms.forced_disconnect(tenant=request.user.tenant, actor=request.user)
         return Response({"ended": n})
 

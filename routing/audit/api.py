@@ -5,7 +5,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.routers import DefaultRouter
 
 from routing.api.permissions import CONFIGURERS
-from routing.api.views import ApiViewMixin, scoped_filterset
+from routing.api.base import ApiViewMixin, scoped_filterset
 
 from . import selectors
 from .filtersets import AuditEntryFilterSet

@@ -9,8 +9,22 @@ audit receiver before it reads the old row, so they cost no extra query.
 from auditlog.receivers import log_update
 from auditlog.registry import auditlog
 from django.db.models.signals import post_delete, post_save, pre_save
+from rest_framework.authtoken.models import Token
+
+from routing.models import (
+    AgentSkill,
+    CarrierAccount,
+    Country,
+    PointOfContact,
+    RoutingRule,
+    Skill,
+    Team,
+    Tenant,
+    User,
+)
 
 from .choices import Event
+from .models import AuditEntry
 from .services import audit_event
 
 MASK = "routing.audit.models.mask_secret"
@@ -36,10 +50,6 @@ def _register(model, exclude=(), mask=()):
 
 
 def register_configuration_models():
-    from rest_framework.authtoken.models import Token
-
-    from routing.models import AgentSkill, CarrierAccount, Country, PointOfContact, RoutingRule, Skill, Team, Tenant, User
-
     _register(Tenant, exclude=["created_at"])
     _register(User, exclude=USER_EXCLUDED, mask=["password"])
     _register(Team)
@@ -68,6 +78,4 @@ def _actor_deleted(sender, instance, **kwargs):
     """A deleted user's entries keep their name (actor_name) and lose the reference: also those
     written while the deletion ran (a user deleting their own account, its tokens and skills),
     which the deletion's own SET NULL did not see; PostgreSQL would refuse them at commit."""
-    from .models import AuditEntry
-
     AuditEntry.objects.filter(actor_id=instance.pk).update(actor=None)

@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.urls import path
 
 from routing import selectors as routing_selectors
-from routing.console.views import PAGE_SIZE, ConsoleView
+from routing.console.base import PAGE_SIZE, ConsoleView
 
 from . import selectors
 from .filtersets import AuditEntryFilterSet

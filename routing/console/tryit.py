@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from .. import scripts, selectors, sms
+from .. import selectors, sms
+from ..acd import scripts
 from ..choices import Channel
-from .views import ConsoleView
+from .base import ConsoleView
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 FIRST_YEAR, LAST_YEAR = 1900, 9998

@@ -7,7 +7,7 @@ from django.utils import timezone
 from .. import rules
 from ..choices import AgentState, Channel, Direction, Role
 
-SESSION_LIMIT_MIN, SESSION_LIMIT_MAX = 1, 12
+from ..rules import SESSION_LIMIT_MAX, SESSION_LIMIT_MIN
 session_limit_validators = [
     MinValueValidator(SESSION_LIMIT_MIN, f"The chat/SMS session limit is {SESSION_LIMIT_MIN} to {SESSION_LIMIT_MAX}."),
     MaxValueValidator(SESSION_LIMIT_MAX, f"The chat/SMS session limit is {SESSION_LIMIT_MIN} to {SESSION_LIMIT_MAX}."),
@@ -76,12 +76,10 @@ class User(AbstractUser):
 
     @property
     def effective_session_limit(self):
-        """R3: the override if set, else the team's; no team and no override: 1."""
-        if self.session_limit is not None:
+        """R3 (rules.effective_session_limit): the override if set, else the team's."""
+        if self.session_limit is not None:  # the team is read only when it decides
             return self.session_limit
-        if self.team_id is not None:
-            return self.team.session_limit
-        return SESSION_LIMIT_MIN
+        return rules.effective_session_limit(None, self.team.session_limit if self.team_id is not None else None)
 
     def clean(self):
         super().clean()

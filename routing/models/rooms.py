@@ -73,8 +73,15 @@ class Room(models.Model):
 
 
 class Message(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    """A text (or chat message) in or out. Usually in a room; a text sent without one (a campaign's)
+    has none until the contact answers: the room that answer opens takes it in (routing.hub.inbound),
+    so the agent sees the text the contact replies to."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages", null=True, blank=True)
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="messages")
+    # The thread: which number of ours, and the contact's number (blank for web chat).
+    point_of_contact = models.ForeignKey("routing.PointOfContact", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    contact_number = models.CharField(max_length=20, blank=True)
     direction = models.CharField(max_length=8, choices=Direction.choices)
     body = models.TextField(blank=True)
     author = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -95,10 +102,18 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="message_outbox_idx")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="message_outbox_idx"),
+                   models.Index(fields=["point_of_contact", "contact_number"], condition=models.Q(room__isnull=True),
+                                name="message_roomless_idx")]
 
     def __str__(self):
         return f"{self.direction} {self.body[:30]}"
+
+    def save(self, *args, **kwargs):
+        # A message in a room is on the room's thread (the services set it; so does any other writer).
+        if self.room_id and not self.point_of_contact_id:
+            self.point_of_contact_id, self.contact_number = self.room.point_of_contact_id, self.room.contact_number
+        super().save(*args, **kwargs)
 
 
 class RoutingDecision(models.Model):

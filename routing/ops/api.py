@@ -4,9 +4,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..api.base import ApiViewMixin, Conflict
 from ..api.permissions import ADMIN_ONLY
-from ..api.serializers import ErrorSerializer
-from ..api.views import ApiViewMixin, Conflict
+from ..api.schema import ErrorSerializer
 from .erasure import ContactHasLiveRoom, contact_erase
 
 

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
-from ..console.views import ConsoleView
+from ..console.base import ConsoleView
 from .erasure import ContactHasLiveRoom, contact_erase, contact_erase_preview, contact_has_live_room, erasure_number
 
 # kind -> (one, several); kinds other apps register are shown by their name.

@@ -19,6 +19,7 @@ from typing import Callable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from .. import rules
 from ..audit.choices import Event
@@ -86,13 +87,18 @@ def _contact_rooms(tenant, number):
     return Room.objects.filter(tenant=tenant, contact_number=number)
 
 
+def _contact_messages(tenant, number):
+    """The contact's thread: messages in their rooms, and texts sent without a room (they carry the number themselves)."""
+    return Message.objects.filter(Q(contact_number=number) | Q(room__in=_contact_rooms(tenant, number)), tenant=tenant)
+
+
 def _count_messages(tenant, number):
-    return Message.objects.filter(tenant=tenant, room__in=_contact_rooms(tenant, number)).count()
+    return _contact_messages(tenant, number).count()
 
 
 def _erase_messages(tenant, number, tombstone):
-    """Bodies and error texts (which may quote the number) blanked; the rows stay for the counts."""
-    return Message.objects.filter(tenant=tenant, room__in=_contact_rooms(tenant, number)).update(body="", error_message="")
+    """Bodies and error texts (which may quote the number) blanked, the number replaced; the rows stay for the counts."""
+    return _contact_messages(tenant, number).update(body="", error_message="", contact_number=tombstone)
 
 
 def _count_rooms(tenant, number):

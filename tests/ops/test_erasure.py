@@ -8,9 +8,11 @@ from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from routing import texthub
+from routing.acd.offers import room_accept
 from routing.audit.models import AuditEntry
 from routing.choices import Direction, RoomState
+from routing.hub.outbound import message_send
+from routing.hub.rooms import room_end
 from routing.models import Contact, Message, Room
 from routing.ops.erasure import contact_unhash, number_hash, opt_out_keys
 from tests import factories as f
@@ -40,16 +42,16 @@ def api(user):
 def history(client, poc, agent, number=NUMBER, stop=True):
     """Two conversations with the contact (the second ends with STOP), and one with somebody else."""
     post_inbound(client, poc, number, "Hi, my number is 202-555-0123, call me")
-    room = texthub.room_accept(room=Room.objects.get(contact_number=number, state=RoomState.OFFERED), agent=agent)
-    texthub.message_send(room=room, author=agent, body="Sure")
-    texthub.room_end(room=Room.objects.get(pk=room.pk), actor=agent)
+    room = room_accept(room=Room.objects.get(contact_number=number, state=RoomState.OFFERED), agent=agent)
+    message_send(room=room, author=agent, body="Sure")
+    room_end(room=Room.objects.get(pk=room.pk), actor=agent)
     post_inbound(client, poc, number, "Again")
-    room = texthub.room_accept(room=Room.objects.get(contact_number=number, state=RoomState.OFFERED), agent=agent)
+    room = room_accept(room=Room.objects.get(contact_number=number, state=RoomState.OFFERED), agent=agent)
     if stop:
         post_inbound(client, poc, number, "STOP")
-    texthub.room_end(room=Room.objects.get(pk=room.pk), actor=agent)
+    room_end(room=Room.objects.get(pk=room.pk), actor=agent)
     post_inbound(client, poc, "+12025550199", "Someone else")
-    texthub.room_end(room=texthub.room_accept(room=Room.objects.get(contact_number="+12025550199"), agent=agent), actor=agent)
+    room_end(room=room_accept(room=Room.objects.get(contact_number="+12025550199"), agent=agent), actor=agent)
 
 
 def every_table_text():
@@ -153,9 +155,9 @@ def test_the_hashed_opt_out_becomes_the_contacts_again_when_they_text(client, li
     assert contact_unhash(tenant_id=t.pk, number=NUMBER) is False
 
 
-# --- the text path (routing/texthub.py reads Contact.number; the lead wires opt_out_keys in) -------------
+# --- the text path (routing/hub/optout.py reads Contact.number; the lead wires opt_out_keys in) ---------
 
-HOT_PATH = pytest.mark.xfail(strict=True, reason="texthub.contact_is_opted_out must ask `number IN opt_out_keys(number)` and "
+HOT_PATH = pytest.mark.xfail(strict=True, reason="routing.hub.optout.contact_is_opted_out must ask `number IN opt_out_keys(number)` and "
                                                  "contact_set_opt_out call contact_unhash first (docs/operations.md, Erasure)")
 
 
@@ -212,3 +214,17 @@ def test_console_refuses_a_live_conversation_and_a_bad_number(client, line):
     assert Message.objects.get().body == "still talking"
     client.force_login(agent)
     assert client.post(url, {"number": NUMBER, "confirm": "yes"}).status_code == 403
+
+
+def test_texts_sent_without_a_room_are_erased_too(client, line):
+    from routing.hub.outbound import text_send
+    from routing.models import PointOfContact
+
+    t, poc, agent, admin = line
+    text_send(point_of_contact=PointOfContact.objects.select_related("tenant").get(pk=poc.pk), to_number=NUMBER,
+              body="Your porridge order is ready")  # a notice, as a campaign sends one: no room
+    assert Message.objects.filter(room__isnull=True, contact_number=NUMBER).count() == 1
+    r = api(admin).post("/api/v1/contacts/erase/", {"number": NUMBER}, format="json")
+    assert r.json()["erased"]["messages"] == 1
+    assert tables_holding(every_table_text(), SPELLINGS) == []
+    assert Message.objects.filter(tenant=t).count() == 1

@@ -78,7 +78,7 @@ def test_unapplied_migrations_make_it_not_ready(client, monkeypatch):
     monkeypatch.setattr(health, "_migrations_applied", False)
     from django.db.migrations.recorder import MigrationRecorder
 
-    MigrationRecorder.Migration.objects.filter(app="routing", name="0006_ops").delete()
+    MigrationRecorder.Migration.objects.filter(app="routing", name="0007_ops").delete()
     body = client.get("/readyz").json()
     assert body["failed"] == ["migrations"] and "1 migration(s) not applied" in body["checks"]["migrations"]["error"]
 

@@ -91,12 +91,12 @@ def test_gauges_show_rooms_queues_agents_and_overdue_timers(client, line):
 
 @pytest.mark.django_db
 def test_the_outbox_is_a_task_queue_with_depth_and_age(client, line):
-    from routing import texthub
+    from routing.acd.offers import room_accept
     from routing.models import Message
 
     t, poc, agent, _ = line
     post_inbound(client, poc, "+12025550101", "hello")
-    room = texthub.room_accept(room=Room.objects.get(), agent=agent)
+    room = room_accept(room=Room.objects.get(), agent=agent)
     before = value(scrape(client), "cxsms_task_queue_depth", queue="outbox")
     # A reply the carrier has not taken yet (Twilio here is unreachable from the test: it stays pending).
     Message.objects.create(room=room, tenant=t, direction="outbound", body="waiting", status="pending",

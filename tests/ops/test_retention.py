@@ -11,9 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from routing import texthub
+from routing.acd.offers import room_accept
 from routing.audit.models import AuditEntry
 from routing.choices import Direction, RoomState
+from routing.hub.outbound import message_send
+from routing.hub.rooms import room_end
 from routing.models import Message, RetentionRun, Room, Tenant, TranscriptRollup
 from routing.ops.retention import transcripts_prune
 from tests import factories as f
@@ -36,11 +38,11 @@ def conversation(client, poc, agent, contact, days_ago, replies=1):
     with time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=False):
         post_inbound(client, poc, contact, "Is the porridge too hot?")
         room = Room.objects.get(contact_number=contact, state=RoomState.OFFERED)
-        texthub.room_accept(room=room, agent=agent)
+        room_accept(room=room, agent=agent)
         for i in range(replies):
-            texthub.message_send(room=room, author=agent, body=f"Let me check, {i}")
+            message_send(room=room, author=agent, body=f"Let me check, {i}")
         post_inbound(client, poc, contact, "Thanks")
-        texthub.room_end(room=Room.objects.get(pk=room.pk), actor=agent)
+        room_end(room=Room.objects.get(pk=room.pk), actor=agent)
     return Room.objects.get(pk=room.pk)
 
 
@@ -86,7 +88,7 @@ def test_pruned_conversations_leave_previous_conversations(client, line):
     old = conversation(client, poc, agent, "+12025550101", days_ago=40)
     recent = conversation(client, poc, agent, "+12025550101", days_ago=5)
     post_inbound(client, poc, "+12025550101", "Me again")
-    current = texthub.room_accept(room=Room.objects.get(state=RoomState.OFFERED), agent=agent)
+    current = room_accept(room=Room.objects.get(state=RoomState.OFFERED), agent=agent)
     api = APIClient()
     api.force_authenticate(agent)
     assert [h["id"] for h in api.get(f"/api/v1/rooms/{current.pk}/history/").json()] == [recent.pk, old.pk]

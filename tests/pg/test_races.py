@@ -22,7 +22,9 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from routing import engine, services, texthub, timers
+from routing import timers
+from routing.hub import rooms
+from routing.acd import agents as acd_agents, capacity
 from routing.choices import CAPACITY_ROOM_STATES, AgentState, CloseReason, Direction, RoomState
 from routing.models import AgentSkill, Message, Room, RoutingDecision, User
 from tests import factories as f
@@ -86,9 +88,9 @@ def line(carrier):
 def new_round(line, i):
     """Start a round: the previous round's rooms ended (a forced disconnect), both agents available,
     and a new contact's first text offered to one of them (the holder). Returns the room."""
-    texthub.forced_disconnect(tenant=line.tenant, actor=line.admin)
+    rooms.forced_disconnect(tenant=line.tenant, actor=line.admin)
     for agent in line.agents:
-        services.agent_set_state(agent=User.objects.get(pk=agent.pk), state=AgentState.AVAILABLE)
+        acd_agents.agent_set_state(agent=User.objects.get(pk=agent.pk), state=AgentState.AVAILABLE)
     assert_load_consistent(*line.agents)
     # A MessageSid of its own kind: the fake Twilio numbers the texts it sends SM000…1, SM000…2, … as tests.hub.new_sid does.
     assert post_inbound(Client(), line.poc, f"+1415555{i:04d}", HELLO, sid=f"SMrace{i:028d}").status_code == 200
@@ -136,7 +138,7 @@ def assert_load_consistent(*agents):
         held = Room.objects.filter(agent_id=agent.pk, state__in=CAPACITY_ROOM_STATES).count()
         assert agent.held == held, (agent.username, agent.held, held)
         assert held <= agent.effective_session_limit
-        assert agent.routable == engine.agent_routable(agent, held)
+        assert agent.routable == capacity.agent_routable(agent, held)
         assert set(AgentSkill.objects.filter(agent=agent).values_list("agent_routable", flat=True)) == {agent.routable}
 
 

@@ -101,7 +101,8 @@ def test_200_texts_10_agents_limit_5(errors):
 
 def test_capacity_freed_under_load_never_overfills(errors):
     """Texts keep arriving while agents end rooms: every end offers a queued room, never above the limit."""
-    from routing import texthub
+    from routing.hub import rooms as hub_rooms
+    from routing.acd import offers as acd_offers
 
     ensure_us()
     tenant = f.tenant("Churn Co")
@@ -114,11 +115,11 @@ def test_capacity_freed_under_load_never_overfills(errors):
     held = list(Room.objects.filter(tenant=tenant, state=RoomState.OFFERED))
     assert len(held) == 8
     for room in held:
-        texthub.room_accept(room=room, agent=room.agent)
+        acd_offers.room_accept(room=room, agent=room.agent)
 
     def end(room):
         def job():
-            texthub.room_end(room=Room.objects.get(pk=room.pk), actor=User.objects.get(pk=room.agent_id))
+            hub_rooms.room_end(room=Room.objects.get(pk=room.pk), actor=User.objects.get(pk=room.agent_id))
             return 200
         return job
 

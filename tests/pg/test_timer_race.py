@@ -6,7 +6,8 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from routing import engine, texthub
+from routing.hub import rooms as hub_rooms
+from routing.acd import capacity, declines
 from routing.choices import RoomState
 from routing.models import Room, User
 from tests import factories as f
@@ -57,13 +58,13 @@ def setup_rooms(n, state):
     Room.objects.bulk_create(rooms)
     with transaction.atomic():
         for a in agents:
-            engine.recount(a.pk)
+            capacity.recount(a.pk)
     return agents
 
 
 def test_expiry_fires_once_with_four_racing_workers():
     agents = setup_rooms(60, RoomState.ACTIVE)
-    fired = race(lambda: texthub.expire_rooms())
+    fired = race(lambda: hub_rooms.expire_rooms())
     assert sum(fired) == 60, fired
     assert Room.objects.filter(state=RoomState.CLOSED, close_reason="expired").count() == 60
     assert all(User.objects.get(pk=a.pk).held == 0 for a in agents)
@@ -72,7 +73,7 @@ def test_expiry_fires_once_with_four_racing_workers():
 def test_offer_lapse_fires_once_with_four_racing_workers(settings):
     settings.CXSMS_OFFER_TIMEOUT = 3600
     agents = setup_rooms(40, RoomState.OFFERED)
-    lapsed = race(lambda: engine.lapse_offers())
+    lapsed = race(lambda: declines.lapse_offers())
     assert sum(lapsed) == 40, lapsed
     # every lapser is unavailable, nobody holds more than their limit, no room has two agents
     assert all(User.objects.get(pk=a.pk).state == "unavailable" for a in agents)

@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from routing.audit.models import AuditEntry
 from routing import services
+from routing.acd import agents
 from routing.choices import AgentState
 from routing.models import CarrierAccount, RoutingRule, Team
 from tests import factories as f
@@ -150,7 +151,7 @@ def test_hot_path_state_is_not_audited_and_costs_no_query(world):
     agent = world["agent1"]
     before = AuditEntry.objects.count()
     with CaptureQueriesContext(connection) as ctx:
-        services.agent_set_state(agent=agent, state=AgentState.AVAILABLE)
+        agents.agent_set_state(agent=agent, state=AgentState.AVAILABLE)
     assert AuditEntry.objects.count() == before
     assert not any("audit" in q["sql"] for q in ctx.captured_queries)
     # the receiver returned before reading the old row: a save of excluded fields only is one UPDATE
@@ -172,7 +173,8 @@ def test_a_texts_life_writes_no_audit_entry_and_costs_no_query(client):
     take exactly the queries they take with auditing switched off (no receiver reads an old row on the way)."""
     from auditlog.context import disable_auditlog
 
-    from routing import texthub
+    from routing.hub import outbound, rooms
+    from routing.acd import offers
     from routing.models import Room
     from tests.hub import post_inbound
 
@@ -185,9 +187,9 @@ def test_a_texts_life_writes_no_audit_entry_and_costs_no_query(client):
         with CaptureQueriesContext(connection) as ctx:
             assert post_inbound(client, poc, contact, "Porridge?").status_code == 200
             room = Room.objects.get(contact_number=contact)
-            texthub.room_accept(room=room, agent=mama)
-            texthub.message_send(room=room, author=mama, body="Yes, hot.")
-            texthub.room_end(room=room, actor=mama)
+            offers.room_accept(room=room, agent=mama)
+            outbound.message_send(room=room, author=mama, body="Yes, hot.")
+            rooms.room_end(room=room, actor=mama)
         assert Room.objects.get(contact_number=contact).state == "closed"
         return [q["sql"] for q in ctx.captured_queries]
 

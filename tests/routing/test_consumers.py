@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 
 from routing import events
+from routing.acd import agents as acd_agents
 from routing.choices import AgentState, Channel, Direction, MessageStatus, Role, RoomState
 from routing.models import Country, Message, Room, User
 from routing.ws_auth import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_ORIGIN, CLOSE_UNAUTHENTICATED
@@ -192,9 +193,8 @@ async def test_agent_snapshot_first_then_every_event_type_with_increasing_seq():
         events.room_updated(room)
 
     def state():
-        from routing import services
 
-        services.agent_set_state(agent=agent, state=AgentState.UNAVAILABLE)
+        acd_agents.agent_set_state(agent=agent, state=AgentState.UNAVAILABLE)
 
     def closed():
         Room.objects.filter(pk=room.pk).update(state=RoomState.CLOSED)
@@ -573,14 +573,15 @@ async def test_simulator_socket_gets_its_tenants_texts():
 
 async def test_text_hub_flow_reaches_agent_and_supervisor_in_order(settings):
     settings.CXSMS_WS_SUPERVISOR_MAX_RATE = 50
-    from routing import texthub
+    from routing.hub import inbound, outbound, rooms
+    from routing.acd import offers
 
     w = (await world())["a"]
     agent = w["agent"]
     comm, snap = await open_socket("/ws/agent/", user=agent)
     sup, _ = await open_socket("/ws/supervisor/", user=w["supervisor"])
 
-    await database_sync_to_async(texthub.inbound_sms)(poc=w["poc"], message_sid="SM" + "1" * 32, from_number="+12025550199",
+    await database_sync_to_async(inbound.inbound_sms)(poc=w["poc"], message_sid="SM" + "1" * 32, from_number="+12025550199",
                                                       body="Is the porridge too hot?")
     ev = await comm.receive_json_from(timeout=5)
     assert ev["type"] == "room.offered" and ev["seq"] == 2 and ev["first_message"]["body"] == "Is the porridge too hot?"
@@ -588,13 +589,13 @@ async def test_text_hub_flow_reaches_agent_and_supervisor_in_order(settings):
     _, sup_ev = await receive_until(sup, "room.offered")
     assert sup_ev["room"]["id"] == room.id
 
-    await database_sync_to_async(texthub.room_accept)(room=room, agent=agent)
+    await database_sync_to_async(offers.room_accept)(room=room, agent=agent)
     ev = await comm.receive_json_from(timeout=5)
     assert ev["type"] == "room.assigned" and ev["room"]["state"] == RoomState.ACTIVE and ev["room"]["expires_at"]
-    await database_sync_to_async(texthub.message_send)(room=room, author=agent, body="Just right.")
+    await database_sync_to_async(outbound.message_send)(room=room, author=agent, body="Just right.")
     _, ev = await receive_until(comm, "room.message")
     assert ev["message"]["body"] == "Just right." and ev["message"]["author"] == agent.username
-    await database_sync_to_async(texthub.room_end)(room=room, actor=agent)
+    await database_sync_to_async(rooms.room_end)(room=room, actor=agent)
     skipped, ev = await receive_until(comm, "room.closed")
     assert all(m["type"] in ("message.status", "room.updated") for m in skipped), skipped
     assert ev["room"]["close_reason"] == "ended_by_agent"

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from routing import texthub
+from routing.hub import outbound
+from routing.acd import offers
 from routing.choices import Channel
 from routing.models import Message, Room
 from tests import factories as f
@@ -133,13 +134,13 @@ def test_fuzz_signed_inbound_sms(client, hub, data):
 @given(data=st.data())
 def test_fuzz_signed_status_callback(client, hub, data):
     _t, poc, agent = hub
-    outbound = Message.objects.filter(direction="outbound").exclude(carrier_sid="").first()
-    if outbound is None:
+    sent = Message.objects.filter(direction="outbound").exclude(carrier_sid="").first()
+    if sent is None:
         post_inbound(client, poc, "+12025550123", "hello")
-        room = texthub.room_accept(room=Room.objects.get(channel=Channel.SMS), agent=agent)
-        outbound = texthub.message_send(room=room, author=agent, body="Hello from Three Bears")
-        outbound.refresh_from_db()
-    valid = {"MessageSid": outbound.carrier_sid, "AccountSid": poc.carrier_account.account_sid, "To": "+12025550123", "From": poc.number,
+        room = offers.room_accept(room=Room.objects.get(channel=Channel.SMS), agent=agent)
+        sent = outbound.message_send(room=room, author=agent, body="Hello from Three Bears")
+        sent.refresh_from_db()
+    valid = {"MessageSid": sent.carrier_sid, "AccountSid": poc.carrier_account.account_sid, "To": "+12025550123", "From": poc.number,
              "MessageStatus": "delivered", "SmsStatus": "delivered"}
     params = twilio_params(data, valid)
     params["MessageStatus"] = data.draw(st.sampled_from(["queued", "sent", "delivered", "undelivered", "failed", "read", ""]) | STRINGS)

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from routing import patterns, scripts
+from routing import patterns
+from routing.acd import scripts
 from routing.choices import Channel, RuleKind
 from routing.models import Message, PointOfContact, Room, RoutingRule
 from tests import factories as f

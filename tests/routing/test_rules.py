@@ -3,6 +3,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from routing import services
+from routing.acd import agents
 from routing.choices import AgentState, Channel, CodeType, Provider, Role, RoomState, SmsDelivery
 from routing.models import CarrierAccount, Country, PointOfContact, Room, Skill, Team, Tenant, User
 from tests import factories as f
@@ -171,11 +172,11 @@ def test_proficiency_is_1_to_20():
 
 def test_agent_state_rules():
     t = f.tenant()
-    refused("state", lambda: services.agent_set_state(agent=f.admin(t), state=AgentState.AVAILABLE))
+    refused("state", lambda: agents.agent_set_state(agent=f.admin(t), state=AgentState.AVAILABLE))
     agent = f.agent(t)
-    refused("state", lambda: services.agent_set_state(agent=agent, state="asleep"))
+    refused("state", lambda: agents.agent_set_state(agent=agent, state="asleep"))
     assert User.objects.get(pk=agent.pk).state == AgentState.LOGGED_OUT
-    assert services.agent_set_state(agent=agent, state=AgentState.AVAILABLE).state == AgentState.AVAILABLE
+    assert agents.agent_set_state(agent=agent, state=AgentState.AVAILABLE).state == AgentState.AVAILABLE
 
 
 # --- R5: numbers, code types and the country table --------------------------------------------

@@ -21,6 +21,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from routing import services
+from routing.acd import agents
 from routing.choices import (
     AgentState,
     Channel,
@@ -240,7 +241,7 @@ async def test_unrelated_changes_keep_the_socket_open():
         agent = User.objects.get(pk=w["agent"].pk)
         agent.first_name = "Mama"
         services.user_save(user=agent)
-        services.agent_set_state(agent=agent, state=AgentState.UNAVAILABLE)
+        agents.agent_set_state(agent=agent, state=AgentState.UNAVAILABLE)
 
     await db(rename)()
     await still_open(comm)

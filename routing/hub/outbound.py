@@ -1,0 +1,118 @@
+"""Sending a text: the one way out, for an agent in a room, an automatic reply and a campaign. Public.
+
+`text_send` refuses an opted-out number with the reason (R17), a tenant whose SMS Messaging is off
+(R1) and a body that is empty, too long or not text; it stores the message before anything is
+sent (R6) and hands it to the outbox after commit (routing.hub.outbox: the carrier call, retries
+without a second SMS, status callbacks). A text sent without a room is kept on its thread (point
+of contact + contact number): the room a reply opens takes it in, so the agent sees what the
+contact answers (R9, R16).
+"""
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .. import events, jobs, sms, sql
+from ..choices import Channel, Direction, MessageStatus, RoomState
+from ..models import Message
+from . import optout
+from .rooms import lock_room, room_touch, session_timeout
+
+log = logging.getLogger("cxsms.outbound")
+
+
+def storable(text):
+    """PostgreSQL stores UTF-8 text without NUL. A JSON body can still carry "\\u0000" or a lone surrogate
+    ("\\ud800"); SQLite keeps them, PostgreSQL refuses the row (found by the fuzz test's PostgreSQL pass)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def validate_body(body):
+    """The text a person typed, trimmed, or a ValidationError that says what is wrong with it."""
+    if body is not None and not isinstance(body, str):
+        raise ValidationError({"body": "The message must be text."})
+    if body and not storable(body):
+        raise ValidationError({"body": "The message contains a character that is not text (a NUL or half of a surrogate pair)."})
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "Type a message to send."})
+    if len(body) > sms.MAX_BODY:
+        raise ValidationError({"body": f"A text is at most {sms.MAX_BODY} characters; this one has {len(body)}."})
+    return body
+
+
+def sms_off_error(field="body"):
+    return ValidationError({field: "SMS Messaging is switched off for this company: texts can be neither sent nor routed. "
+                                   "An administrator can switch it on again in Settings."})
+
+
+def send_refusal(tenant, to_number, allow_opted_out=False):
+    """Why nothing may be sent to `to_number` now (a ValidationError to raise), or None."""
+    if not tenant.sms_messaging_enabled:
+        return sms_off_error()
+    if not allow_opted_out and optout.contact_is_opted_out(tenant.pk, to_number):
+        return optout.opted_out_error(to_number)
+    return None
+
+
+def text_send(*, point_of_contact, to_number, body, author=None, automatic=False, room=None, allow_opted_out=False):
+    """Send `body` from an SMS point of contact (with its tenant loaded) to `to_number` (E.164).
+    `room`: the open room it belongs to (locked by the caller), else the thread keeps it.
+    `allow_opted_out`: only the opt-out confirmation and HELP reply reach an opted-out number.
+    Returns the stored Message; raises ValidationError (nothing stored) when it may not be sent."""
+    body = validate_body(body)
+    poc = point_of_contact
+    if poc.channel != Channel.SMS:
+        raise ValidationError({"point_of_contact": "Choose an SMS point of contact."})
+    if refused := send_refusal(poc.tenant, to_number, allow_opted_out):
+        raise refused
+    return store_outbound(room, body, poc=poc, to_number=to_number, author=author, automatic=automatic)
+
+
+def store_outbound(room, body, *, poc=None, to_number=None, author=None, automatic=False, now=None):
+    """Store an outbound message (in `room` when given) and give it to the outbox after commit.
+    In a room: R7, the first SMS out starts the timer and each one resets it."""
+    now = now or timezone.now()
+    encoding, segments = sms.encoding_and_segments(body)
+    chat = room is not None and room.channel == Channel.CHAT
+    message = sql.insert(Message(
+        room=room, tenant_id=room.tenant_id if room is not None else poc.tenant_id,
+        point_of_contact_id=room.point_of_contact_id if room is not None else poc.pk,
+        contact_number=room.contact_number if room is not None else to_number, direction=Direction.OUTBOUND, body=body, author=author,
+        status=MessageStatus.DELIVERED if chat else MessageStatus.PENDING, encoding=encoding, segments=segments, created_at=now,
+        automatic=automatic))
+    if room is not None:
+        resets = room.channel == Channel.SMS and room.state == RoomState.ACTIVE
+        room_touch(room, now, now + session_timeout() if resets else None)
+        events.room_message(room, message)
+    if not chat:
+        jobs.enqueue("outbox.deliver", message.pk)  # after commit
+    return message
+
+
+def reply_automatic(room, body, allow_opted_out=False):
+    """An automatic reply in a room (opt-out confirmation, HELP, after hours): nothing when the
+    text is blank, SMS is off, or the contact opted out (unless allowed)."""
+    if not body or send_refusal(room.tenant, room.contact_number, allow_opted_out):
+        return None
+    return store_outbound(room, body, automatic=True)
+
+
+@transaction.atomic
+def message_send(*, room, author, body):
+    """An agent's text in their active room (R7 timer reset; R17 never to an opted-out number; R1)."""
+    body = validate_body(body)
+    room = lock_room(room.pk)
+    if room.agent_id != author.pk:
+        raise PermissionDenied("Only the agent who holds this interaction can write in it.")
+    if room.state != RoomState.ACTIVE:
+        raise ValidationError({"body": f"This interaction is {room.get_state_display().lower()}: accept it first, or start a new one."
+                                       if room.state != RoomState.CLOSED else "This interaction has ended: start a new one to text the contact."})
+    if room.channel == Channel.SMS and (refused := send_refusal(room.tenant, room.contact_number)):
+        raise refused
+    return store_outbound(room, body, author=author)
