@@ -15,14 +15,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from routing import workers  # noqa: E402
 from routing.hub.asgi import CarrierWebhooks  # noqa: E402
+from routing.ops.asgi import OpsMiddleware  # noqa: E402
 from routing.ws_auth import websocket_stack  # noqa: E402
 from routing.ws_urls import websocket_urlpatterns  # noqa: E402
 
 # The loop serving the application also hosts the push pump (routing/events.py).
-application = workers.serve_with_workers(ProtocolTypeRouter({
+# Outermost: the request id and the webhook/websocket metrics (routing/ops/asgi.py) cover everything below.
+application = OpsMiddleware(workers.serve_with_workers(ProtocolTypeRouter({
     # Static files are served by the same process through whitenoise, first in Django's middleware
     # (cxsms_site/staticfiles.py): one command runs the whole product. The carriers' webhooks (one
     # request per text) skip Django's middleware chain (routing/hub_asgi.py).
     "http": CarrierWebhooks(django_asgi_app),
     "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
-}))
+})))

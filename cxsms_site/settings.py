@@ -98,6 +98,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "routing.ops.logs.RequestIdMiddleware",  # the request id of every log line (set already when the request came through ASGI)
     "django.middleware.security.SecurityMiddleware",
     # Static files before everything else (no session, no database): cxsms_site/staticfiles.py.
     "cxsms_site.staticfiles.AsgiWhiteNoiseMiddleware",
@@ -327,10 +328,24 @@ AXES_CLIENT_IP_CALLABLE = "routing.ratelimits.client_address"
 AXES_LOCKOUT_CALLABLE = "routing.ratelimits.login_locked_out"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
+# --- operations (docs/operations.md) ------------------------------------------------------------
+# Logs: plain lines for a person (the default, `make run`) or CXSMS_LOG_FORMAT=json, one JSON object per
+# line; each carries the request id (routing/ops/logs.py). CXSMS_LOG_LEVEL: the product's own loggers.
+CXSMS_LOG_FORMAT = os.environ.get("CXSMS_LOG_FORMAT", "plain").strip().lower()
+if CXSMS_LOG_FORMAT not in ("plain", "json"):
+    raise RuntimeError("CXSMS_LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "routing.ops.logs.ContextFilter"}},
+    "formatters": {"cxsms": {"()": "routing.ops.logs.json_formatter"} if CXSMS_LOG_FORMAT == "json" else
+                   {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "cxsms", "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("CXSMS_LOG_LEVEL", "WARNING")},
     "loggers": {"cxsms": {"level": os.environ.get("CXSMS_LOG_LEVEL", "INFO")}},
 }
+# GET /metrics answers only with `Authorization: Bearer <this>`; unset, /metrics does not exist (404).
+CXSMS_METRICS_TOKEN = os.environ.get("CXSMS_METRICS_TOKEN", "")
+# The key of the hash that keeps an erased contact's opt-out (routing/ops/erasure.py). Set it once and never
+# change it: a new key forgets every erased contact's opt-out. Default: the secret key.
+CXSMS_ERASURE_KEY = os.environ.get("CXSMS_ERASURE_KEY") or SECRET_KEY

@@ -9,6 +9,7 @@ _docs_styles = {"style-src": ["'unsafe-inline'"]}
 api_docs = csp_update(_docs_styles)(csp_update(_docs_styles, REPORT_ONLY=True)(SpectacularSwaggerSplitView.as_view(url_name="schema")))
 
 urlpatterns = [
+    path("", include("routing.ops.urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
     path("api/v1/", include("routing.api.urls")),
     path("api/v1/", include("routing.audit.api")),

@@ -10,6 +10,8 @@ class RoutingConfig(AppConfig):
         from .acd import declines, queues
         from .acd.handoff import AcdDelivery
         from .hub import delivery, outbox, rooms
+        from .ops import retention
+        from .ops import workers as ops_workers
         from .reports import rollup, sections
 
         delivery.register(AcdDelivery())
@@ -26,6 +28,9 @@ class RoutingConfig(AppConfig):
         jobs.register("acd.queue_sweep", queues.dispatch_queued, queue="timers", every=5)
         # Reports: the per-room rollup, kept current (a report also refreshes its tenant when stale).
         jobs.register("reports.refresh", rollup.refresh_job, queue="maintenance", every=60)
+        # Operations: a worker reports in (the supervisor page and /readyz read it); retention.
+        jobs.register("workers.beat", ops_workers.beat_job, queue="timers", every=5)
+        jobs.register("retention.transcripts_prune", retention.prune_job, queue="maintenance", every=60)
 
 
 def _console_sidebar():
@@ -38,6 +43,7 @@ def _console_sidebar():
             ("Channels", "Points of contact", "console:poc_list", "pocs"), ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
             ("Tenant", "Settings", "console:settings", "settings"), ("Tenant", "API tokens", "console:tokens", "tokens"),
             ("Tenant", "Audit log", "audit:audit_log", "audit"),
+            ("Tenant", "Erase a contact", "console:erase_contact", "erase_contact"),
             ("Live", "Reports", "reports:reports", "reports"), ("Live", "Supervisor view", "supervisor", ""), ("Live", "Phone simulator", "simulator", ""),
             ("Live", "Forced disconnect", "console:forced_disconnect", "forced_disconnect")]:
         nav.add(group, label, url_name, section=section)

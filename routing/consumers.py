@@ -23,6 +23,7 @@ from .acd import declines, offers
 from .api.base import drf_error_detail
 from .hub import outbound, rooms
 from .models import Room, User
+from .ops import metrics
 from .choices import Role
 from .workspace import snapshots
 from .ws_auth import CLOSE_DETAIL, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, Grant
@@ -318,6 +319,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         data = await self.snapshot()
         data.setdefault("server_time", timezone.now().isoformat())
         await self.emit(data)
+        metrics.record_snapshot_sent(type(self).__name__.removesuffix("Consumer").lower())
 
     async def push(self, message):
         """Channel-layer handler for {"type": "push", "event": {...}} (routing.events)."""

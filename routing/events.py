@@ -18,6 +18,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from . import selectors, sql
+from .ops import metrics
 
 log = logging.getLogger("cxsms.events")
 
@@ -78,7 +79,9 @@ class Pump:
         for message in messages:
             try:
                 await layer.group_send(group, message)
+                metrics.record_event_pushed(message["event"]["type"])
             except Exception:  # a lost push delays an update until the next snapshot; it never loses data
+                metrics.record_push_failed()
                 log.exception("push to %s failed", group)
 
     def submit(self, group, message):
@@ -127,7 +130,9 @@ def _send_now(group, event):
         return
     try:  # no serving loop in this process (management commands, a server before its first request): send and wait
         async_to_sync(layer.group_send)(group, message)
+        metrics.record_event_pushed(event["type"])
     except Exception:  # a lost push delays an update until the next snapshot; it never loses data
+        metrics.record_push_failed()
         log.exception("push to %s failed", group)
 
 

@@ -28,6 +28,8 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 from huey import MemoryHuey, RedisHuey
 
+from .ops import logs
+
 log = logging.getLogger("cxsms.jobs")
 QUEUES = ("timers", "outbox", "campaigns", "maintenance")
 PERIODS = (1, 2, 3, 5, 10, 15, 20, 30, 60)  # seconds; divisors of a minute, so every worker's sweeps fall on the same seconds
@@ -71,12 +73,13 @@ def run_immediately(on=True):
 def _in_a_worker(name, func):
     """A job as a worker runs it: with fresh database connections, as Django does around a request
     (not in immediate mode: the job then runs in its caller's thread, on the caller's connection)."""
-    def run(*args):
+    def run(*args, request_id=None):
         if settings.CXSMS_JOBS_IMMEDIATE:
             return func(*args)
         close_old_connections()
         try:
-            return func(*args)
+            with logs.request_context(request_id):  # the id of the request that queued it: one trail in the logs
+                return func(*args)
         finally:
             close_old_connections()
 
@@ -117,7 +120,8 @@ def periodic():
 def enqueue(name, *args):
     """Run the job on its queue once the current transaction commits (at once outside one)."""
     task = _jobs[name].task  # an unknown name fails here, in the caller's transaction
-    transaction.on_commit(lambda: task(*args), robust=True)
+    rid = logs.request_id()
+    transaction.on_commit(lambda: task(*args, request_id=rid), robust=True)
 
 
 def enqueue_at(name, eta, *args):
@@ -127,7 +131,8 @@ def enqueue_at(name, eta, *args):
     if settings.CXSMS_JOBS_IMMEDIATE:
         return  # immediate mode runs nothing later: a sweep fires the due row (run_immediately)
     due = eta.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    transaction.on_commit(lambda: task.schedule(args=args, eta=due), robust=True)
+    rid = logs.request_id()
+    transaction.on_commit(lambda: task.schedule(args=args, kwargs={"request_id": rid}, eta=due), robust=True)
 
 
 def sweep(now=None):

@@ -65,7 +65,7 @@ def tenant_validate_digital_numbers(tenant):
 def tenant_validate_time_zone(value):
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones ("US") is not one
         raise ValidationError(f"“{value}” is not a time zone name such as America/New_York.")
 
 

@@ -42,6 +42,9 @@ start() {
     load_env
     for i in $(seq 1 "$n"); do origins+="${origins:+,}http://$HOST:$((BASE + i))"; done
     export CXSMS_WS_ALLOWED_ORIGINS=${CXSMS_WS_ALLOWED_ORIGINS:-$origins}
+    # Metrics of all N processes add up in one scrape (docs/operations.md); emptied at each start.
+    export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$RUN/prometheus}
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
     "$PY" manage.py migrate --noinput >/dev/null
     "$PY" manage.py load_demo
     for i in $(seq 1 "$n"); do

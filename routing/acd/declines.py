@@ -8,6 +8,7 @@ from .. import events, jobs, sql
 from ..choices import AgentState, RoomState
 from ..hub.rooms import lock_room
 from ..models import Room, User
+from ..ops import metrics
 from . import agents, capacity
 from .offers import record, route_on_commit
 from .queues import dispatch_on_commit
@@ -54,6 +55,8 @@ def lapse_offer(room_id, now=None, sweeping=False):
                 jobs.enqueue_at("acd.lapse_offer", room.offer_expires_at, room.pk)
             return False
         agent_id = room.agent_id
+        metrics.record_offer_lapsed(room.tenant_id)
+        metrics.record_timer_fired("offer_lapse", room.offer_expires_at, now)
         offer_release(room, agent_id, "lapsed")
         agents.agent_set_state(agent=User.objects.get(pk=agent_id), state=AgentState.UNAVAILABLE)
     return True

@@ -37,7 +37,7 @@ class TenantSerializer(ServiceModelSerializer):
     class Meta:
         model = Tenant
         fields = ["id", "name", "slug", "sms_messaging_enabled", "digital_experience_enabled", "sms_delivery", "save_transcripts",
-                  "time_zone", "help_reply", "opt_out_reply", "opt_in_reply", "case_limit", "created_at"]
+                  "time_zone", "help_reply", "opt_out_reply", "opt_in_reply", "case_limit", "transcript_retention_days", "created_at"]
 
 
 class TeamSerializer(ServiceModelSerializer):

@@ -2,6 +2,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from ..ops.api import ContactEraseView
 from . import views
 
 app_name = "api"
@@ -22,5 +23,6 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("me/state/", views.MeStateView.as_view(), name="me-state"),
     path("forced-disconnect/", views.ForcedDisconnectView.as_view(), name="forced-disconnect"),
+    path("contacts/erase/", ContactEraseView.as_view(), name="contact-erase"),
     *router.urls,
 ]

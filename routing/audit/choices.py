@@ -14,3 +14,4 @@ class Event(models.TextChoices):
     TOKEN_CREATED = "token_created", "API token created"
     TOKEN_REVOKED = "token_revoked", "API token revoked"
     FORCED_DISCONNECT = "forced_disconnect", "Forced disconnect"
+    CONTACT_ERASED = "contact_erased", "Contact erased"

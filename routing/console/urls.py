@@ -1,5 +1,6 @@
 from django.urls import path
 
+from ..ops.console import EraseContactView
 from . import tryit, views
 
 app_name = "console"
@@ -30,4 +31,5 @@ urlpatterns = [
     path("api-tokens/", views.TokenListView.as_view(), name="tokens"),
     path("api-tokens/<int:user_pk>/revoke/", views.TokenRevokeView.as_view(), name="token_revoke"),
     path("forced-disconnect/", views.ForcedDisconnectView.as_view(), name="forced_disconnect"),
+    path("erase-contact/", EraseContactView.as_view(), name="erase_contact"),
 ]

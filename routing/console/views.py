@@ -301,8 +301,11 @@ class SettingsView(ConsoleView):
         return self.show(form, self.get_tenant())
 
     def show(self, form, tenant):
+        from ..ops.retention import last_retention_run
+
         open_rooms = selectors.rooms_for(self.request.user).filter(state__in=OPEN_ROOM_STATES).count()
-        return self.render("console/settings.html", {"form": form, "tenant": tenant, "open_rooms": open_rooms})
+        return self.render("console/settings.html", {"form": form, "tenant": tenant, "open_rooms": open_rooms,
+                                                     "retention_run": last_retention_run(tenant)})
 
 
 # --- API tokens ----------------------------------------------------------------------------------

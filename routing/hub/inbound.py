@@ -13,6 +13,7 @@ from django.utils import timezone
 from .. import events, rules, sms, sql
 from ..choices import OPEN_ROOM_STATES, Channel, CloseReason, Direction, MessageStatus, RoomState
 from ..models import CarrierAccount, Message, PointOfContact, Room, Skill, Tenant
+from ..ops import metrics
 from . import delivery, optout
 from .outbound import reply_automatic
 from .rooms import close_locked, room_touch, session_timeout
@@ -86,6 +87,7 @@ def inbound_sms(*, poc, message_sid, from_number, body, num_media=0):
             # a concurrent text of this contact opened the room first (tried again: it joins it).
             existing = _stored_inbound(message_sid)
             if existing:
+                metrics.record_inbound_text(poc.tenant_id, "duplicate")
                 return existing, False
     raise RuntimeError("could not store the inbound text after 3 attempts")
 
@@ -109,6 +111,7 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
         resets = room.state == RoomState.ACTIVE and room.expires_at is not None
         room_touch(room, now, now + session_timeout() if resets else None)  # R7: every SMS received resets the timer
     events.room_message(room, message)
+    metrics.record_inbound_text(tenant.id, {"opt_out": "opt_out", "opt_in": "opt_in", "help": "help"}.get(keyword, "stored"))
 
     # The opt-out state follows the contact's word even while SMS is off (nothing is answered then).
     if keyword == "opt_out":

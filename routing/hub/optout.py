@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .. import sql
 from ..models import Contact
+from ..ops import erasure
 
 # Twilio's error when the carrier itself knows the number opted out.
 CARRIER_OPTED_OUT = "21610"
@@ -16,10 +17,13 @@ CARRIER_OPTED_OUT = "21610"
 
 def contact_is_opted_out(tenant_id, number):
     # Asked before every text out: one prepared statement rather than an ORM query.
-    return sql.row(f"SELECT 1 FROM {sql.tables()['contact']} WHERE tenant_id = %s AND number = %s AND opted_out", [tenant_id, number]) is not None
+    # The number, or its keyed hash once the contact was erased (the opt-out outlives the erasure).
+    return sql.row(f"SELECT 1 FROM {sql.tables()['contact']} WHERE tenant_id = %s AND number IN (%s, %s) AND opted_out LIMIT 1",
+                   [tenant_id, *erasure.opt_out_keys(number)]) is not None
 
 
 def contact_set_opt_out(*, tenant_id, number, opted_out):
+    erasure.contact_unhash(tenant_id=tenant_id, number=number)  # an erased contact's word is theirs again
     contact, _ = Contact.objects.get_or_create(tenant_id=tenant_id, number=number)
     if contact.opted_out != opted_out:
         contact.opted_out, contact.opted_out_at = opted_out, timezone.now() if opted_out else None

@@ -18,6 +18,7 @@ from django.utils import timezone
 from .. import events, jobs, sql
 from ..choices import MESSAGE_STATUS_RANK, Direction, MessageStatus
 from ..models import Message
+from ..ops import metrics
 from . import optout
 from .carriers import SendResult, backend_for
 
@@ -70,6 +71,14 @@ def outbox_deliver(message_id, now=None):
 def _finish_send(message, result, error=None, now=None):
     now = now or timezone.now()
     t = sql.tables()
+    if error:
+        metrics.record_outbound_text(message.tenant_id, "opted_out" if error[0] == "opted_out" else "failed")
+    elif result.ok:
+        metrics.record_outbound_text(message.tenant_id, "sent")
+    else:
+        metrics.record_carrier_error(message.point_of_contact.carrier_account.provider if message.point_of_contact_id else "",
+                                     result.error_code)
+        metrics.record_outbound_text(message.tenant_id, "retry" if result.transient and message.attempts < MAX_SEND_ATTEMPTS else "failed")
     with transaction.atomic():
         new_sid = None  # keep the carrier SID as stored (a status callback may have written it meanwhile)
         if error:

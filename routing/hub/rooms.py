@@ -16,6 +16,7 @@ from ..audit.choices import Event
 from ..audit.services import audit_event
 from ..choices import OPEN_ROOM_STATES, Channel, CloseReason, Role, RoomState
 from ..models import Room, Skill, Tenant, User
+from ..ops import metrics
 from . import delivery
 
 
@@ -103,6 +104,7 @@ def expire_room(room_id, now=None, sweeping=False):
             if not sweeping:
                 jobs.enqueue_at("rooms.expire_room", room.expires_at, room.pk)
             return False
+        metrics.record_timer_fired("session_expiry", room.expires_at, now)
         close_locked(room, CloseReason.EXPIRED, now)
     return True
 

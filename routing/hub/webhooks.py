@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from .. import ratelimits, selectors
 from ..choices import Channel, Direction
 from ..models import CarrierAccount, Message, PointOfContact, Room, Tenant
+from ..ops import metrics
 from . import inbound, outbox, webchat
 
 log = logging.getLogger("cxsms.webhooks")
@@ -62,9 +63,11 @@ def twilio_sms(request):
         return refused
     poc = inbound.poc_for_number(request.POST.get("To", ""))
     if poc is None:
+        metrics.record_inbound_text(None, "unknown_number")
         return _forbidden("unknown To number")
     account = poc.carrier_account
     if not _signature_ok(request, account):
+        metrics.record_inbound_text(None, "refused")
         return _forbidden("bad or missing X-Twilio-Signature")
     if request.POST.get("AccountSid") and request.POST["AccountSid"] != account.account_sid:
         return _forbidden("AccountSid does not own this number")

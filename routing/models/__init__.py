@@ -3,3 +3,4 @@ from .people import AgentSkill, Skill, Team, User  # noqa: F401
 from .contact_points import CarrierAccount, Country, PointOfContact, RoutingRule  # noqa: F401
 from .rooms import Contact, Message, Room, RoutingDecision  # noqa: F401
 from .reports import AgentStateChange, RoomFact  # noqa: F401
+from .ops import RetentionRun, TranscriptRollup, WorkerBeat  # noqa: F401

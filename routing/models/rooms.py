@@ -10,7 +10,8 @@ class Contact(models.Model):
     """A contact's number within a tenant, with its opt-out state (R17)."""
 
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="contacts")
-    number = models.CharField(max_length=20)
+    # E.164; or, after the contact's erasure, a hash of it that keeps the opt-out (routing/ops/erasure.py).
+    number = models.CharField(max_length=64)
     name = models.CharField(max_length=100, blank=True)
     opted_out = models.BooleanField(default=False)
     opted_out_at = models.DateTimeField(null=True, blank=True)

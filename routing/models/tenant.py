@@ -1,3 +1,4 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from .. import rules
@@ -22,6 +23,10 @@ class Tenant(models.Model):
     opt_in_reply = models.CharField(max_length=320, default=DEFAULT_OPT_IN)
     case_limit = models.PositiveSmallIntegerField("concurrent-case limit", default=5,
                                                   help_text="Digital Experience contact-handling setting: cases an agent may hold at once.")
+    # Data retention (routing/ops/retention.py): messages of rooms closed longer ago than this are deleted; empty: kept forever.
+    transcript_retention_days = models.PositiveIntegerField(
+        "keep transcripts for (days)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(36500)],
+        help_text="Messages of conversations that ended longer ago are deleted every night; reports keep their counts. Empty: keep forever.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -331,3 +331,11 @@ def test_switching_to_digital_is_refused_while_the_tenant_has_numbers_digital_mo
     f.sms_poc(t, "+12125550160")
     t.sms_delivery = SmsDelivery.DIGITAL
     assert services.object_save(instance=t).sms_delivery == SmsDelivery.DIGITAL
+
+
+@pytest.mark.parametrize("zone", ["US", "America", "Porridge/Bowl", "", "../etc"])
+def test_a_folder_of_time_zones_or_nonsense_is_not_a_time_zone(zone):
+    from routing.rules import tenant_validate_time_zone
+
+    with pytest.raises(ValidationError, match="is not a time zone name"):
+        tenant_validate_time_zone(zone)
