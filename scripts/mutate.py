@@ -41,11 +41,10 @@ MUTATIONS = {
                     "once the lock is gone: no-agent-lock-no-recount)"), [_RECOUNT]),
     "no-agent-lock-no-recount": ("both of the above", [_AGENT_LOCK, _RECOUNT]),
     "no-room-lock": ("accept, reject, end, send and routing read the room without locking it (rooms.lock_room, offers._lock_room_to_route)",
-                     [("routing/hub/rooms.py", "WHERE r.id = %s{sql.for_update('r')}", "WHERE r.id = %s"),
+                     [("routing/hub/rooms.py", "WHERE r.id = %s{sql.for_update('r', skip_locked)}", "WHERE r.id = %s"),
                       ("routing/acd/offers.py", "WHERE r.id = %s{sql.for_update('r')}", "WHERE r.id = %s")]),
     "expiry-ignores-reset": ("the expiry sweep does not check again, under the room's lock, that the timer is still due",
-                             [("routing/hub/rooms.py", "expires_at__lte=now).first()",
-                               ").first()")]),
+                             [("routing/hub/rooms.py", "        if room.expires_at > now:\n            if not sweeping:", "        if False:\n            if not sweeping:")]),
 }
 
 SURVIVES = {"no-recount"}  # equivalent while the agent's row lock holds (its description says why)

@@ -9,8 +9,10 @@ from django.utils import timezone
 from .. import selectors
 from ..choices import AgentState, Channel, Role, RoomState
 from ..models import AgentSkill, Room, Skill, Tenant, User
+from ..ops import workers
 
 SUPERVISOR_ROOM_STATES = (RoomState.QUEUED, RoomState.OFFERED, RoomState.ACTIVE)
+WORKER_SILENCE = 30  # seconds without a worker reporting in before the page says so
 
 
 def _iso(dt):
@@ -67,9 +69,12 @@ def supervisor_snapshot(tenant_id):
         "queued": sum(1 for r in room_rows if r["state"] == RoomState.QUEUED),
         "active_sms": sum(1 for r in room_rows if r["state"] == RoomState.ACTIVE and r["channel"] == Channel.SMS),
     }
+    # Background work (expiries, lapses, sends) runs on workers: an operator must see when none runs.
+    seen = workers.workers_seen(WORKER_SILENCE)
     return {"type": "snapshot", "server_time": _iso(timezone.now()),
             "tenant": {"id": tenant.id, "name": tenant.name, "sms_delivery": tenant.sms_delivery},
-            "totals": totals, "agents": agent_rows, "queues": queues, "rooms": room_rows}
+            "totals": totals, "agents": agent_rows, "queues": queues, "rooms": room_rows,
+            "workers": {"seen": len(seen), "within_seconds": WORKER_SILENCE}}
 
 
 def chat_room_for_token(token):
