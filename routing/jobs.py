@@ -136,6 +136,11 @@ def enqueue_at(name, eta, *args):
     transaction.on_commit(lambda: task.schedule(args=args, kwargs={"request_id": rid}, eta=due), robust=True)
 
 
+def pending():
+    """{queue: jobs waiting to run now} (timed ones not yet due are not counted)."""
+    return {name: queue(name).pending_count() for name in QUEUES}
+
+
 def sweep(now=None):
     """Every periodic job once, here and now (a worker catching up when it starts; tests). Returns
     what each returned, by name."""
