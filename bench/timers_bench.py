@@ -85,7 +85,8 @@ def run(config):
     poc = PointOfContact.objects.create(tenant=tenant, channel=Channel.SMS, number="+12125550199", country=Country.objects.get(code="US"),
                                         code_type=CodeType.LONG, skill=skill, carrier_account=account)
     password = make_password(None)
-    agents = User.objects.bulk_create([User(tenant=tenant, username=f"agent{i}", role="agent", team=team, password=password, state="available")
+    agents = User.objects.bulk_create([User(tenant=tenant, username=f"agent{i}", role="agent", team=team, password=password,
+                                            state="available")
                                        for i in range(AGENTS)])
     now = timezone.now()
     due = (now + timedelta(seconds=LEAD)).replace(microsecond=0)

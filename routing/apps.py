@@ -41,10 +41,12 @@ def _console_sidebar():
             ("Administration", "Dashboard", "console:dashboard", "dashboard"),
             ("People", "Users", "console:user_list", "users"), ("People", "Teams", "console:team_list", "teams"),
             ("People", "Skills", "console:skill_list", "skills"),
-            ("Channels", "Points of contact", "console:poc_list", "pocs"), ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
+            ("Channels", "Points of contact", "console:poc_list", "pocs"),
+            ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
             ("Tenant", "Settings", "console:settings", "settings"), ("Tenant", "API tokens", "console:tokens", "tokens"),
             ("Tenant", "Audit log", "audit:audit_log", "audit"),
             ("Tenant", "Erase a contact", "console:erase_contact", "erase_contact"),
-            ("Live", "Reports", "reports:reports", "reports"), ("Live", "Supervisor view", "supervisor", ""), ("Live", "Phone simulator", "simulator", ""),
+            ("Live", "Reports", "reports:reports", "reports"), ("Live", "Supervisor view", "supervisor", ""),
+            ("Live", "Phone simulator", "simulator", ""),
             ("Live", "Forced disconnect", "console:forced_disconnect", "forced_disconnect")]:
         nav.add(group, label, url_name, section=section)

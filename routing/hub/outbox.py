@@ -46,7 +46,8 @@ def outbox_deliver(message_id, now=None):
         f"UPDATE {sql.tables()['message']} SET status = %s, attempts = attempts + 1, next_attempt_at = %s "
         f"WHERE id = %s AND direction = %s AND (status = %s OR (status = %s AND next_attempt_at <= %s)) "
         f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
-        [MessageStatus.SENDING, sql.dt(now + timedelta(seconds=settings.CXSMS_SEND_LEASE)), message_id, Direction.OUTBOUND, MessageStatus.PENDING, MessageStatus.SENDING,
+        [MessageStatus.SENDING, sql.dt(now + timedelta(seconds=settings.CXSMS_SEND_LEASE)), message_id, Direction.OUTBOUND,
+         MessageStatus.PENDING, MessageStatus.SENDING,
          sql.dt(now), sql.dt(now)])
     if not claimed:
         return None
