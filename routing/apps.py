@@ -31,7 +31,8 @@ class RoutingConfig(AppConfig):
         # Operations: a worker reports in (the supervisor page and /readyz read it); retention.
         jobs.register("workers.beat", ops_workers.beat_job, queue="timers", every=5)
         jobs.register("retention.transcripts_prune", retention.prune_job, queue="maintenance", every=60)
-        metrics.register_queue_probe("jobs", lambda now: [metrics.QueueDepth(f"jobs.{name}", n, None) for name, n in jobs.pending().items()])
+        metrics.register_queue_probe("jobs", lambda now: [metrics.QueueDepth(f"jobs.{name}", n, None)
+                                                          for name, n in jobs.pending().items()])
 
 
 def _console_sidebar():

@@ -26,7 +26,8 @@ def supervisor_snapshot(tenant_id):
     agents = list(User.objects.filter(tenant_id=tenant_id, role=Role.AGENT, is_active=True).select_related("team").order_by("username"))
     loads = selectors.agent_loads([a.id for a in agents])
     skills_of = {}
-    for agent_id, name, channel in AgentSkill.objects.filter(agent__tenant_id=tenant_id).values_list("agent_id", "skill__name", "skill__channel"):
+    skills = AgentSkill.objects.filter(agent__tenant_id=tenant_id).values_list("agent_id", "skill__name", "skill__channel")
+    for agent_id, name, channel in skills:
         skills_of.setdefault(agent_id, []).append({"name": name, "channel": channel})
 
     agent_rows = []
