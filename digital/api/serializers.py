@@ -1,0 +1,93 @@
+from rest_framework import serializers
+
+from routing import selectors as routing_selectors
+from routing.api.base import ScopedPrimaryKeyRelatedField, ServiceModelSerializer
+from routing.models import PointOfContact, User
+
+from .. import selectors, services
+from ..choices import SETTABLE_STATES
+from ..models import Case, Contact, Filter, Queue
+
+
+def _agents_for(user):
+    return routing_selectors.users_for(user).filter(role="agent")
+
+
+class QueueSerializer(ServiceModelSerializer):
+    agents = ScopedPrimaryKeyRelatedField(selector=_agents_for, queryset=User.objects.all(), many=True, required=False)
+
+    class Meta:
+        model = Queue
+        fields = ["id", "tenant", "name", "priority", "agents", "is_fallback"]
+        extra_kwargs = {"tenant": {"required": False}}
+
+    extra_write_fields = ("agents",)
+
+    def save_instance(self, instance, agents=None):
+        return services.queue_save(instance=instance, agents=agents)
+
+
+class FilterSerializer(ServiceModelSerializer):
+    queue = ScopedPrimaryKeyRelatedField(selector=selectors.queues_for, queryset=Queue.objects.all())
+    point_of_contact = ScopedPrimaryKeyRelatedField(selector=routing_selectors.points_of_contact_for, queryset=PointOfContact.objects.all(),
+                                                    required=False, allow_null=True)
+
+    class Meta:
+        model = Filter
+        fields = ["id", "tenant", "queue", "position", "name", "point_of_contact", "keywords", "pattern", "tags", "hours_start", "hours_end"]
+        extra_kwargs = {"tenant": {"required": False}}
+
+
+class ContactSerializer(ServiceModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "tenant", "number", "name", "tags", "notes"]
+        extra_kwargs = {"tenant": {"required": False}}
+
+    def save_instance(self, instance, **extra):
+        return services.contact_save(instance=instance)
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    queue_name = serializers.CharField(source="queue.name", read_only=True, default=None)
+    agent_username = serializers.CharField(source="agent.username", read_only=True, default=None)
+
+    class Meta:
+        model = Case
+        fields = ["id", "state", "queue", "queue_name", "agent", "agent_username", "contact_number", "poc_number", "point_of_contact",
+                  "opened_at", "assigned_at", "offer_expires_at", "accepted_at", "expires_at", "closed_at", "last_message_at", "unread",
+                  "first_body"]
+        read_only_fields = fields
+
+
+class StateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATES])
+
+
+class BodySerializer(serializers.Serializer):
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=4000)
+
+
+class AssignSerializer(serializers.Serializer):
+    agent = ScopedPrimaryKeyRelatedField(selector=_agents_for, queryset=User.objects.all(), required=False, allow_null=True)
+    queue = ScopedPrimaryKeyRelatedField(selector=selectors.queues_for, queryset=Queue.objects.all(), required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+    def validate(self, attrs):
+        if (attrs.get("agent") is None) == (attrs.get("queue") is None):
+            raise serializers.ValidationError({"agent": ["Choose an agent or a queue."]})
+        return attrs
+
+
+class OutboundSerializer(serializers.Serializer):
+    point_of_contact = ScopedPrimaryKeyRelatedField(selector=routing_selectors.points_of_contact_for, queryset=PointOfContact.objects.all())
+    contact_number = serializers.CharField(max_length=30)
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=4000)
+
+
+class TrySerializer(serializers.Serializer):
+    body = serializers.CharField(allow_blank=True, max_length=1600)
+    point_of_contact = ScopedPrimaryKeyRelatedField(selector=routing_selectors.points_of_contact_for, queryset=PointOfContact.objects.all(),
+                                                    required=False, allow_null=True)
+    contact_number = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    at = serializers.DateTimeField(required=False, allow_null=True)
