@@ -51,12 +51,14 @@ def agent_limit(agent):
 
 
 def case_messages(case):
-    """The case's thread: the texts between its point of contact and its contact from its opening to its close."""
-    qs = Message.objects.filter(tenant_id=case.tenant_id, point_of_contact_id=case.point_of_contact_id, contact_number=case.contact_number,
-                                created_at__gte=case.opened_at).select_related("author")
-    if case.closed_at:
-        qs = qs.filter(created_at__lte=case.closed_at)
-    return qs.order_by("created_at", "id")
+    """The case's thread: its room's texts (a text the agent sent before the contact answered joins the
+    room the answer opened); a case the agent started that has no answer yet: its texts since it opened."""
+    if case.room_id:
+        qs = Message.objects.filter(room_id=case.room_id)
+    else:
+        qs = Message.objects.filter(tenant_id=case.tenant_id, point_of_contact_id=case.point_of_contact_id, contact_number=case.contact_number,
+                                    room__isnull=True, created_at__gte=case.opened_at)
+    return qs.select_related("author").order_by("created_at", "id")
 
 
 def case_payload(case, detail=False):
@@ -123,9 +125,11 @@ def candidates(case, excluded=()):
 
 
 def excluded_agents(case):
-    """Agents who rejected the case, or let its offer lapse, since it last started waiting."""
-    return set(CaseEntry.objects.filter(case=case, kind__in=("rejected", "lapsed"), at__gte=case.waiting_since)
-               .values_list("agent_id", flat=True))
+    """Agents who rejected the case, let its offer lapse, or handed it back to a queue since it last started waiting."""
+    entries = CaseEntry.objects.filter(case=case, at__gte=case.waiting_since)
+    passed = set(entries.filter(kind__in=("rejected", "lapsed")).values_list("agent_id", flat=True))
+    handed_back = set(entries.filter(kind="transferred", queue__isnull=False).values_list("agent_id", flat=True))
+    return (passed | handed_back) - {None}
 
 
 def supervisor_overview(tenant_id):

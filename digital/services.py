@@ -35,9 +35,9 @@ def offer_timeout():
     return timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
 
 
-def _entry(case, kind, actor=None, *, from_state="", to_state="", agent=None, queue=None, body="", now=None):
+def _entry(case, kind, actor=None, *, from_state="", to_state="", agent=None, queue=None, body="", now=None, agent_id=None):
     return CaseEntry.objects.create(case=case, kind=kind, actor=actor, at=now or timezone.now(), from_state=from_state, to_state=to_state,
-                                    agent=agent, queue=queue, body=body)
+                                    agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body)
 
 
 def _lock_case(case_id):
@@ -272,7 +272,8 @@ def case_assign(*, case, actor, agent=None, queue=None, note=""):
         case.queue, case.agent, case.state, case.waiting_since = queue, None, CaseState.NEW, now
         case.assigned_at = case.offer_expires_at = case.accepted_at = None
         case.save(update_fields=["queue", "agent", "state", "waiting_since", "assigned_at", "offer_expires_at", "accepted_at"])
-        _entry(case, EntryKind.TRANSFERRED, actor, from_state=from_state, to_state=CaseState.NEW, queue=queue, body=note, now=now)
+        _entry(case, EntryKind.TRANSFERRED, actor, from_state=from_state, to_state=CaseState.NEW, queue=queue, body=note, now=now,
+               agent_id=previous)  # the agent who let it go is not offered it again at once
         events.case_updated(case, previous_agent_id=previous)
         dispatch_soon(case.tenant_id)
         return case
@@ -406,7 +407,7 @@ def case_outbound(*, agent, point_of_contact, contact_number, body):
                                                                  tenant_id=agent.tenant_id, is_active=True).first()
     if poc is None:
         raise ValidationError({"point_of_contact": "Choose one of your company's numbers."})
-    if poc.country != "US" or poc.code_type != CodeType.LONG:
+    if poc.country_id != "US" or poc.code_type != CodeType.LONG:
         raise ValidationError({"point_of_contact": "New cases are texted from a United States long code."})
     try:
         number = routing_rules.contact_normalize_number(contact_number or "")
