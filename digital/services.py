@@ -49,7 +49,7 @@ def _lock_case(case_id):
 
 def _lock_agent(agent_id):
     """The agent's row held until commit: who counts their cases next waits for this transaction."""
-    return User.objects.select_for_update().filter(pk=agent_id).select_related("tenant").first()
+    return User.objects.select_for_update(of=("self",)).filter(pk=agent_id).select_related("tenant").first()
 
 
 def _is_manager(actor, tenant_id):
@@ -366,7 +366,7 @@ def case_pull(*, agent):
     agent = _lock_agent(agent.pk)
     if not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
         raise _limit_error(agent)
-    case = (Case.objects.select_for_update(skip_locked=True).filter(tenant_id=agent.tenant_id, agent__isnull=True, state=CaseState.NEW,
+    case = (Case.objects.select_for_update(skip_locked=True, of=("self",)).filter(tenant_id=agent.tenant_id, agent__isnull=True, state=CaseState.NEW,
                                                                     queue__agents=agent)
             .order_by("queue__priority", "waiting_since", "id").first())
     if case is None:
