@@ -1,7 +1,7 @@
 """Reads of the Digital Experience, scoped to the caller's tenant."""
 import zoneinfo
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from routing.choices import AgentState, Role
@@ -38,7 +38,8 @@ def contacts_for(user):
 
 
 def cases_for(user):
-    return _tenant_scope(Case.objects.select_related("queue", "agent", "point_of_contact"), user)
+    names = Contact.objects.filter(tenant_id=OuterRef("tenant_id"), number=OuterRef("contact_number")).values("name")[:1]
+    return _tenant_scope(Case.objects.select_related("queue", "agent", "point_of_contact").annotate(contact_name=Subquery(names)), user)
 
 
 def case_load(agent_id):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from routing import selectors as routing_selectors
-from routing.choices import MessageStatus, Role, SmsDelivery
+from routing.choices import AgentState, MessageStatus, Role, SmsDelivery
 from routing.console.base import (
     ObjectDeleteView,
     ObjectEditView,
@@ -55,7 +55,7 @@ def inbox(request):
         "is_agent": is_agent,
         "api": "/api/v1/digital/",
         "session_timeout": settings.CXSMS_SMS_SESSION_TIMEOUT,
-        "labels": {"state": dict(CaseState.choices), "entry": dict(EntryKind.choices), "message_status": dict(MessageStatus.choices)},
+        "labels": {"state": dict(CaseState.choices), "agent_state": dict(AgentState.choices), "entry": dict(EntryKind.choices), "message_status": dict(MessageStatus.choices)},
         "queues": [{"id": q.id, "name": q.name} for q in selectors.queues_for(user)],
         "agents": [{"id": a.id, "username": a.username} for a in routing_selectors.users_for(user).filter(role=Role.AGENT, is_active=True)],
         "pocs": [{"id": p.id, "number": p.number} for p in routing_selectors.points_of_contact_for(user).filter(

@@ -51,10 +51,11 @@ class ContactSerializer(ServiceModelSerializer):
 class CaseSerializer(serializers.ModelSerializer):
     queue_name = serializers.CharField(source="queue.name", read_only=True, default=None)
     agent_username = serializers.CharField(source="agent.username", read_only=True, default=None)
+    contact_name = serializers.CharField(read_only=True, allow_null=True, default=None, help_text="From the contact card.")
 
     class Meta:
         model = Case
-        fields = ["id", "state", "queue", "queue_name", "agent", "agent_username", "contact_number", "poc_number", "point_of_contact",
+        fields = ["id", "state", "queue", "queue_name", "agent", "agent_username", "contact_number", "contact_name", "poc_number", "point_of_contact",
                   "opened_at", "assigned_at", "offer_expires_at", "accepted_at", "expires_at", "closed_at", "last_message_at", "unread",
                   "first_body"]
         read_only_fields = fields
