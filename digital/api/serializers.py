@@ -49,8 +49,8 @@ class ContactSerializer(ServiceModelSerializer):
 
 
 class CaseSerializer(serializers.ModelSerializer):
-    queue_name = serializers.CharField(source="queue.name", read_only=True, default=None)
-    agent_username = serializers.CharField(source="agent.username", read_only=True, default=None)
+    queue_name = serializers.CharField(source="queue.name", read_only=True, allow_null=True, default=None)
+    agent_username = serializers.CharField(source="agent.username", read_only=True, allow_null=True, default=None)
     contact_name = serializers.CharField(read_only=True, allow_null=True, default=None, help_text="From the contact card.")
 
     class Meta:
@@ -61,15 +61,15 @@ class CaseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StateSerializer(serializers.Serializer):
+class CaseStateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATES])
 
 
-class BodySerializer(serializers.Serializer):
+class CaseBodySerializer(serializers.Serializer):
     body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=4000)
 
 
-class AssignSerializer(serializers.Serializer):
+class CaseAssignSerializer(serializers.Serializer):
     agent = ScopedPrimaryKeyRelatedField(selector=_agents_for, queryset=User.objects.all(), required=False, allow_null=True)
     queue = ScopedPrimaryKeyRelatedField(selector=selectors.queues_for, queryset=Queue.objects.all(), required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
@@ -80,13 +80,13 @@ class AssignSerializer(serializers.Serializer):
         return attrs
 
 
-class OutboundSerializer(serializers.Serializer):
+class CaseOutboundSerializer(serializers.Serializer):
     point_of_contact = ScopedPrimaryKeyRelatedField(selector=routing_selectors.points_of_contact_for, queryset=PointOfContact.objects.all())
     contact_number = serializers.CharField(max_length=30)
     body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=4000)
 
 
-class TrySerializer(serializers.Serializer):
+class FilterTrySerializer(serializers.Serializer):
     body = serializers.CharField(allow_blank=True, max_length=1600)
     point_of_contact = ScopedPrimaryKeyRelatedField(selector=routing_selectors.points_of_contact_for, queryset=PointOfContact.objects.all(),
                                                     required=False, allow_null=True)

@@ -44,10 +44,10 @@ class FilterViewSet(ConfigViewSet):
     ordering_fields = ["id", "position"]
     action_roles = {"try_it": MANAGERS}
 
-    @extend_schema(summary="Try the filters on a sample first message", request=s.TrySerializer, responses={200: dict})
+    @extend_schema(summary="Try the filters on a sample first message", request=s.FilterTrySerializer, responses={200: dict})
     @action(detail=False, methods=["post"], url_path="try", filter_backends=[])
     def try_it(self, request):
-        data = s.TrySerializer(data=request.data, context={"request": request})
+        data = s.FilterTrySerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         tenant = request.user.tenant
@@ -142,42 +142,42 @@ class CaseViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def reject(self, request, pk=None):
         return self._case(services.case_reject(case=self.get_object(), agent=request.user))
 
-    @extend_schema(summary="Assign or transfer a case to an agent or a queue", request=s.AssignSerializer, responses={200: dict})
+    @extend_schema(summary="Assign or transfer a case to an agent or a queue", request=s.CaseAssignSerializer, responses={200: dict})
     @action(detail=True, methods=["post"], filter_backends=[])
     def assign(self, request, pk=None):
         case = self.get_object()
-        data = s.AssignSerializer(data=request.data, context={"request": request})
+        data = s.CaseAssignSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         return self._case(services.case_assign(case=case, actor=request.user, agent=v.get("agent"), queue=v.get("queue"), note=v.get("note", "")))
 
-    @extend_schema(summary="Change a case's state", request=s.StateSerializer, responses={200: dict})
+    @extend_schema(summary="Change a case's state", request=s.CaseStateSerializer, responses={200: dict})
     @action(detail=True, methods=["post"], filter_backends=[])
     def state(self, request, pk=None):
         case = self.get_object()
-        data = s.StateSerializer(data=request.data)
+        data = s.CaseStateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._case(services.case_set_state(case=case, actor=request.user, state=data.validated_data["state"]))
 
     @extend_schema(methods=["GET"], summary="The case's texts", responses={200: dict})
-    @extend_schema(methods=["POST"], summary="Text the contact", request=s.BodySerializer, responses={201: dict})
+    @extend_schema(methods=["POST"], summary="Text the contact", request=s.CaseBodySerializer, responses={201: dict})
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def messages(self, request, pk=None):
         case = self.get_object()
         if request.method == "POST":
-            data = s.BodySerializer(data=request.data)
+            data = s.CaseBodySerializer(data=request.data)
             data.is_valid(raise_exception=True)
             message = services.case_reply(case=case, author=request.user, body=data.validated_data["body"])
             return Response(message_payload(message), status=status.HTTP_201_CREATED)
         return Response([message_payload(m) for m in selectors.case_messages(case)])
 
     @extend_schema(methods=["GET"], summary="The case's history and notes", responses={200: dict})
-    @extend_schema(methods=["POST"], summary="Add an internal note (never sent)", request=s.BodySerializer, responses={201: dict})
+    @extend_schema(methods=["POST"], summary="Add an internal note (never sent)", request=s.CaseBodySerializer, responses={201: dict})
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def notes(self, request, pk=None):
         case = self.get_object()
         if request.method == "POST":
-            data = s.BodySerializer(data=request.data)
+            data = s.CaseBodySerializer(data=request.data)
             data.is_valid(raise_exception=True)
             entry = services.case_note(case=case, author=request.user, body=data.validated_data["body"])
             return Response(selectors.entry_payload(entry), status=status.HTTP_201_CREATED)
@@ -190,10 +190,10 @@ class CaseViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         return Response([dict(selectors.case_payload(c), messages=[message_payload(m) for m in selectors.case_messages(c)])
                          for c in selectors.previous_cases(case)])
 
-    @extend_schema(summary="Start a case by texting a number", request=s.OutboundSerializer, responses={201: dict})
+    @extend_schema(summary="Start a case by texting a number", request=s.CaseOutboundSerializer, responses={201: dict})
     @action(detail=False, methods=["post"], filter_backends=[])
     def outbound(self, request):
-        data = s.OutboundSerializer(data=request.data, context={"request": request})
+        data = s.CaseOutboundSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
         case = services.case_outbound(agent=request.user, point_of_contact=v["point_of_contact"], contact_number=v["contact_number"], body=v["body"])

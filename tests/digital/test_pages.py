@@ -128,3 +128,13 @@ def test_a_digital_tenant_refuses_a_toll_free_number(client):
     r = c.post("/api/v1/points-of-contact/", {"channel": "sms", "number": "+18005550100", "country": "US", "code_type": "toll_free",
                                                "carrier_account": w.poc.carrier_account_id}, content_type="application/json")
     assert r.status_code == 400 and "long code" in str(r.json()).lower()
+
+
+def test_console_user_form_has_the_case_limit_for_a_digital_tenant(client):
+    w = digital_world()
+    c = login(client, w.admin)
+    page = c.get(f"/console/users/{w.tommy.id}/")
+    assert page.status_code == 200 and b"Concurrent-case limit override" in page.content
+    acd_admin = f.admin(f.tenant())
+    page = login(client, acd_admin).get(f"/console/users/{acd_admin.id}/")
+    assert page.status_code == 200 and b"Concurrent-case limit override" not in page.content
