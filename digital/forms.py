@@ -55,7 +55,8 @@ class TryForm(forms.Form):
     body = forms.CharField(label="First message", max_length=1600, widget=forms.Textarea(attrs={"rows": 2, "class": "input"}))
     point_of_contact = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any of ours",
                                               widget=forms.Select(attrs={"class": "input"}))
-    contact_number = forms.CharField(label="Contact number", required=False, max_length=30, widget=forms.TextInput(attrs={"class": "input"}),
+    contact_number = forms.CharField(label="Contact number", required=False, max_length=30,
+                                     widget=forms.TextInput(attrs={"class": "input"}),
                                      help_text="Its contact card's tags are checked.")
     at = forms.DateTimeField(label="Moment", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "input"}),
                              help_text="In the company's time zone; empty: now.")

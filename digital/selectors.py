@@ -57,8 +57,8 @@ def case_messages(case):
     if case.room_id:
         qs = Message.objects.filter(room_id=case.room_id)
     else:
-        qs = Message.objects.filter(tenant_id=case.tenant_id, point_of_contact_id=case.point_of_contact_id, contact_number=case.contact_number,
-                                    room__isnull=True, created_at__gte=case.opened_at)
+        qs = Message.objects.filter(tenant_id=case.tenant_id, point_of_contact_id=case.point_of_contact_id,
+                                    contact_number=case.contact_number, room__isnull=True, created_at__gte=case.opened_at)
     return qs.select_related("author").order_by("created_at", "id")
 
 
@@ -158,7 +158,8 @@ def filters_try(tenant, *, body, poc_id=None, contact_number="", at=None):
     contact = Contact.objects.filter(tenant_id=tenant.pk, number=contact_number).first() if contact_number else None
     filters = list(Filter.objects.filter(tenant_id=tenant.pk).select_related("queue", "point_of_contact"))
     local = at.astimezone(zoneinfo.ZoneInfo(tenant.time_zone))
-    checks, found = rules.filters_explain(filters, poc_id=poc_id, body=body, tags=contact.tag_list if contact else [], local_time=local.time())
+    tags = contact.tag_list if contact else []
+    checks, found = rules.filters_explain(filters, poc_id=poc_id, body=body, tags=tags, local_time=local.time())
     fallback = Queue.objects.filter(tenant_id=tenant.pk, is_fallback=True).first()
     queue = found.queue if found else fallback
     return {"checks": [{"filter": c.filter.pk, "name": str(c.filter), "queue": c.filter.queue.name, "matched": c.matched,

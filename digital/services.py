@@ -351,7 +351,8 @@ def case_expire(case_id, now=None, sweeping=False):
 def sweep(now=None):
     """The timers' safety net (a lost job, a worker that died): lapsed offers, expired cases, then waiting cases."""
     now = now or timezone.now()
-    for case_id in list(Case.objects.filter(state=CaseState.NEW, agent__isnull=False, offer_expires_at__lte=now).values_list("id", flat=True)[:500]):
+    lapsed = Case.objects.filter(state=CaseState.NEW, agent__isnull=False, offer_expires_at__lte=now).values_list("id", flat=True)[:500]
+    for case_id in list(lapsed):
         case_lapse(case_id, now, sweeping=True)
     expired = list(Case.objects.filter(expires_at__lte=now).exclude(state=CaseState.CLOSED).values_list("id", flat=True)[:500])
     closed = sum(case_expire(case_id, now, sweeping=True) for case_id in expired)
@@ -366,8 +367,8 @@ def case_pull(*, agent):
     agent = _lock_agent(agent.pk)
     if not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
         raise _limit_error(agent)
-    case = (Case.objects.select_for_update(skip_locked=True, of=("self",)).filter(tenant_id=agent.tenant_id, agent__isnull=True, state=CaseState.NEW,
-                                                                    queue__agents=agent)
+    case = (Case.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(tenant_id=agent.tenant_id, agent__isnull=True, state=CaseState.NEW, queue__agents=agent)
             .order_by("queue__priority", "waiting_since", "id").first())
     if case is None:
         return None

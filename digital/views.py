@@ -36,8 +36,8 @@ def _refusal(request):
     if user.is_superuser or user.tenant_id is None or user.role not in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN):
         return render(request, "digital/forbidden.html", {"why": "The inbox is for the agents and supervisors of a company."}, status=403)
     if user.tenant.sms_delivery != SmsDelivery.DIGITAL:
-        return render(request, "digital/forbidden.html", {"why": "Your company delivers texts to the agent workspace, not to the Digital inbox."},
-                      status=403)
+        why = "Your company delivers texts to the agent workspace, not to the Digital inbox."
+        return render(request, "digital/forbidden.html", {"why": why}, status=403)
     return None
 
 
@@ -55,7 +55,8 @@ def inbox(request):
         "is_agent": is_agent,
         "api": "/api/v1/digital/",
         "session_timeout": settings.CXSMS_SMS_SESSION_TIMEOUT,
-        "labels": {"state": dict(CaseState.choices), "agent_state": dict(AgentState.choices), "entry": dict(EntryKind.choices), "message_status": dict(MessageStatus.choices)},
+        "labels": {"state": dict(CaseState.choices), "agent_state": dict(AgentState.choices), "entry": dict(EntryKind.choices),
+                   "message_status": dict(MessageStatus.choices)},
         "queues": [{"id": q.id, "name": q.name} for q in selectors.queues_for(user)],
         "agents": [{"id": a.id, "username": a.username} for a in routing_selectors.users_for(user).filter(role=Role.AGENT, is_active=True)],
         "pocs": [{"id": p.id, "number": p.number} for p in routing_selectors.points_of_contact_for(user).filter(
@@ -116,7 +117,8 @@ class FilterMixin(DigitalMixin):
     noun, noun_plural = "filter", "filters"
     columns = ("Position", "Name", "Conditions", "Queue")
     empty_text = "No filters yet: every case goes to the fallback queue."
-    help_text = "Filters are tried in ascending position; the first whose conditions all hold places the case. Try them on a sample text below."
+    help_text = ("Filters are tried in ascending position; the first whose conditions all hold places the case. "
+                 "Try them on a sample text below.")
 
     def row_cells(self, obj):
         parts = []

@@ -34,7 +34,8 @@ class FilterSerializer(ServiceModelSerializer):
 
     class Meta:
         model = Filter
-        fields = ["id", "tenant", "queue", "position", "name", "point_of_contact", "keywords", "pattern", "tags", "hours_start", "hours_end"]
+        fields = ["id", "tenant", "queue", "position", "name", "point_of_contact", "keywords", "pattern", "tags", "hours_start",
+                  "hours_end"]
         extra_kwargs = {"tenant": {"required": False}}
 
 
@@ -55,7 +56,8 @@ class CaseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = ["id", "state", "queue", "queue_name", "agent", "agent_username", "contact_number", "contact_name", "poc_number", "point_of_contact",
+        fields = ["id", "state", "queue", "queue_name", "agent", "agent_username", "contact_number", "contact_name", "poc_number",
+                  "point_of_contact",
                   "opened_at", "assigned_at", "offer_expires_at", "accepted_at", "expires_at", "closed_at", "last_message_at", "unread",
                   "first_body"]
         read_only_fields = fields
@@ -92,3 +94,43 @@ class FilterTrySerializer(serializers.Serializer):
                                                     required=False, allow_null=True)
     contact_number = serializers.CharField(required=False, allow_blank=True, max_length=30)
     at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+# --- response shapes, for the OpenAPI schema (the payloads come from digital.selectors) --------------
+
+class CaseMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    room = serializers.IntegerField(allow_null=True)
+    direction = serializers.CharField()
+    body = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+    error_code = serializers.CharField(allow_blank=True)
+    error_message = serializers.CharField(allow_blank=True)
+    encoding = serializers.CharField()
+    segments = serializers.IntegerField()
+    author = serializers.CharField(allow_null=True)
+    automatic = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class CaseEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    from_state = serializers.CharField(allow_null=True)
+    to_state = serializers.CharField(allow_null=True)
+    agent = serializers.CharField(allow_null=True)
+    queue = serializers.CharField(allow_null=True)
+    body = serializers.CharField(allow_blank=True)
+
+
+class PreviousCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    contact_number = serializers.CharField()
+    poc_number = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    agent_username = serializers.CharField(allow_null=True)
+    messages = CaseMessageSerializer(many=True)

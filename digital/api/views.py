@@ -149,7 +149,8 @@ class CaseViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         data = s.CaseAssignSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        return self._case(services.case_assign(case=case, actor=request.user, agent=v.get("agent"), queue=v.get("queue"), note=v.get("note", "")))
+        return self._case(services.case_assign(case=case, actor=request.user, agent=v.get("agent"), queue=v.get("queue"),
+                                               note=v.get("note", "")))
 
     @extend_schema(summary="Change a case's state", request=s.CaseStateSerializer, responses={200: dict})
     @action(detail=True, methods=["post"], filter_backends=[])
@@ -159,9 +160,9 @@ class CaseViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         return self._case(services.case_set_state(case=case, actor=request.user, state=data.validated_data["state"]))
 
-    @extend_schema(methods=["GET"], summary="The case's texts", responses={200: dict})
-    @extend_schema(methods=["POST"], summary="Text the contact", request=s.CaseBodySerializer, responses={201: dict})
-    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    @extend_schema(methods=["GET"], summary="The case's texts", responses={200: s.CaseMessageSerializer(many=True)})
+    @extend_schema(methods=["POST"], summary="Text the contact", request=s.CaseBodySerializer, responses={201: s.CaseMessageSerializer})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def messages(self, request, pk=None):
         case = self.get_object()
         if request.method == "POST":
@@ -171,9 +172,10 @@ class CaseViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             return Response(message_payload(message), status=status.HTTP_201_CREATED)
         return Response([message_payload(m) for m in selectors.case_messages(case)])
 
-    @extend_schema(methods=["GET"], summary="The case's history and notes", responses={200: dict})
-    @extend_schema(methods=["POST"], summary="Add an internal note (never sent)", request=s.CaseBodySerializer, responses={201: dict})
-    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    @extend_schema(methods=["GET"], summary="The case's history and notes", responses={200: s.CaseEntrySerializer(many=True)})
+    @extend_schema(methods=["POST"], summary="Add an internal note (never sent)", request=s.CaseBodySerializer,
+                   responses={201: s.CaseEntrySerializer})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def notes(self, request, pk=None):
         case = self.get_object()
         if request.method == "POST":
@@ -183,8 +185,9 @@ class CaseViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             return Response(selectors.entry_payload(entry), status=status.HTTP_201_CREATED)
         return Response([selectors.entry_payload(e) for e in case.entries.select_related("actor", "agent", "queue")])
 
-    @extend_schema(summary="The last ten cases of this contact or number, newest first, with their texts", responses={200: dict})
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @extend_schema(summary="The last ten cases of this contact or number, newest first, with their texts",
+                   responses={200: s.PreviousCaseSerializer(many=True)})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request, pk=None):
         case = self.get_object()
         return Response([dict(selectors.case_payload(c), messages=[message_payload(m) for m in selectors.case_messages(c)])
@@ -196,10 +199,11 @@ class CaseViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         data = s.CaseOutboundSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        case = services.case_outbound(agent=request.user, point_of_contact=v["point_of_contact"], contact_number=v["contact_number"], body=v["body"])
+        case = services.case_outbound(agent=request.user, point_of_contact=v["point_of_contact"], contact_number=v["contact_number"],
+                                      body=v["body"])
         return self._case(case, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Give me more: take the next waiting case of your queues", request=None, responses={200: dict, 204: None})
+    @extend_schema(summary="Give me more: take the next waiting case of your queues", request=None, responses={200: dict})
     @action(detail=False, methods=["post"], filter_backends=[])
     def pull(self, request):
         case = services.case_pull(agent=request.user)

@@ -25,7 +25,7 @@ class Command(BaseCommand):
                 queue, made = Queue(tenant=tenant, name=name, priority=priority, is_fallback=fallback), made + 1
             queues[name] = services.queue_save(instance=queue, agents=agents)
         if not Filter.objects.filter(tenant=tenant, keywords__icontains="#ADVENTUREME").exists():
-            routing_services.object_save(instance=Filter(tenant=tenant, queue=queues["Prospects"], position=10, name="Prospects texting #ADVENTUREME",
-                                                         keywords="#ADVENTUREME"))
+            routing_services.object_save(instance=Filter(tenant=tenant, queue=queues["Prospects"], position=10,
+                                                         name="Prospects texting #ADVENTUREME", keywords="#ADVENTUREME"))
             made += 1
         self.stdout.write(f"Digital demo: {made} created." if made else "Digital demo already loaded.")
