@@ -1,12 +1,23 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from routing import selectors as routing_selectors
 from routing.api.base import ScopedPrimaryKeyRelatedField, ServiceModelSerializer
 from routing.models import PointOfContact, User
+from routing.rules import contact_normalize_number
 
 from .. import selectors, services
 from ..choices import SETTABLE_STATES
 from ..models import Case, Contact, Filter, Queue
+
+
+class TextField(serializers.CharField):
+    """Text only: DRF's CharField would take 5 for "5"; a number where text belongs is a mistake worth a 400."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def _agents_for(user):
@@ -68,13 +79,13 @@ class CaseStateSerializer(serializers.Serializer):
 
 
 class CaseBodySerializer(serializers.Serializer):
-    body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=4000)
+    body = TextField(allow_blank=True, trim_whitespace=False, max_length=4000)
 
 
 class CaseAssignSerializer(serializers.Serializer):
     agent = ScopedPrimaryKeyRelatedField(selector=_agents_for, queryset=User.objects.all(), required=False, allow_null=True)
     queue = ScopedPrimaryKeyRelatedField(selector=selectors.queues_for, queryset=Queue.objects.all(), required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    note = TextField(required=False, allow_blank=True, max_length=1000)
 
     def validate(self, attrs):
         if (attrs.get("agent") is None) == (attrs.get("queue") is None):
@@ -84,16 +95,24 @@ class CaseAssignSerializer(serializers.Serializer):
 
 class CaseOutboundSerializer(serializers.Serializer):
     point_of_contact = ScopedPrimaryKeyRelatedField(selector=routing_selectors.points_of_contact_for, queryset=PointOfContact.objects.all())
-    contact_number = serializers.CharField(max_length=30)
-    body = serializers.CharField(allow_blank=True, trim_whitespace=False, max_length=4000)
+    contact_number = TextField(max_length=30)
+    body = TextField(allow_blank=True, trim_whitespace=False, max_length=4000)
 
 
 class FilterTrySerializer(serializers.Serializer):
-    body = serializers.CharField(allow_blank=True, max_length=1600)
+    body = TextField(allow_blank=True, max_length=1600)
     point_of_contact = ScopedPrimaryKeyRelatedField(selector=routing_selectors.points_of_contact_for, queryset=PointOfContact.objects.all(),
                                                     required=False, allow_null=True)
-    contact_number = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    contact_number = TextField(required=False, allow_blank=True, max_length=30)
     at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate_contact_number(self, value):
+        if not value:
+            return ""
+        try:
+            return contact_normalize_number(value)
+        except DjangoValidationError:
+            raise serializers.ValidationError("This is not a phone number.")
 
 
 # --- response shapes, for the OpenAPI schema (the payloads come from digital.selectors) --------------
