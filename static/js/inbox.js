@@ -160,7 +160,15 @@
     });
     replace($("messages"), h("ol.msg-list", items));
     $("messages").scrollTop = $("messages").scrollHeight;
+    // Delivery reports reach the case's row, not its events: while a text is on its way, read the case again shortly.
+    clearTimeout(statusTimer);
+    var travelling = (messages || []).some(function (m) { return /^(pending|sending|queued|sent)$/.test(m.status); });
+    if (travelling && statusPolls < 20) {
+      var id = state.selected;
+      statusTimer = setTimeout(function () { statusPolls += 1; if (state.selected === id) select(id); }, 3000);
+    } else if (!travelling) statusPolls = 0;
   }
+  var statusTimer = null, statusPolls = 0;
   function renderTimeline(entries) {
     replace($("timeline"), (entries || []).slice().reverse().map(function (e) {
       var text = cfg.labels.entry[e.kind] || e.kind;

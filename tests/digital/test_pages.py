@@ -138,3 +138,15 @@ def test_console_user_form_has_the_case_limit_for_a_digital_tenant(client):
     acd_admin = f.admin(f.tenant())
     page = login(client, acd_admin).get(f"/console/users/{acd_admin.id}/")
     assert page.status_code == 200 and b"Concurrent-case limit override" not in page.content
+
+
+def test_the_operator_reads_cases_in_the_admin_but_cannot_change_them(client):
+    w = digital_world()
+    post_inbound(client, w.poc, "+12125553301", "hello")
+    case = Case.objects.get()
+    c = login(client, f.operator())
+    assert c.get("/admin/digital/case/").status_code == 200
+    page = c.get(f"/admin/digital/case/{case.id}/change/")
+    assert page.status_code == 200 and b"Case opened" in page.content
+    assert c.post(f"/admin/digital/case/{case.id}/change/", {"state": "closed"}).status_code == 403
+    assert c.get("/admin/digital/queue/add/").status_code == 403
