@@ -7,15 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from routing.api.base import ApiViewMixin, ConfigViewSet, crud_schema, scoped_filterset
-from routing.api.permissions import (
-    ADMIN,
-    AGENT,
-    AGENT_ONLY,
-    EVERYONE,
-    MANAGERS,
-    OPERATOR,
-    SUPERVISOR,
-)
+from routing.api.permissions import ADMIN, AGENT, AGENT_ONLY, CONFIGURERS, EVERYONE, MANAGERS, OPERATOR, SUPERVISOR
 from routing.selectors import message_payload
 
 from .. import selectors, services
@@ -64,7 +56,8 @@ class ContactViewSet(ConfigViewSet):
     queryset = Contact.objects.none()
     serializer_class = s.ContactSerializer
     selector = selectors.contacts_for
-    write_roles = ACTORS
+    write_roles = ACTORS  # agents keep the card of the contact they are talking to
+    action_roles = {"destroy": CONFIGURERS}
     ordering_fields = ["id", "number"]
 
 
