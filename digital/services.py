@@ -153,7 +153,8 @@ def _offer(case, agent, now, actor=None, note=""):
     case.agent, case.state, case.assigned_at = agent, CaseState.NEW, now
     case.offer_expires_at, case.accepted_at = now + offer_timeout(), None
     case.save(update_fields=["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"])
-    _entry(case, EntryKind.ASSIGNED if actor is None else EntryKind.TRANSFERRED, actor, from_state=from_state, to_state=CaseState.NEW,
+    _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
+           to_state=CaseState.NEW,
            agent=agent, body=note, now=now)
     events.case_assigned(case)
     if previous and previous != agent.pk:

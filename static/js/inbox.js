@@ -126,7 +126,10 @@
     var manager = !cfg.is_agent;
     if (c.state !== "closed" && ((mine(c) && c.state !== "new") || (manager && c.agent))) {
       var sel = h("select.input#state-select", { "aria-label": "New state", "data-testid": "state-select" },
-        ["open", "pending", "escalated", "resolved", "closed"].filter(function (s) { return s !== c.state; }).map(function (s) {
+        // An offer not yet accepted can only be closed (its agent accepts it first).
+        (c.state === "new" ? ["closed"] : ["open", "pending", "escalated", "resolved", "closed"]).filter(function (s) {
+          return s !== c.state;
+        }).map(function (s) {
           return h("option", { value: s, text: cfg.labels.state[s] });
         }));
       acts.push(sel, h("button.btn.btn-small", { type: "button", "data-testid": "state-set", onclick: function () {

@@ -142,3 +142,47 @@ def test_phone_width_list_then_case(server, new_page, artifacts_dir):
     phone.screenshot(path=str(artifacts_dir / "inbox-case-390.png"), full_page=True)
     phone.locator(".case-back").click()
     expect(phone.get_by_test_id("cases")).to_be_visible()
+
+
+def test_a_supervisor_assigns_a_waiting_case_and_the_agent_gets_it_live(server, new_page, artifacts_dir):
+    number = contact()
+    agents = {}
+    for name in ("tommy", "albert"):  # nobody available: the case waits in its queue
+        page = open_inbox(new_page, server, name)
+        page.get_by_test_id("state-unavailable").click()
+        expect(page.get_by_test_id("state-unavailable")).to_have_attribute("aria-pressed", "true")
+        agents[name] = page
+    sim = new_page()
+    login(sim, server, "tuppence", PASSWORD)
+    sim.goto(server.url + "/simulator/")
+    expect(sim.locator("#sim-conn")).to_have_text(re.compile("live"))
+    text_in(sim, number, "Do you do gift cards?")
+
+    admin = new_page()
+    admin.set_viewport_size({"width": 1440, "height": 900})
+    login(admin, server, "tuppence", PASSWORD)
+    admin.goto(server.url + "/inbox/")
+    expect(admin.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
+    admin.get_by_test_id("filter-assigned").select_option("unassigned")
+    item = admin.get_by_test_id("case-item").filter(has_text=pretty(number))
+    expect(item).to_contain_text("General")  # no filter matched: the fallback queue
+    expect(item).to_contain_text("waiting")
+    expect(admin.get_by_test_id("waiting-General")).not_to_have_text("0")
+    item.click()
+    admin.get_by_test_id("assign").click()
+    admin.get_by_test_id("assign-agent").select_option(label="albert")
+    admin.fill("#assign-note", "Gift card question, please take it")
+    admin.get_by_test_id("assign-submit").click()
+    expect(admin.locator("#case-head")).to_contain_text("albert")
+    expect(admin.get_by_test_id("timeline")).to_contain_text("Gift card question, please take it")
+    expect(admin.get_by_test_id("timeline")).to_contain_text("Assigned · albert")
+    expect(admin.get_by_test_id("state-select").locator("option")).to_have_text(["Closed"])  # an offer: accepted by its agent first
+
+    albert = agents["albert"]
+    mine = albert.get_by_test_id("case-item").filter(has_text=pretty(number))
+    expect(mine).to_have_count(1)  # live, without a reload
+    mine.click()
+    expect(albert.get_by_test_id("accept")).to_be_visible()
+    albert.get_by_test_id("accept").click()
+    expect(albert.locator("#case-head").get_by_test_id("state-badge")).to_have_text("Open")
+    admin.screenshot(path=str(artifacts_dir / "inbox-supervisor-assign-1440.png"))

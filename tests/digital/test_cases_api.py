@@ -209,8 +209,9 @@ def test_notes_assign_transfer_and_supervisor_assigns_a_waiting_case(client):
     assert r.status_code == 400 and "limit" in r.json()["agent"][0]
     r = sup.post(API + f"cases/{waiting.id}/assign/", {"agent": f_agent.id, "note": "VIP, be kind"}, content_type="application/json")
     assert r.status_code == 200 and r.json()["agent"] == f_agent.id
-    entry = [e for e in r.json()["entries"] if e["kind"] == "transferred"][0]
-    assert entry["body"] == "VIP, be kind" and entry["actor"] == w.supervisor.username
+    entry = r.json()["entries"][-1]
+    assert (entry["kind"], entry["body"], entry["actor"], entry["agent"]) == (
+        "assigned", "VIP, be kind", w.supervisor.username, f_agent.username)
     tommys = Case.objects.get(agent=w.tommy)
     c = as_user(client, w.tommy)
     r = c.post(API + f"cases/{tommys.id}/notes/", {"body": "Called back twice"}, content_type="application/json")
