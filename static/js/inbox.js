@@ -35,7 +35,7 @@
       return h("li", h("button.case-item" + (c.id === state.selected ? ".is-selected" : "") + (offered ? ".is-offered" : ""),
         { type: "button", "data-case": c.id, "data-testid": "case-item", onclick: function () { select(c.id, true); } },
         h("span.case-who", c.unread ? h("span.unread-dot", { "data-testid": "unread", text: c.unread, "aria-label": c.unread + " unread" }) : null,
-          c.contact_name ? c.contact_name + " · " + L.phone(c.contact_number) : L.phone(c.contact_number)),
+          c.contact_name ? [c.contact_name, h("span.case-number", { text: L.phone(c.contact_number) })] : L.phone(c.contact_number)),
         h("span.case-when", { text: L.dateTime(c.last_message_at) }),
         h("span.case-preview", { text: c.first_body }),
         h("span.case-meta", stateBadge(c.state), c.queue_name ? h("span.badge", { text: c.queue_name }) : null,

@@ -107,6 +107,9 @@ def test_tommy_answers_a_prospect_in_the_inbox(server, new_page, artifacts_dir):
     tommy.get_by_test_id("state-set").click()
     expect(tommy.locator("#case-head").get_by_test_id("state-badge")).to_have_text("Pending")
     expect(tommy.get_by_test_id("timeline")).to_contain_text("Open → Pending")
+    expect(tommy.get_by_test_id("case-item").filter(has_text=pretty(number)).get_by_test_id("state-badge")).to_have_text("Pending")
+    expect(tommy.get_by_test_id("count-pending")).to_have_text("Pending 1")
+    expect(tommy.get_by_test_id("load")).to_have_text("Cases 0 / 5")  # pending does not count
     tommy.screenshot(path=str(artifacts_dir / "inbox-list-1440.png"))
 
     # The administrator's inbox: queues with waiting cases, agents with their load.
