@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("routing.ops.urls")),  # /healthz, /readyz, /metrics
     path("admin/", admin.site.urls),
     path("api/v1/", include("routing.api.urls")),
+    path("api/v1/", include("digital.api.urls")),
     path("api/v1/", include("routing.audit.api")),
     path("api/v1/", include("routing.reports.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("console/audit-log/", include(("routing.audit.views", "audit"))),
     path("console/reports/", include("routing.reports.urls")),
     path("console/", include("routing.console.urls")),
+    path("", include("digital.urls")),
     path("", include("routing.workspace.urls")),
     path("", include("routing.hub.urls")),
     path("", include("routing.urls")),

@@ -21,10 +21,10 @@ from django.utils import timezone
 from . import events, selectors, threads
 from .acd import declines, offers
 from .api.base import drf_error_detail
-from .hub import outbound, rooms
+from .choices import Channel, Role
+from .hub import delivery, outbound, rooms
 from .models import Room, User
 from .ops import metrics
-from .choices import Role
 from .workspace import snapshots
 from .ws_auth import CLOSE_DETAIL, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, Grant
 
@@ -38,7 +38,11 @@ _in_worker_thread = threads.in_worker_thread
 
 @_in_worker_thread
 def _agent_snapshot(user):
-    return selectors.agent_snapshot(user)
+    data = selectors.agent_snapshot(user)
+    mode = delivery.mode_for(user.tenant, Channel.SMS)
+    if mode is not None:
+        data.update(mode.agent_snapshot(user))  # the delivery mode's own page (a Digital agent's cases)
+    return data
 
 
 @_in_worker_thread

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import sql
-from ..choices import Role, RoomState
+from ..choices import Channel, Role, RoomState, SmsDelivery
 from ..models import Room, Team, User
 from . import capacity
 from .offers import route_room
@@ -76,7 +76,9 @@ def dispatch_queued(now=None, max_rooms=50):
     # A room stored by a process that died before its routing ran (the text is committed first):
     # route it now, so it gets its decision record and its place is known, whatever the capacity.
     stale = (now or timezone.now()) - timedelta(seconds=ORPHAN_AFTER)
+    # Only the ACD's own rooms: a Digital tenant's texts wait for their case, never for an ACD agent.
     for room_id in (Room.objects.filter(state=RoomState.QUEUED, queued_at__lte=stale, decisions__isnull=True)
+                    .exclude(channel=Channel.SMS, tenant__sms_delivery=SmsDelivery.DIGITAL)
                     .values_list("id", flat=True)[:max_rooms]):
         if route_room(room_id, "recovered") is not None:
             routed += 1

@@ -90,7 +90,7 @@ class UserSerializer(ServiceModelSerializer):
     class Meta:
         model = User
         fields = ["id", "tenant", "username", "password", "first_name", "last_name", "email", "role", "team", "session_limit",
-                  "effective_session_limit", "skills", "skill_proficiencies", "state", "is_active"]
+                  "effective_session_limit", "case_limit", "skills", "skill_proficiencies", "state", "is_active"]
         read_only_fields = ["state"]
 
     def validate(self, attrs):

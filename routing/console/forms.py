@@ -173,8 +173,9 @@ class UserForm(TenantScopedForm):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "email", "role", "team", "session_limit", "is_active"]
-        widgets = {"session_limit": forms.NumberInput(attrs={"min": 1, "max": 12})}
+        fields = ["username", "first_name", "last_name", "email", "role", "team", "session_limit", "case_limit", "is_active"]
+        widgets = {"session_limit": forms.NumberInput(attrs={"min": 1, "max": 12}),
+                   "case_limit": forms.NumberInput(attrs={"min": 1, "max": 50})}
         help_texts = {"username": "Letters, digits and @/./+/-/_ only.", "is_active": "Inactive users cannot log in."}
         labels = {"is_active": "Active"}
 

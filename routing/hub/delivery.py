@@ -13,7 +13,15 @@ the text (so the hand-off commits with it, or neither does):
   contact's after-hours reply). Return an `Opening`.
 - `hand_off(room, message, trigger)` once a new room's first text is stored (not for a bare
   STOP/HELP keyword, nor while SMS Messaging is off on the tenant). Web chats go to `acd` (R14).
+- `received(room, message)` when a later text of the contact joins a room that is still open (its
+  first text went to `hand_off`), also a STOP/HELP keyword: the mode shows it and reacts (a Digital
+  case reopens). Not while SMS Messaging is off on the tenant.
 - `released(room, agent_id)` when a room that held an agent's capacity closed.
+
+Optional attributes of a mode, read by the pages and sockets of routing:
+- `agent_home`: the URL name of an agent's home page in this mode (None: the ACD agent workspace).
+- `agent_snapshot(agent)`: extra keys for the snapshot of the agent feed `/ws/agent/` (what the
+  mode's page shows), so one socket carries both the rooms' and the mode's events.
 """
 import logging
 from dataclasses import dataclass, field
@@ -41,8 +49,16 @@ class Mode:
     def hand_off(self, room, message, trigger):
         raise NotImplementedError
 
+    def received(self, room, message):
+        pass
+
     def released(self, room, agent_id):
         pass
+
+    agent_home = None
+
+    def agent_snapshot(self, agent):
+        return {}
 
 
 _modes = {}

@@ -136,7 +136,19 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
             log.warning("room %s waits: no installed app delivers texts the %s way", room.pk, tenant.sms_delivery)
         else:
             hand_off(mode, room, message, "new text")
+    elif mode is not None and type(mode).received is not delivery.Mode.received:  # the ACD's texts skip the savepoint
+        received(mode, room, message)
     return message
+
+
+def received(mode, room, message):
+    """A later text of an open room, to its delivery mode (in a savepoint, as `hand_off`: the text
+    stays stored if the mode fails; the mode's sweep catches up)."""
+    try:
+        with transaction.atomic():
+            mode.received(room, message)
+    except Exception:
+        log.exception("giving text %s of room %s to the %s delivery mode failed", message.pk, room.pk, mode.name)
 
 
 def hand_off(mode, room, message, trigger):

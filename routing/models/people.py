@@ -45,6 +45,9 @@ class User(AbstractUser):
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, related_name="members", null=True, blank=True)
     session_limit = models.PositiveSmallIntegerField("session limit override", null=True, blank=True, validators=session_limit_validators,
                                                      help_text="Leave empty to use the team's limit.")
+    case_limit = models.PositiveSmallIntegerField("concurrent-case limit override", null=True, blank=True,
+                                                  validators=[MinValueValidator(1), MaxValueValidator(50)],
+                                                  help_text="Digital Experience: leave empty to use the tenant's contact-handling limit.")
     skills = models.ManyToManyField("routing.Skill", through="routing.AgentSkill", related_name="agents", blank=True)
     state = models.CharField(max_length=12, choices=AgentState.choices, default=AgentState.LOGGED_OUT)
     state_changed_at = models.DateTimeField(default=timezone.now)

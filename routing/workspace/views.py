@@ -2,10 +2,11 @@
 from the websocket snapshot and events (routing/consumers.py), actions go to the REST API."""
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from ..choices import AgentState, CloseReason, MessageStatus, Role, RoomState, SkipReason
+from ..views import agent_home
 
 
 def _refuse(request, *roles):
@@ -34,6 +35,8 @@ def agent_workspace(request):
     refusal = _refuse(request, Role.AGENT)
     if refusal:
         return refusal
+    if (home := agent_home(request.user)) != "agent":
+        return redirect(home)  # the ACD workspace's controls mean nothing in another delivery mode
     config = {
         "ws": "/ws/agent/",
         "user": {"id": request.user.id, "username": request.user.username},

@@ -15,6 +15,8 @@ from routing.choices import Channel
 from routing.models import Country, Room
 from tests import factories as f
 from tests.api.conftest import API, build_tenant, client_for
+from tests.digital.test_roles import DIGITAL_MATRIX
+from tests.digital.test_roles import PLACEHOLDERS as DIGITAL_PLACEHOLDERS
 
 ROLES = ("operator", "admin", "supervisor", "agent", "anonymous")
 
@@ -263,8 +265,9 @@ def test_matrix_lists_every_operation_of_the_schema(db):
                  if m in ("get", "post", "put", "patch", "delete")}
     placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}",
                    "{active}", "{offered}", "{audit}"}
+    placeholder |= DIGITAL_PLACEHOLDERS
     in_matrix = set()
-    for method, path, _ in MATRIX:
+    for method, path, _ in MATRIX + DIGITAL_MATRIX:  # digital/: tests/digital/test_roles.py, on a Digital tenant
         for ph in placeholder:
             path = path.replace(ph, "{id}")
         in_matrix.add((method, path))

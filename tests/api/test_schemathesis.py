@@ -37,10 +37,13 @@ from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core import NotSet
 
+from digital import services as digital_services
+from digital.models import Contact, Filter
 from routing.audit.models import AuditEntry
 from routing.models import Country
 from tests import factories as f
 from tests.api.conftest import build_tenant
+from tests.digital.world import digital_world
 
 MAX_EXAMPLES = 6
 STATEFUL_EXAMPLES, STATEFUL_STEPS = 60, 6
@@ -108,6 +111,7 @@ def world(django_db_setup, django_db_blocker):
                      "/api/v1/rooms/{id}/accept/": w.rooms["offered"].pk, "/api/v1/rooms/{id}/reject/": w.rooms["offered"].pk,
                      "/api/v1/rooms/": w.rooms["active"].pk,
                      "/api/v1/audit-log/": AuditEntry.objects.filter(tenant=w.tenant).values_list("pk", flat=True).first()}
+            paths.update(_digital_world(tokens))
             TOKENS.update(tokens)
             yield {"ids": ids, "paths": paths}
         finally:
@@ -115,6 +119,23 @@ def world(django_db_setup, django_db_blocker):
             outer.__exit__(None, None, None)
 
 
+def _digital_world(tokens):
+    """A Digital Experience tenant: its administrator and agent act on /api/v1/digital/ with ids of its own
+    (an open case of the agent's, and a case offered to them for accept/reject)."""
+    d = digital_world()
+    open_case = digital_services.case_outbound(agent=d.tommy, point_of_contact=d.poc, contact_number="+12025550161", body="Hello")
+    offered = digital_services.case_outbound(agent=d.ann, point_of_contact=d.poc, contact_number="+12025550162", body="Hi")
+    digital_services.case_assign(case=offered, actor=d.supervisor, agent=d.tommy)
+    tokens.update({"digital_admin": Token.objects.create(user=d.admin).key, "digital_agent": Token.objects.create(user=d.tommy).key})
+    return {"/api/v1/digital/queues/": d.general.pk, "/api/v1/digital/filters/": Filter.objects.filter(tenant=d.tenant).first().pk,
+            "/api/v1/digital/contacts/": digital_services.contact_save(instance=Contact(tenant=d.tenant, number="+12025550161")).pk,
+            "/api/v1/digital/cases/": open_case.pk, "/api/v1/digital/cases/{id}/accept/": offered.pk,
+            "/api/v1/digital/cases/{id}/reject/": offered.pk}
+
+
+DIGITAL_AGENT_OPERATIONS = {("POST", "/api/v1/digital/cases/{id}/accept/"), ("POST", "/api/v1/digital/cases/{id}/reject/"),
+                            ("POST", "/api/v1/digital/cases/{id}/messages/"), ("POST", "/api/v1/digital/cases/outbound/"),
+                            ("POST", "/api/v1/digital/cases/pull/")}
 AGENT_OPERATIONS = {("POST", "/api/v1/rooms/{id}/accept/"), ("POST", "/api/v1/rooms/{id}/reject/"),
                     ("POST", "/api/v1/rooms/{id}/messages/"), ("POST", "/api/v1/rooms/outbound/"), ("GET", "/api/v1/me/state/"),
                     ("PUT", "/api/v1/me/state/")}
@@ -127,6 +148,8 @@ def role_for(operation):
         return "operator"  # reads too: what the operator creates, a tenant administrator does not see
     if (method, path) in AGENT_OPERATIONS:
         return "agent"
+    if path.startswith("/api/v1/digital/"):
+        return "digital_agent" if (method, path) in DIGITAL_AGENT_OPERATIONS else "digital_admin"
     return "admin"
 
 

@@ -57,7 +57,8 @@ def test_young_adventurers_and_operator():
     ya = Tenant.objects.get(slug="young-adventurers")
     assert (ya.name, ya.sms_messaging_enabled, ya.digital_experience_enabled, ya.sms_delivery) == (
         "Young Adventurers", True, True, SmsDelivery.DIGITAL)
-    assert dict(User.objects.filter(tenant=ya).values_list("username", "role")) == {"tuppence": Role.ADMIN, "tommy": Role.AGENT}
+    assert dict(User.objects.filter(tenant=ya).values_list("username", "role")) == {"tuppence": Role.ADMIN, "tommy": Role.AGENT,
+                                                                                     "albert": Role.AGENT}
     poc = PointOfContact.objects.get(tenant=ya)
     assert (poc.number, poc.name, poc.country_id, poc.code_type) == ("+14155550199", "#ADVENTUREME line", "US", CodeType.LONG)
     assert CarrierAccount.objects.get(tenant=ya).provider == "simulator"

@@ -3,6 +3,8 @@
 Idempotent: objects are looked up by their natural key and only created or changed when they
 differ from the demo, so running it twice changes nothing. Everything goes through routing.services.
 """
+from django.apps import apps
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -23,6 +25,7 @@ THREE_BEARS_USERS = [
 YOUNG_ADVENTURERS_USERS = [
     ("tuppence", "Tuppence", "Beresford", Role.ADMIN, []),
     ("tommy", "Tommy", "Beresford", Role.AGENT, []),
+    ("albert", "Albert", "Batt", Role.AGENT, []),
 ]
 # For demo_banner: who logs in where.
 DEMO_ACCOUNTS = [
@@ -111,6 +114,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         loader = Loader()
         loader.run()
+        if apps.is_installed("digital"):  # its queues and filters live in the app (no import from routing)
+            call_command("load_demo_digital", stdout=self.stdout, stderr=self.stderr)
         if loader.created or loader.changed:
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {loader.created} created, {loader.changed} updated."))
         else:

@@ -1,0 +1,168 @@
+"""Reads of the Digital Experience, scoped to the caller's tenant."""
+import zoneinfo
+
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from routing.choices import AgentState, Role
+from routing.models import Message, User
+from routing.selectors import message_payload
+
+from . import rules
+from .choices import COUNTING_STATES, CaseState
+from .models import Case, CaseEntry, Contact, Filter, Queue
+
+
+def _iso(dt):
+    return dt.isoformat() if dt else None
+
+
+def _tenant_scope(qs, user):
+    if user.is_superuser:
+        return qs
+    if user.tenant_id is None:
+        return qs.none()
+    return qs.filter(tenant_id=user.tenant_id)
+
+
+def queues_for(user):
+    return _tenant_scope(Queue.objects.all(), user).prefetch_related("agents")
+
+
+def filters_for(user):
+    return _tenant_scope(Filter.objects.select_related("queue", "point_of_contact"), user)
+
+
+def contacts_for(user):
+    return _tenant_scope(Contact.objects.all(), user)
+
+
+def cases_for(user):
+    names = Contact.objects.filter(tenant_id=OuterRef("tenant_id"), number=OuterRef("contact_number")).values("name")[:1]
+    return _tenant_scope(Case.objects.select_related("queue", "agent", "point_of_contact").annotate(contact_name=Subquery(names)), user)
+
+
+def case_load(agent_id):
+    """Cases that count against the agent's limit now (R15)."""
+    return Case.objects.filter(agent_id=agent_id, state__in=COUNTING_STATES).count()
+
+
+def agent_limit(agent):
+    return rules.effective_case_limit(agent.case_limit, agent.tenant.case_limit)
+
+
+def case_messages(case):
+    """The case's thread: its room's texts (a text the agent sent before the contact answered joins the
+    room the answer opened); a case the agent started that has no answer yet: its texts since it opened."""
+    if case.room_id:
+        qs = Message.objects.filter(room_id=case.room_id)
+    else:
+        qs = Message.objects.filter(tenant_id=case.tenant_id, point_of_contact_id=case.point_of_contact_id,
+                                    contact_number=case.contact_number, room__isnull=True, created_at__gte=case.opened_at)
+    return qs.select_related("author").order_by("created_at", "id")
+
+
+def case_payload(case, detail=False):
+    data = {
+        "id": case.id, "state": case.state, "queue": case.queue_id, "queue_name": case.queue.name if case.queue_id else None,
+        "agent": case.agent_id, "agent_username": case.agent.username if case.agent_id else None,
+        "contact_number": case.contact_number, "poc_number": case.poc_number, "point_of_contact": case.point_of_contact_id,
+        "opened_at": _iso(case.opened_at), "assigned_at": _iso(case.assigned_at), "offer_expires_at": _iso(case.offer_expires_at),
+        "accepted_at": _iso(case.accepted_at), "expires_at": _iso(case.expires_at), "closed_at": _iso(case.closed_at),
+        "last_message_at": _iso(case.last_message_at), "unread": case.unread, "preview": case.first_body[:120],
+    }
+    if detail:
+        contact = Contact.objects.filter(tenant_id=case.tenant_id, number=case.contact_number).first()
+        data["contact"] = contact_payload(contact, case.tenant_id, case.contact_number)
+        data["messages"] = [message_payload(m) for m in case_messages(case)]
+        data["entries"] = [entry_payload(e) for e in case.entries.select_related("actor", "agent", "queue")]
+    return data
+
+
+def contact_payload(contact, tenant_id=None, number=None):
+    if contact is None:
+        return {"id": None, "number": number, "name": "", "tags": [], "notes": ""}
+    return {"id": contact.id, "number": contact.number, "name": contact.name, "tags": contact.tag_list, "notes": contact.notes}
+
+
+def entry_payload(e):
+    return {"id": e.id, "kind": e.kind, "at": _iso(e.at), "actor": e.actor.username if e.actor_id else None,
+            "from_state": e.from_state or None, "to_state": e.to_state or None, "agent": e.agent.username if e.agent_id else None,
+            "queue": e.queue.name if e.queue_id else None, "body": e.body}
+
+
+def previous_cases(case, limit=10):
+    """R9: the last ten other cases with the same contact number or point of contact number, newest first."""
+    return list(Case.objects.filter(tenant_id=case.tenant_id).filter(Q(contact_number=case.contact_number) | Q(poc_number=case.poc_number))
+                .exclude(pk=case.pk).select_related("queue", "agent").order_by("-opened_at", "-id")[:limit])
+
+
+def agent_snapshot(agent):
+    """The agent's live cases, for the snapshot of /ws/agent/."""
+    cases = Case.objects.filter(agent=agent).exclude(state=CaseState.CLOSED).select_related("queue", "agent")
+    return {"cases": [case_payload(c) for c in cases], "case_load": case_load(agent.pk),
+            "case_limit": agent_limit(User.objects.select_related("tenant").get(pk=agent.pk))}
+
+
+def state_counts(qs):
+    return dict(qs.values_list("state").annotate(n=Count("id")).order_by())
+
+
+def candidates(case, excluded=()):
+    """Agents who may get `case` now, best first: on its queue, active and available, the agent it
+    prefers first (reopened: who resolved it), then the fewest counting cases, then the longest since their last case.
+    The limit is checked again under each agent's lock (services.dispatch)."""
+    if case.queue_id is None:
+        return []
+    qs = (User.objects.filter(digital_queues=case.queue_id, is_active=True, role=Role.AGENT, state=AgentState.AVAILABLE)
+          .exclude(pk__in=excluded)
+          .annotate(load=Count("digital_cases", filter=Q(digital_cases__state__in=COUNTING_STATES)),
+                    last_case=Max("digital_cases__assigned_at"))
+          .select_related("tenant"))
+    found = [a for a in qs if rules.under_limit(a.load, a.case_limit, a.tenant.case_limit)]
+    epoch = timezone.now().replace(year=1970)
+    found.sort(key=lambda a: (a.pk != case.preferred_agent_id, a.load, a.last_case or epoch, a.pk))
+    return found
+
+
+def excluded_agents(case):
+    """Agents who rejected the case, let its offer lapse, or handed it back to a queue since it last started waiting."""
+    entries = CaseEntry.objects.filter(case=case, at__gte=case.waiting_since)
+    passed = set(entries.filter(kind__in=("rejected", "lapsed")).values_list("agent_id", flat=True))
+    handed_back = set(entries.filter(kind="transferred", queue__isnull=False).values_list("agent_id", flat=True))
+    return (passed | handed_back) - {None}
+
+
+def supervisor_overview(tenant_id):
+    """Queues with waiting cases and the oldest's age, agents with their load against their limit, cases by state."""
+    now = timezone.now()
+    queues = []
+    for q in Queue.objects.filter(tenant_id=tenant_id).prefetch_related("agents"):
+        waiting = Case.objects.filter(queue=q, agent__isnull=True, state=CaseState.NEW)
+        oldest = waiting.order_by("waiting_since").values_list("waiting_since", flat=True).first()
+        queues.append({"id": q.id, "name": q.name, "priority": q.priority, "is_fallback": q.is_fallback, "waiting": waiting.count(),
+                       "oldest_seconds": int((now - oldest).total_seconds()) if oldest else None,
+                       "agents": [a.username for a in q.agents.all()]})
+    agents = []
+    for a in (User.objects.filter(tenant_id=tenant_id, role=Role.AGENT, is_active=True).select_related("tenant")
+              .annotate(load=Count("digital_cases", filter=Q(digital_cases__state__in=COUNTING_STATES)))):
+        agents.append({"id": a.id, "username": a.username, "state": a.state, "load": a.load,
+                       "limit": rules.effective_case_limit(a.case_limit, a.tenant.case_limit)})
+    return {"queues": queues, "agents": agents, "states": state_counts(Case.objects.filter(tenant_id=tenant_id))}
+
+
+def filters_try(tenant, *, body, poc_id=None, contact_number="", at=None):
+    """The console's "try it": which filter would place a case with this first message, and why.
+    Returns {"checks": [...], "queue": name or None, "fallback": bool}."""
+    at = at or timezone.now()
+    contact = Contact.objects.filter(tenant_id=tenant.pk, number=contact_number).first() if contact_number else None
+    filters = list(Filter.objects.filter(tenant_id=tenant.pk).select_related("queue", "point_of_contact"))
+    local = at.astimezone(zoneinfo.ZoneInfo(tenant.time_zone))
+    tags = contact.tag_list if contact else []
+    checks, found = rules.filters_explain(filters, poc_id=poc_id, body=body, tags=tags, local_time=local.time())
+    fallback = Queue.objects.filter(tenant_id=tenant.pk, is_fallback=True).first()
+    queue = found.queue if found else fallback
+    return {"checks": [{"filter": c.filter.pk, "name": str(c.filter), "queue": c.filter.queue.name, "matched": c.matched,
+                        "reasons": list(c.reasons)} for c in checks],
+            "untried": len(filters) - len(checks), "queue": queue.name if queue else None, "fallback": found is None,
+            "local_time": local.strftime("%a %H:%M"), "time_zone": tenant.time_zone}

@@ -1,0 +1,472 @@
+"""Writes of the Digital Experience: keyword-only `<noun>_<verb>` functions in one transaction each;
+events go out after commit (digital.events), background work through routing.jobs.
+
+Locks, always in this order: the case's row, then the agent's row. An agent's count of counting cases
+(R15) is read again under the agent's row lock before a case is given to them, so two processes
+assigning at once never put an agent over their limit: the second waits for the first's commit and
+counts its case."""
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from routing import jobs
+from routing import rules as routing_rules
+from routing import services as routing_services
+from routing.choices import CodeType, Role
+from routing.hub import ending, outbound
+from routing.models import PointOfContact, Room, User
+
+from . import events, rules, selectors
+from .choices import COUNTING_STATES, LIVE_STATES, SETTABLE_STATES, CaseState, EntryKind
+from .models import Case, CaseEntry, Contact, Queue
+
+DISPATCH_BATCH = 200
+
+
+def session_timeout():
+    return timedelta(seconds=settings.CXSMS_SMS_SESSION_TIMEOUT)
+
+
+def offer_timeout():
+    return timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
+
+
+def _entry(case, kind, actor=None, *, from_state="", to_state="", agent=None, queue=None, body="", now=None, agent_id=None):
+    return CaseEntry.objects.create(case=case, kind=kind, actor=actor, at=now or timezone.now(), from_state=from_state, to_state=to_state,
+                                    agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body)
+
+
+def _lock_case(case_id):
+    case = Case.objects.select_for_update().filter(pk=case_id).first()
+    if case is None:
+        raise Case.DoesNotExist(f"no case {case_id}")
+    return Case.objects.select_related("queue", "agent", "tenant", "point_of_contact__tenant").get(pk=case.pk)
+
+
+def _lock_agent(agent_id):
+    """The agent's row held until commit: who counts their cases next waits for this transaction."""
+    return User.objects.select_for_update(of=("self",)).filter(pk=agent_id).select_related("tenant").first()
+
+
+def _is_manager(actor, tenant_id):
+    return actor.is_superuser or (actor.tenant_id == tenant_id and actor.role in (Role.SUPERVISOR, Role.ADMIN))
+
+
+def _check_actor(case, actor, what="change"):
+    """The case's own agent, or a supervisor or administrator of its tenant."""
+    if case.agent_id == actor.pk or _is_manager(actor, case.tenant_id):
+        return
+    raise PermissionDenied(f"Only the agent who holds this case or a supervisor can {what} it.")
+
+
+def _limit_error(agent):
+    limit = selectors.agent_limit(agent)
+    return ValidationError({"agent": f"{agent.username} already has {limit} open case{'s' if limit != 1 else ''}, their limit."})
+
+
+def _local_time(tenant, now):
+    return now.astimezone(zoneinfo.ZoneInfo(tenant.time_zone)).time()
+
+
+def fallback_queue(tenant_id):
+    return Queue.objects.filter(tenant_id=tenant_id, is_fallback=True).first()
+
+
+def queue_choose(*, tenant, poc_id, body, tags, now):
+    """(queue, filter) for a new case's first message: the first filter that matches, else the fallback queue."""
+    filters = list(tenant.digital_filters.select_related("queue", "point_of_contact"))
+    _checks, found = rules.filters_explain(filters, poc_id=poc_id, body=body, tags=tags, local_time=_local_time(tenant, now))
+    return (found.queue, found) if found else (fallback_queue(tenant.pk), None)
+
+
+def dispatch_soon(tenant_id):
+    jobs.enqueue("digital.dispatch", tenant_id)
+
+
+# --- cases from texts ------------------------------------------------------------------------
+
+def case_open(*, room, message):
+    """A new thread's first text (the `digital` delivery mode's hand-off), in the hub's transaction.
+    A case the agent started to this number (outbound, still without a room) takes the room in."""
+    tenant = room.tenant
+    waiting = Case.objects.select_for_update().filter(point_of_contact_id=room.point_of_contact_id, contact_number=room.contact_number,
+                                                      room__isnull=True, state__in=LIVE_STATES).first()
+    if waiting is not None:
+        waiting.room_id = room.pk
+        waiting.save(update_fields=["room"])
+        return case_received(case=waiting, message=message)
+    contact = Contact.objects.filter(tenant_id=tenant.pk, number=room.contact_number).first()
+    queue, matched = queue_choose(tenant=tenant, poc_id=room.point_of_contact_id, body=message.body,
+                                  tags=contact.tag_list if contact else [], now=message.created_at)
+    case = Case.objects.create(tenant_id=tenant.pk, room_id=room.pk, point_of_contact_id=room.point_of_contact_id,
+                               contact_number=room.contact_number, poc_number=room.poc_number, queue=queue, matched_filter=matched,
+                               opened_at=message.created_at, waiting_since=message.created_at, last_message_at=message.created_at,
+                               unread=1, first_body=message.body[:1000])
+    _entry(case, EntryKind.OPENED, to_state=CaseState.NEW, now=message.created_at)
+    _entry(case, EntryKind.QUEUED, queue=queue, body=f"Filter: {matched}" if matched else "No filter matched: the fallback queue",
+           now=message.created_at)
+    events.case_updated(case)
+    dispatch_soon(tenant.pk)
+    return case
+
+
+def case_received(*, case, message):
+    """A later text of the contact: shown to the case's agent, the timer reset (R7); a resolved case
+    reopens and is routed again, to the agent who resolved it first if they have room (R15)."""
+    case = _lock_case(case.pk)
+    now = message.created_at
+    case.last_message_at, case.unread = now, case.unread + 1
+    fields = ["last_message_at", "unread"]
+    if case.expires_at is not None:
+        case.expires_at = now + session_timeout()
+        fields.append("expires_at")
+        jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
+    previous_agent = None
+    if case.state == CaseState.RESOLVED:
+        previous_agent = case.agent_id
+        case.preferred_agent_id, case.agent, case.state = case.agent_id, None, CaseState.NEW
+        case.waiting_since, case.assigned_at, case.accepted_at, case.offer_expires_at = now, None, None, None
+        fields += ["preferred_agent", "agent", "state", "waiting_since", "assigned_at", "accepted_at", "offer_expires_at"]
+        _entry(case, EntryKind.REOPENED, from_state=CaseState.RESOLVED, to_state=CaseState.NEW, now=now)
+        dispatch_soon(case.tenant_id)
+    case.save(update_fields=fields)
+    events.case_message(case, message)
+    if previous_agent:
+        events.case_updated(case, previous_agent_id=previous_agent)
+    return case
+
+
+def case_for_room(room_id):
+    return Case.objects.filter(room_id=room_id).exclude(state=CaseState.CLOSED).first()
+
+
+# --- assignment -----------------------------------------------------------------------------
+
+def _offer(case, agent, now, actor=None, note=""):
+    """Give the case to `agent` (locked by the caller, under their limit) as an offer to accept."""
+    previous = case.agent_id
+    from_state = case.state
+    case.agent, case.state, case.assigned_at = agent, CaseState.NEW, now
+    case.offer_expires_at, case.accepted_at = now + offer_timeout(), None
+    case.save(update_fields=["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"])
+    _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
+           to_state=CaseState.NEW,
+           agent=agent, body=note, now=now)
+    events.case_assigned(case)
+    if previous and previous != agent.pk:
+        events.case_updated(case, previous_agent_id=previous)
+    jobs.enqueue_at("digital.lapse", case.offer_expires_at, case.pk)
+
+
+def case_dispatch_one(case_id, now=None):
+    """Give one waiting case to the best agent with room (selectors.candidates), or leave it waiting.
+    Returns (the agent or None, whether some agents were passed over for this case alone)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id, agent__isnull=True, state=CaseState.NEW).first()
+        if case is None:
+            return None, True
+        case = Case.objects.select_related("queue", "tenant").get(pk=case.pk)
+        excluded = selectors.excluded_agents(case)
+        for candidate in selectors.candidates(case, excluded):
+            agent = _lock_agent(candidate.pk)
+            if agent is None or not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+                continue  # another case reached them first
+            _offer(case, agent, now)
+            return agent, False
+    return None, bool(excluded)
+
+
+def dispatch(tenant_id, now=None):
+    """Waiting cases of the tenant in queue order (priority, then how long they have waited), each to
+    an agent with room; stops at a queue once nobody on it has room. Returns how many were given."""
+    given, full_queues = 0, set()
+    waiting = (Case.objects.filter(tenant_id=tenant_id, agent__isnull=True, state=CaseState.NEW, queue__isnull=False)
+               .order_by("queue__priority", "waiting_since", "id").values_list("id", "queue_id")[:DISPATCH_BATCH])
+    for case_id, queue_id in waiting:
+        if queue_id in full_queues:
+            continue
+        agent, passed_over = case_dispatch_one(case_id, now)
+        if agent is not None:
+            given += 1
+        elif not passed_over:
+            full_queues.add(queue_id)  # nobody on this queue has room: the cases behind wait too
+    return given
+
+
+def dispatch_all(now=None):
+    """The sweep: every Digital tenant with a waiting case."""
+    ids = Case.objects.filter(agent__isnull=True, state=CaseState.NEW).values_list("tenant_id", flat=True).order_by().distinct()
+    return sum(dispatch(tenant_id, now) for tenant_id in list(ids))
+
+
+@transaction.atomic
+def case_accept(*, case, agent):
+    case = _lock_case(case.pk)
+    if case.agent_id != agent.pk or case.state != CaseState.NEW:
+        raise ValidationError({"state": "You already accepted this case." if case.agent_id == agent.pk
+                               else "This case is no longer offered to you: it was accepted, lapsed or taken back."})
+    now = timezone.now()
+    case.state, case.accepted_at, case.offer_expires_at, case.unread = CaseState.OPEN, now, None, 0
+    case.expires_at = now + session_timeout()  # R7: the timer starts on accept
+    case.save(update_fields=["state", "accepted_at", "offer_expires_at", "expires_at", "unread"])
+    _entry(case, EntryKind.ACCEPTED, agent, from_state=CaseState.NEW, to_state=CaseState.OPEN, agent=agent, now=now)
+    events.case_updated(case)
+    jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
+    return case
+
+
+def _back_to_queue(case, kind, actor, now):
+    previous = case.agent
+    case.agent, case.assigned_at, case.offer_expires_at = None, None, None
+    case.save(update_fields=["agent", "assigned_at", "offer_expires_at"])
+    _entry(case, kind, actor, agent=previous, now=now)
+    events.case_updated(case, previous_agent_id=previous.pk if previous else None)
+    dispatch_soon(case.tenant_id)
+    return case
+
+
+@transaction.atomic
+def case_reject(*, case, agent):
+    case = _lock_case(case.pk)
+    if case.agent_id != agent.pk or case.state != CaseState.NEW:
+        raise ValidationError({"state": "Only a case offered to you and not yet accepted can be rejected."})
+    return _back_to_queue(case, EntryKind.REJECTED, agent, timezone.now())
+
+
+def case_lapse(case_id, now=None, sweeping=False):
+    """The offer timeout: an offer nobody accepted goes to the next agent (idempotent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_for_update(skip_locked=sweeping).filter(pk=case_id, state=CaseState.NEW, agent__isnull=False,
+                                                                          offer_expires_at__isnull=False).first()
+        if case is None:
+            return False
+        if case.offer_expires_at > now:
+            if not sweeping:
+                jobs.enqueue_at("digital.lapse", case.offer_expires_at, case.pk)
+            return False
+        _back_to_queue(_lock_case(case.pk), EntryKind.LAPSED, None, now)
+    return True
+
+
+@transaction.atomic
+def case_assign(*, case, actor, agent=None, queue=None, note=""):
+    """Assign or transfer a case to another agent (an offer they accept) or back to a queue, with a note."""
+    case = _lock_case(case.pk)
+    _check_actor(case, actor, "transfer")
+    if case.state == CaseState.CLOSED:
+        raise ValidationError({"state": "This case is closed."})
+    if (agent is None) == (queue is None):
+        raise ValidationError({"agent": "Choose an agent or a queue."})
+    note = (note or "").strip()[:1000]
+    now = timezone.now()
+    if queue is not None:
+        if queue.tenant_id != case.tenant_id:
+            raise ValidationError({"queue": "Choose a queue of this company."})
+        previous = case.agent_id
+        from_state = case.state
+        case.queue, case.agent, case.state, case.waiting_since = queue, None, CaseState.NEW, now
+        case.assigned_at = case.offer_expires_at = case.accepted_at = None
+        case.save(update_fields=["queue", "agent", "state", "waiting_since", "assigned_at", "offer_expires_at", "accepted_at"])
+        _entry(case, EntryKind.TRANSFERRED, actor, from_state=from_state, to_state=CaseState.NEW, queue=queue, body=note, now=now,
+               agent_id=previous)  # the agent who let it go is not offered it again at once
+        events.case_updated(case, previous_agent_id=previous)
+        dispatch_soon(case.tenant_id)
+        return case
+    if agent.tenant_id != case.tenant_id or agent.role != Role.AGENT or not agent.is_active:
+        raise ValidationError({"agent": "Choose an active agent of this company."})
+    if agent.pk == case.agent_id:
+        raise ValidationError({"agent": "The case is already theirs."})
+    agent = _lock_agent(agent.pk)
+    if not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+        raise _limit_error(agent)
+    _offer(case, agent, now, actor=actor, note=note)
+    return case
+
+
+@transaction.atomic
+def case_set_state(*, case, actor, state):
+    """An agent or supervisor moves a case (history kept). Back to a counting state only under the
+    agent's limit; closing ends the thread's room, so the contact's next text opens a new case (R8)."""
+    case = _lock_case(case.pk)
+    _check_actor(case, actor)
+    if state not in SETTABLE_STATES:
+        raise ValidationError({"state": "Choose open, pending, escalated, resolved or closed."})
+    if case.state == CaseState.CLOSED:
+        raise ValidationError({"state": "This case is closed: a new text from the contact opens a new case."})
+    if case.state == state:
+        raise ValidationError({"state": f"The case is {case.get_state_display().lower()} already."})
+    if case.state == CaseState.NEW and case.agent_id is not None and state != CaseState.CLOSED:
+        raise ValidationError({"state": "Accept the case first."})
+    if case.state == CaseState.NEW and case.agent_id is None and state != CaseState.CLOSED:
+        raise ValidationError({"state": "The case is waiting in its queue: assign it to an agent first."})
+    if state in COUNTING_STATES and case.state not in COUNTING_STATES:
+        agent = _lock_agent(case.agent_id)
+        if not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+            raise _limit_error(agent)
+    return _change_state(case, state, actor, timezone.now())
+
+
+def _change_state(case, state, actor, now, kind=EntryKind.STATE):
+    from_state = case.state
+    case.state = state
+    fields = ["state"]
+    if state == CaseState.CLOSED:
+        case.closed_at, case.offer_expires_at = now, None
+        fields += ["closed_at", "offer_expires_at"]
+    case.save(update_fields=fields)
+    _entry(case, kind, actor, from_state=from_state, to_state=state, agent=case.agent, now=now)
+    if state == CaseState.CLOSED:
+        if case.room_id:
+            ending.room_end_for_mode(room_id=case.room_id, expired=kind == EntryKind.EXPIRED, now=now)
+        events.case_closed(case)
+    else:
+        events.case_updated(case)
+    if from_state in COUNTING_STATES and state not in COUNTING_STATES:
+        dispatch_soon(case.tenant_id)  # a place freed
+    return case
+
+
+def case_expire(case_id, now=None, sweeping=False):
+    """R7: close the case when its inactivity timer ran out (idempotent: read under the case's lock;
+    a reset that committed first wins and the job waits for the new due time)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_for_update(skip_locked=sweeping).filter(pk=case_id, expires_at__isnull=False).exclude(
+            state=CaseState.CLOSED).first()
+        if case is None:
+            return False
+        if case.expires_at > now:
+            if not sweeping:
+                jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
+            return False
+        _change_state(_lock_case(case.pk), CaseState.CLOSED, None, now, kind=EntryKind.EXPIRED)
+    return True
+
+
+def sweep(now=None):
+    """The timers' safety net (a lost job, a worker that died): lapsed offers, expired cases, then waiting cases."""
+    now = now or timezone.now()
+    lapsed = Case.objects.filter(state=CaseState.NEW, agent__isnull=False, offer_expires_at__lte=now).values_list("id", flat=True)[:500]
+    for case_id in list(lapsed):
+        case_lapse(case_id, now, sweeping=True)
+    expired = list(Case.objects.filter(expires_at__lte=now).exclude(state=CaseState.CLOSED).values_list("id", flat=True)[:500])
+    closed = sum(case_expire(case_id, now, sweeping=True) for case_id in expired)
+    dispatch_all(now)
+    return closed
+
+
+@transaction.atomic
+def case_pull(*, agent):
+    """"Give me more": the agent takes the oldest waiting case of their queues (queue priority, then
+    age) while under their limit. Returns the case or None."""
+    agent = _lock_agent(agent.pk)
+    if not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+        raise _limit_error(agent)
+    case = (Case.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(tenant_id=agent.tenant_id, agent__isnull=True, state=CaseState.NEW, queue__agents=agent)
+            .order_by("queue__priority", "waiting_since", "id").first())
+    if case is None:
+        return None
+    case = Case.objects.select_related("queue", "tenant").get(pk=case.pk)
+    _offer(case, agent, timezone.now())
+    return case
+
+
+# --- texts, notes, contacts -----------------------------------------------------------------
+
+@transaction.atomic
+def case_reply(*, case, author, body):
+    """The agent's text on their case: refused (with the reason) to an opted-out number (R17); starts or resets the timer (R7)."""
+    case = _lock_case(case.pk)
+    if case.agent_id != author.pk:
+        raise PermissionDenied("Only the agent who holds this case can text the contact.")
+    if case.state == CaseState.CLOSED:
+        raise ValidationError({"body": "This case is closed: start a new case to text the contact."})
+    if case.state == CaseState.NEW:
+        raise ValidationError({"body": "Accept the case first."})
+    room = Room.objects.select_for_update().filter(pk=case.room_id).first() if case.room_id else None
+    message = outbound.text_send(point_of_contact=case.point_of_contact, to_number=case.contact_number, body=body, author=author, room=room)
+    case.expires_at = message.created_at + session_timeout()
+    case.last_message_at, case.unread = message.created_at, 0
+    case.save(update_fields=["expires_at", "last_message_at", "unread"])
+    events.case_message(case, message)
+    jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
+    return message
+
+
+@transaction.atomic
+def case_outbound(*, agent, point_of_contact, contact_number, body):
+    """A new case the agent starts by texting a number from a US long code (R11, R5); counts against their limit."""
+    if agent.role != Role.AGENT:
+        raise PermissionDenied("Only agents start cases.")
+    poc = PointOfContact.objects.select_related("tenant").filter(pk=getattr(point_of_contact, "pk", point_of_contact),
+                                                                 tenant_id=agent.tenant_id, is_active=True).first()
+    if poc is None:
+        raise ValidationError({"point_of_contact": "Choose one of your company's numbers."})
+    if poc.country_id != "US" or poc.code_type != CodeType.LONG:
+        raise ValidationError({"point_of_contact": "New cases are texted from a United States long code."})
+    try:
+        number = routing_rules.contact_normalize_number(contact_number or "")
+    except ValidationError:
+        raise ValidationError({"contact_number": f"“{contact_number}” is not a phone number."})
+    if Case.objects.filter(point_of_contact=poc, contact_number=number).exclude(state=CaseState.CLOSED).exists():
+        raise ValidationError({"contact_number": "This contact already has an open case on this number."})
+    me = _lock_agent(agent.pk)
+    if not rules.under_limit(selectors.case_load(me.pk), me.case_limit, me.tenant.case_limit):
+        raise _limit_error(me)
+    now = timezone.now()
+    message = outbound.text_send(point_of_contact=poc, to_number=number, body=body, author=agent)
+    case = Case.objects.create(tenant_id=agent.tenant_id, point_of_contact=poc, contact_number=number, poc_number=poc.number,
+                               state=CaseState.OPEN, agent=me, opened_at=message.created_at, waiting_since=now, assigned_at=now,
+                               accepted_at=now, expires_at=message.created_at + session_timeout(), last_message_at=message.created_at,
+                               first_body=message.body[:1000])
+    _entry(case, EntryKind.OPENED, agent, to_state=CaseState.OPEN, agent=me, body="Started by texting the contact", now=now)
+    events.case_assigned(case)
+    jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
+    return case
+
+
+@transaction.atomic
+def case_note(*, case, author, body):
+    """An internal note on the case: never sent to the contact."""
+    case = _lock_case(case.pk)
+    _check_actor(case, author, "write a note on")
+    body = (body if isinstance(body, str) else "").strip()
+    if not body:
+        raise ValidationError({"body": "Type a note."})
+    if len(body) > 4000:
+        raise ValidationError({"body": f"A note is at most 4000 characters; this one has {len(body)}."})
+    entry = _entry(case, EntryKind.NOTE, author, body=body)
+    events.case_updated(case)
+    return entry
+
+
+@transaction.atomic
+def case_mark_read(*, case, agent):
+    Case.objects.filter(pk=case.pk, agent=agent).update(unread=0)
+
+
+@transaction.atomic
+def contact_save(*, instance):
+    """Create or change a contact card (number normalised, tags tidied)."""
+    instance.number = routing_rules.contact_normalize_number(instance.number or "") if instance.number else ""
+    instance.tags = ", ".join(dict.fromkeys(t for t in (p.strip() for p in (instance.tags or "").split(",")) if t))
+    return routing_services.object_save(instance=instance)
+
+
+@transaction.atomic
+def queue_save(*, instance, agents=None):
+    """Create or change a queue; `agents` (None: unchanged) must be agents of its tenant."""
+    routing_services.object_save(instance=instance)
+    if agents is not None:
+        if any(a.tenant_id != instance.tenant_id or a.role != Role.AGENT for a in agents):
+            raise ValidationError({"agents": "Choose agents of this company."})
+        instance.agents.set(agents)
+        dispatch_soon(instance.tenant_id)
+    return instance

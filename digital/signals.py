@@ -1,0 +1,15 @@
+"""An agent who becomes available may take waiting cases at once (the sweep would within seconds)."""
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from routing.choices import AgentState, Role, SmsDelivery
+from routing.models import User
+
+from . import services
+
+
+@receiver(post_save, sender=User, dispatch_uid="digital.agent_saved")
+def agent_saved(sender, instance, **kwargs):
+    if (instance.role == Role.AGENT and instance.state == AgentState.AVAILABLE and instance.tenant_id
+            and instance.tenant.sms_delivery == SmsDelivery.DIGITAL):
+        services.dispatch_soon(instance.tenant_id)
