@@ -1,0 +1,180 @@
+"""REST: contact-lists/ and campaigns/ (docs/campaigns.md, DESIGN.md "Proactive SMS campaigns")."""
+from django.core.exceptions import ValidationError
+from django_filters import rest_framework as filters
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from routing.api.base import (
+    ConfigViewSet,
+    Conflict,
+    as_drf_validation_error,
+    crud_schema,
+    scoped_filterset,
+)
+from routing.api.permissions import ADMIN_ONLY, MANAGERS
+
+from .. import exports, rules, selectors, services
+from ..models import Campaign, ContactList
+from . import serializers as s
+
+
+class ContactListFilterSet(filters.FilterSet):
+    q = filters.CharFilter(field_name="name", lookup_expr="icontains")
+
+    class Meta:
+        model = ContactList
+        fields = ["state"]
+
+
+class CampaignFilterSet(filters.FilterSet):
+    q = filters.CharFilter(field_name="name", lookup_expr="icontains")
+
+    class Meta:
+        model = Campaign
+        fields = ["state", "point_of_contact", "contact_list"]
+
+
+class RecipientFilterSet(filters.FilterSet):
+    state = filters.ChoiceFilter(field_name="status", choices=[(v, v) for v in selectors.RECIPIENT_STATES])
+    number = filters.CharFilter(field_name="number", lookup_expr="icontains")
+
+
+class EntryFilterSet(filters.FilterSet):
+    opted_out = filters.BooleanFilter()
+    number = filters.CharFilter(field_name="number", lookup_expr="icontains")
+
+
+def _raise_400(exc):
+    raise as_drf_validation_error(exc)
+
+
+@crud_schema("contact lists")
+class ContactListViewSet(ConfigViewSet):
+    """Contact lists: upload a CSV (multipart), append to it, read its rows, download it again."""
+
+    queryset = ContactList.objects.none()
+    selector = selectors.contact_lists_for
+    serializer_class = s.ContactListSerializer
+    filterset_class = scoped_filterset(ContactListFilterSet)
+    ordering_fields = ["id", "name", "created_at"]
+    read_roles = MANAGERS
+    write_roles = ADMIN_ONLY
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def create(self, request, *args, **kwargs):
+        form = s.ContactListUploadSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        d = form.validated_data
+        poc = d.get("point_of_contact")
+        try:
+            contact_list = services.contact_list_import(tenant=request.user.tenant, name=d["name"], file=d["file"].file,
+                                                       phone_column=d.get("phone_column") or "phone",
+                                                       country=services.default_country(request.user.tenant, poc))
+        except ValidationError as exc:
+            _raise_400(exc)
+        return Response(s.ContactListSerializer(contact_list).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def append(self, request, pk=None):
+        contact_list = self.get_object()
+        form = s.ContactListAppendSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            contact_list = services.contact_list_append(contact_list=contact_list, file=form.validated_data["file"].file)
+        except ValidationError as exc:
+            _raise_400(exc)
+        return Response(s.ContactListSerializer(contact_list).data)
+
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def entries(self, request, pk=None):
+        contact_list = self.get_object()
+        fs = scoped_filterset(EntryFilterSet)(request.query_params, queryset=selectors.entries_of(contact_list), request=request)
+        if not fs.is_valid():
+            return Response(fs.errors, status=status.HTTP_400_BAD_REQUEST)
+        page = self.paginate_queryset(fs.qs)
+        return self.get_paginated_response(s.EntrySerializer(page, many=True).data)
+
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def download(self, request, pk=None):
+        return exports.contact_list_response(self.get_object())
+
+    def perform_destroy(self, instance):
+        try:
+            services.contact_list_delete(contact_list=instance)
+        except ValidationError as exc:
+            raise Conflict(" ".join(exc.messages))
+
+
+@crud_schema("campaigns")
+class CampaignViewSet(ConfigViewSet):
+    """Campaigns: a template sent to a contact list from an SMS point of contact, inside recipient-local windows."""
+
+    queryset = Campaign.objects.none()
+    selector = selectors.campaigns_for
+    serializer_class = s.CampaignSerializer
+    filterset_class = scoped_filterset(CampaignFilterSet)
+    ordering_fields = ["id", "name", "created_at", "state"]
+    read_roles = MANAGERS
+    write_roles = ADMIN_ONLY
+
+    def _do(self, service):
+        campaign = self.get_object()
+        try:
+            campaign = service(campaign=campaign)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                _raise_400(exc)
+            raise Conflict(" ".join(exc.messages))
+        return Response(s.CampaignSerializer(selectors.campaigns_for(self.request.user).get(pk=campaign.pk), context={"request": self.request}).data)
+
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def start(self, request, pk=None):
+        return self._do(services.campaign_start)
+
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def pause(self, request, pk=None):
+        return self._do(services.campaign_pause)
+
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def resume(self, request, pk=None):
+        return self._do(services.campaign_resume)
+
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def cancel(self, request, pk=None):
+        return self._do(services.campaign_cancel)
+
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def recipients(self, request, pk=None):
+        campaign = self.get_object()
+        fs = scoped_filterset(RecipientFilterSet)(request.query_params, queryset=selectors.recipients_of(campaign), request=request)
+        if not fs.is_valid():
+            return Response(fs.errors, status=status.HTTP_400_BAD_REQUEST)
+        page = self.paginate_queryset(fs.qs)
+        return self.get_paginated_response(s.RecipientSerializer(page, many=True).data)
+
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def results(self, request, pk=None):
+        return exports.results_response(self.get_object())
+
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def preview(self, request):
+        """The first recipients' texts with encoding and segments; a template with an unknown field is a 400."""
+        form = s.PreviewSerializer(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        d = form.validated_data
+        try:
+            rules.template_check(d["template"], d["contact_list"].columns)
+        except ValidationError as exc:
+            raise as_drf_validation_error(ValidationError({"template": exc.messages}))
+        return Response({"texts": selectors.preview(d["template"], d["contact_list"], d["append_opt_out"])})
+
+    def perform_destroy(self, instance):
+        try:
+            services.campaign_delete(campaign=instance)
+        except ValidationError as exc:
+            raise Conflict(" ".join(exc.messages))
+
+
