@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from routing.choices import Channel
 
-from . import imports, rules
+from . import dispatch, imports, rules
 from .choices import CampaignState, ListState, RecipientState
 from .models import Campaign, ContactList, ContactListEntry, Recipient
 
@@ -142,8 +142,6 @@ def campaign_start(*, campaign, now=None):
         campaign.state, campaign.started_at = CampaignState.RUNNING, now
     campaign.save(update_fields=["state", "started_at"])
     if campaign.state == CampaignState.RUNNING:
-        from . import dispatch  # dispatch imports these services' module-level names
-
         dispatch.dispatch_enqueue(campaign)
     return campaign
 
@@ -163,12 +161,14 @@ def campaign_resume(*, campaign):
     campaign = _lock(campaign)
     if campaign.state != CampaignState.PAUSED:
         _refuse(campaign, "resumed")
-    campaign.state = CampaignState.RUNNING
-    campaign.started_at = campaign.started_at or timezone.now()
+    now = timezone.now()
+    if campaign.started_at is None and campaign.start_at and campaign.start_at > now:
+        campaign.state = CampaignState.SCHEDULED  # paused before its start: back to waiting for it
+    else:
+        campaign.state, campaign.started_at = CampaignState.RUNNING, campaign.started_at or now
     campaign.save(update_fields=["state", "started_at"])
-    from . import dispatch
-
-    dispatch.dispatch_enqueue(campaign)
+    if campaign.state == CampaignState.RUNNING:
+        dispatch.dispatch_enqueue(campaign)
     return campaign
 
 

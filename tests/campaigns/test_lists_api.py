@@ -2,12 +2,15 @@
 import csv
 import io
 
+import pytest
+
 from campaigns.models import ContactListEntry
 from routing.hub import optout
 from tests import factories as f
 
 from .conftest import API, api_client, csv_file, upload
 
+pytestmark = [pytest.mark.django_db]
 GOOD = "phone,first_name,city\n(212) 555-0101,Ann,NYC\n+1 646 555 0102,Bob,\n212-555-0101,Ann again,NYC\n"
 
 
