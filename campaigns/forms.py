@@ -36,6 +36,7 @@ class CampaignForm(forms.ModelForm):
             "window_end": forms.TimeInput(attrs={"class": "input", "type": "time"}, format="%H:%M"),
             "rate": forms.NumberInput(attrs={"class": "input", "step": "0.1", "min": "0.1"}),
         }
+        help_texts = {"template": ""}  # the page says which merge fields the chosen list has
         labels = {"start_at": "Start at", "window_start": "Window opens", "window_end": "Window closes", "rate": "Rate (texts/s)"}
 
     def __init__(self, *args, user, **kwargs):

@@ -100,8 +100,15 @@
         badge.textContent = states[p.state];
         badge.className = "badge state-" + p.state;
       }
+      if (p.state === "completed" || p.state === "cancelled") {
+        document.querySelectorAll("[data-action]").forEach(function (a) { a.hidden = true; });
+      }
+      var key = JSON.stringify([p.state, p.to_go, p.sent, p.delivered, p.failed]);
+      if (last !== null && key !== last) { document.querySelector("[data-recipients-stale]").hidden = false; }
+      last = key;
       return p.state;
     };
+    var last = null;
     var poll = function () {
       fetch(card.dataset.progressUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (r) { return r.json(); })

@@ -17,7 +17,7 @@ from tests.hub import post_inbound
 from .conftest import API, upload
 
 pytestmark = [pytest.mark.django_db]
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 # A Tuesday in January: New York is UTC-5, Honolulu UTC-10, Anchorage UTC-9 and Adak UTC-10.
 DAY = datetime.datetime(2030, 1, 15, tzinfo=UTC)
 NY, HONOLULU, ALASKA = "+12125550101", "+18085550102", "+19075550103"  # +1 907: Anchorage and Adak both

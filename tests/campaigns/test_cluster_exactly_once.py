@@ -67,7 +67,7 @@ def test_two_workers_and_a_kill_9_text_each_recipient_exactly_once():
     try:
         with Cluster(processes=1, workers=2, demo=False, name="campaign", env={"CXSMS_TWILIO_API_BASE": fake.url}) as cluster:
             setup = json.loads(cluster.shell(SETUP.replace("RATE", "100").replace("NUMBERS", repr(numbers))).strip().splitlines()[-1])
-            api = cluster.urls[0] + "/api/v1/campaigns/%d/" % setup["campaign"]
+            api = f"{cluster.urls[0]}/api/v1/campaigns/{setup['campaign']}/"
             headers = {"Authorization": "Token " + setup["token"]}
             assert requests.post(api + "start/", headers=headers, timeout=30).json()["state"] == "running"
             # kill -9 one worker once sending is under way (100 texts/s: about 6 s for all)

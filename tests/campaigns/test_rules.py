@@ -4,7 +4,8 @@ import datetime
 import zoneinfo
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaigns import rules, services
 from campaigns.models import Recipient
@@ -16,7 +17,7 @@ from .conftest import API, upload
 ZONES = ["America/New_York", "America/Anchorage", "America/Adak", "Pacific/Honolulu", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata",
          "Asia/Kathmandu", "Pacific/Chatham", "America/St_Johns"]
 instants = st.datetimes(min_value=datetime.datetime(2024, 1, 1), max_value=datetime.datetime(2032, 1, 1),
-                        timezones=st.just(datetime.timezone.utc))
+                        timezones=st.just(datetime.UTC))
 times = st.times().map(lambda t: t.replace(second=0, microsecond=0))
 
 
@@ -39,11 +40,11 @@ def test_a_multi_zone_number_is_inside_only_when_inside_in_every_zone(now, zones
     (datetime.datetime(2026, 11, 1, 13, 0), True),
 ])
 def test_the_window_follows_daylight_saving_changes(utc, open_):
-    assert rules.window_open("America/New_York", utc.replace(tzinfo=datetime.timezone.utc), datetime.time(8), datetime.time(21)) is open_
+    assert rules.window_open("America/New_York", utc.replace(tzinfo=datetime.UTC), datetime.time(8), datetime.time(21)) is open_
 
 
 def test_an_unknown_zone_uses_the_tenants():
-    at = datetime.datetime(2030, 1, 15, 13, 30, tzinfo=datetime.timezone.utc)
+    at = datetime.datetime(2030, 1, 15, 13, 30, tzinfo=datetime.UTC)
     assert rules.window_open("", at, datetime.time(8), datetime.time(21), fallback_zone="Europe/Paris")
     assert not rules.window_open("", at, datetime.time(8), datetime.time(21), fallback_zone="America/Los_Angeles")
 
@@ -77,7 +78,7 @@ def test_the_throttle_paces_sends_and_a_campaign_rate_lowers_it(world):
     services.send_rate_set(point_of_contact=world.poc, rate=4)
     rows = "\n".join(f"+1212555{1000 + i},P{i}" for i in range(8))
     list_id = upload(world.api, "phone,name\n" + rows + "\n").json()["id"]
-    day = datetime.datetime(2030, 1, 15, 17, 30, tzinfo=datetime.timezone.utc)
+    day = datetime.datetime(2030, 1, 15, 17, 30, tzinfo=datetime.UTC)
     c = world.api.post(API + "campaigns/", {"name": "paced", "point_of_contact": world.poc.pk, "contact_list": list_id, "template": "Hi {name}",
                                             "start_at": (day - datetime.timedelta(hours=1)).isoformat()}, format="json").json()
     world.api.post(API + f"campaigns/{c['id']}/start/")
