@@ -7,8 +7,9 @@ from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from phonenumbers import PhoneNumberType
+from phonenumbers import PhoneMetadata, PhoneNumberType
 from phonenumbers import timezone as pn_timezone
+from phonenumbers.phonenumberutil import _number_type_helper, national_significant_number  # the one-pass type check
 
 from routing.choices import CodeType
 
@@ -54,6 +55,31 @@ NOT_MOBILE = {PhoneNumberType.FIXED_LINE, PhoneNumberType.TOLL_FREE, PhoneNumber
               PhoneNumberType.VOICEMAIL, PhoneNumberType.PAGER, PhoneNumberType.UAN}
 
 
+_regions = {}
+
+
+def _region(parsed):
+    """The region of a number (+1: decided by its area code in the North American plan), cached by country calling
+    code and area code: asking the library for every row of a 500,000-row list was most of the import's time."""
+    key = (parsed.country_code, str(parsed.national_number)[:3] if parsed.country_code == 1 else "")
+    if key not in _regions:
+        region = phonenumbers.region_code_for_number(parsed)
+        if region is None or len(_regions) > 10_000:
+            return region  # an invalid number says nothing about its neighbours
+        _regions[key] = region
+    return _regions[key]
+
+
+def _number_type(parsed):
+    """PhoneNumberType.UNKNOWN for an invalid number, else its type: one pass over the region's patterns
+    (is_valid_number and number_type each make that pass and each look the region up again)."""
+    region = _region(parsed)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(parsed.country_code, region) if region else None
+    if metadata is None:
+        return PhoneNumberType.UNKNOWN
+    return _number_type_helper(national_significant_number(parsed), metadata)
+
+
 def number_normalize(raw, region):
     """(E.164, None) or (None, reason) for a list cell, `region` being the default country (ISO alpha-2)."""
     raw = (raw or "").strip()
@@ -63,11 +89,14 @@ def number_normalize(raw, region):
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None, f"“{raw[:40]}” is not a phone number."
-    if not phonenumbers.is_valid_number(parsed):
-        return None, f"“{raw[:40]}” is not a valid phone number."
     if parsed.country_code != phonenumbers.country_code_for_region(region):
+        if not phonenumbers.is_valid_number(parsed):
+            return None, f"“{raw[:40]}” is not a valid phone number."
         return None, f"“{raw[:40]}” is a number of another country (+{parsed.country_code}); this list is for {region} numbers."
-    if phonenumbers.number_type(parsed) in NOT_MOBILE:
+    kind = _number_type(parsed)
+    if kind == PhoneNumberType.UNKNOWN:
+        return None, f"“{raw[:40]}” is not a valid phone number."
+    if kind in NOT_MOBILE:
         return None, f"“{raw[:40]}” is a landline or service number that cannot receive texts."
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
 
