@@ -15,11 +15,11 @@ def _recipients(tenant, number):
 
 def _erase_entries(tenant, number, tombstone):
     # A tombstone per entry would collide within a list only if the number were in it twice: it never is.
-    _entries(tenant, number).update(number=tombstone, fields={})
+    return _entries(tenant, number).update(number=tombstone, fields={})
 
 
 def _erase_recipients(tenant, number, tombstone):
-    _recipients(tenant, number).update(number=tombstone, fields={}, error="")
+    return _recipients(tenant, number).update(number=tombstone, fields={}, error="")
 
 
 def register():
