@@ -69,23 +69,27 @@ def bench_import(tenant, rows, tmp, heap=False):
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if heap:
         tracemalloc.start()
+    cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     t0 = time.perf_counter()
     with open(path, "rb") as f:
         cl = services.contact_list_import(tenant=tenant, name=f"bench {rows}", file=f)
     elapsed = time.perf_counter() - t0
+    cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0
     peak = tracemalloc.get_traced_memory()[1] if heap else 0
     tracemalloc.stop()
     rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
-    print(f"import {rows:>7,} rows: {elapsed:6.1f} s, {rows / elapsed:8,.0f} rows/s, " + (f"heap peak {peak / 2**20:5.1f} MiB, " if heap else "") + f"
+    heap_text = f"heap peak {peak / 2**20:5.1f} MiB, " if heap else ""
+    print(f"import {rows:>7,} rows: {elapsed:6.1f} s, {rows / elapsed:8,.0f} rows/s, CPU {cpu:5.1f} s, {heap_text}"
           f"peak RSS growth {rss_growth:5.1f} MiB; file {path.stat().st_size / 2**20:.1f} MiB; "
           f"accepted {cl.accepted:,}, duplicates {cl.duplicates:,}, refused {cl.rejected:,}")
     return cl
 
 
 def bench_dispatch(tenant, poc, n):
+    from django.utils import timezone
+
     from campaigns import dispatch, services
     from campaigns.models import Campaign, ContactList, ContactListEntry, Recipient
-    from django.utils import timezone
     from routing.hub import outbound
 
     numbers = [f"+1212{5000000 + i:07d}" for i in range(n)]
@@ -116,7 +120,8 @@ def main():
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="cxsms-campaigns-bench-") as tmp:
         configure(tmp)
-        from routing import jobs, services as rs
+        from routing import jobs
+        from routing import services as rs
         from routing.models import CarrierAccount, Country, PointOfContact, Tenant
 
         jobs.run_immediately(True)

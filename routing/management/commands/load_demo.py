@@ -3,6 +3,7 @@
 Idempotent: objects are looked up by their natural key and only created or changed when they
 differ from the demo, so running it twice changes nothing. Everything goes through routing.services.
 """
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -114,3 +115,5 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {loader.created} created, {loader.changed} updated."))
         else:
             self.stdout.write("Demo data already loaded: nothing changed.")
+        # Young Adventurers' campaign demo, from the campaigns app (by name: routing does not import it).
+        call_command("load_campaigns_demo", stdout=self.stdout)
