@@ -101,7 +101,8 @@ def send_batch(campaign, zones, limit, now):
         for r in rows:
             # The conditional update is the claim (on SQLite, with no row locks, the only one): a row another
             # dispatcher or a cancel already moved is left alone.
-            if not Recipient.objects.filter(pk=r.pk, state=RecipientState.PENDING).update(state=RecipientState.SENT, sent_at=timezone.now()):
+            if not Recipient.objects.filter(pk=r.pk, state=RecipientState.PENDING).update(state=RecipientState.SENT,
+                                                                                          sent_at=timezone.now()):
                 continue
             if optout.contact_is_opted_out(campaign.tenant_id, r.number):
                 Recipient.objects.filter(pk=r.pk).update(state=RecipientState.SKIPPED_OPTED_OUT, sent_at=None,
@@ -111,7 +112,8 @@ def send_batch(campaign, zones, limit, now):
             try:
                 message = outbound.text_send(point_of_contact=poc, to_number=r.number, body=body)
             except ValidationError as exc:
-                Recipient.objects.filter(pk=r.pk).update(state=RecipientState.SKIPPED_INVALID, sent_at=None, error=" ".join(exc.messages)[:300])
+                Recipient.objects.filter(pk=r.pk).update(state=RecipientState.SKIPPED_INVALID, sent_at=None,
+                                                         error=" ".join(exc.messages)[:300])
                 continue
             Recipient.objects.filter(pk=r.pk).update(message=message)
             segments += message.segments
@@ -136,7 +138,8 @@ def dispatch(campaign_id, offset=0.0):
         now = timezone.now() + datetime.timedelta(seconds=offset)
         zones, pending = open_zones(campaign, now)
         if not pending:
-            Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).update(state=CampaignState.COMPLETED, finished_at=timezone.now())
+            Campaign.objects.filter(pk=campaign_id, state=CampaignState.RUNNING).update(state=CampaignState.COMPLETED,
+                                                                                        finished_at=timezone.now())
             return "completed"
         if not zones:
             return _idle(campaign_id, "waiting for a window")

@@ -21,4 +21,5 @@ def contact_list_response(contact_list):
 def results_response(campaign):
     rows = ([r.number, r.status, r.sent_at.isoformat() if r.sent_at else "", r.error]
             for r in selectors.recipients_of(campaign).iterator(chunk_size=2000))
-    return _response(imports.csv_lines(["number", "state", "sent_at", "error"], rows), f"{slugify(campaign.name) or 'campaign'}-results.csv")
+    return _response(imports.csv_lines(["number", "state", "sent_at", "error"], rows),
+                     f"{slugify(campaign.name) or 'campaign'}-results.csv")

@@ -27,7 +27,8 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["name", "point_of_contact", "contact_list", "template", "append_opt_out", "start_at", "window_start", "window_end", "days", "rate"]
+        fields = ["name", "point_of_contact", "contact_list", "template", "append_opt_out", "start_at", "window_start", "window_end",
+                  "days", "rate"]
         widgets = {
             "name": forms.TextInput(attrs={"class": "input"}),
             "template": forms.Textarea(attrs={"class": "input", "rows": 4, "data-preview-source": ""}),

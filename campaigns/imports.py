@@ -63,7 +63,8 @@ def read_rows(f, phone_column, region, columns_expected=None):
     wanted = (phone_column or "phone").strip()
     lowered = [h.lower() for h in header]
     if wanted.lower() not in lowered:
-        raise ValidationError({"phone_column": f"The header row has no column “{wanted}” (its columns: {', '.join(h for h in header if h)})."})
+        have = ", ".join(h for h in header if h)
+        raise ValidationError({"phone_column": f"The header row has no column “{wanted}” (its columns: {have})."})
     phone_at = lowered.index(wanted.lower())
     columns = [(i, h) for i, h in enumerate(header) if i != phone_at and h]
     names = [h for _, h in columns]

@@ -20,7 +20,8 @@ def rows(user, query):
     start = datetime.datetime.combine(query.start, datetime.time.min, tz)
     end = datetime.datetime.combine(query.end + datetime.timedelta(days=1), datetime.time.min, tz)
     out = []
-    for c in Campaign.objects.filter(tenant=query.tenant, started_at__gte=start, started_at__lt=end).select_related("tenant", "point_of_contact"):
+    for c in Campaign.objects.filter(tenant=query.tenant, started_at__gte=start, started_at__lt=end).select_related("tenant",
+                                                                                                                    "point_of_contact"):
         p = selectors.progress(c)
         out.append({"campaign_name": c.name, "state": c.get_state_display(), "recipients": p["total"],
                     "sent": p["sent"] + p["delivered"] + p["failed"], "delivered": p["delivered"], "failed": p["failed"],

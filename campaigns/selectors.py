@@ -62,10 +62,12 @@ def send_rate_of(campaign):
 def progress(campaign, now=None):
     """The progress counts, the rate (set and achieved over the last minute) and an estimated end."""
     now = now or timezone.now()
-    counts = dict.fromkeys(("pending", "waiting_window", "sent", "delivered", "failed", "skipped_opted_out", "skipped_invalid", "cancelled"), 0)
+    counts = dict.fromkeys(("pending", "waiting_window", "sent", "delivered", "failed", "skipped_opted_out", "skipped_invalid",
+                            "cancelled"), 0)
     tz = campaign.tenant.time_zone
     for zones, n in Recipient.objects.filter(campaign=campaign, state=RecipientState.PENDING).values_list("zones").annotate(n=Count("pk")):
-        key = "pending" if rules.window_open(zones, now, campaign.window_start, campaign.window_end, campaign.days, tz) else "waiting_window"
+        key = "pending" if rules.window_open(zones, now, campaign.window_start, campaign.window_end, campaign.days,
+                                             tz) else "waiting_window"
         counts[key] += n
     by_status = recipients_of(campaign).exclude(state=RecipientState.PENDING).values_list("status").annotate(n=Count("pk")).order_by()
     for status, n in by_status:

@@ -54,8 +54,10 @@ def _import_batches(contact_list, batches):
                 unique = {}
                 for line, number, fields in batch.rows:
                     unique.setdefault(number, (line, fields))
-                known = set(ContactListEntry.objects.filter(contact_list=contact_list, number__in=list(unique)).values_list("number", flat=True))
-                new = [ContactListEntry(contact_list=contact_list, number=n, fields=fl, line=ln) for n, (ln, fl) in unique.items() if n not in known]
+                in_list = ContactListEntry.objects.filter(contact_list=contact_list, number__in=list(unique))
+                known = set(in_list.values_list("number", flat=True))
+                new = [ContactListEntry(contact_list=contact_list, number=n, fields=fl, line=ln)
+                       for n, (ln, fl) in unique.items() if n not in known]
                 ContactListEntry.objects.bulk_create(new, ignore_conflicts=True)  # a concurrent append of the same number: counted once
                 room = max(0, imports.MAX_ERRORS - len(errors))
                 errors.extend({"line": line, "reason": reason} for line, reason in batch.errors[:room])

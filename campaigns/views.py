@@ -28,14 +28,16 @@ class ContactListsPage(ConsoleView):
         if not form.is_valid():
             return self.get(request, form, status=400)
         try:
-            contact_list = services.contact_list_import(tenant=request.user.tenant, name=form.cleaned_data["name"], file=form.cleaned_data["file"].file,
+            contact_list = services.contact_list_import(tenant=request.user.tenant, name=form.cleaned_data["name"],
+                                                        file=form.cleaned_data["file"].file,
                                                        phone_column=form.cleaned_data["phone_column"])
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
             return self.get(request, form, status=400)
         messages.success(request, format_html("“{}” imported: {} accepted, {}, {}.", contact_list.name, contact_list.accepted,
-                                              plural(contact_list.duplicates, "duplicate"), plural(contact_list.rejected, "row") + " refused"))
+                                              plural(contact_list.duplicates, "duplicate"), plural(contact_list.rejected,
+                                                                                                   "row") + " refused"))
         return redirect("campaigns:list_detail", contact_list.pk)
 
 
@@ -49,8 +51,9 @@ class ContactListPage(ConsoleView):
         if q:
             entries = entries.filter(number__icontains=q)
         page = Paginator(entries, PAGE).get_page(request.GET.get("page"))
+        rows = [(e, [(c, e.fields.get(c, "")) for c in contact_list.columns]) for e in page]
         return self.render("campaigns/list_detail.html", {"list": contact_list, "page": page, "q": q, "form": form or AppendForm(),
-                                                          "rows": [(e, [(c, e.fields.get(c, "")) for c in contact_list.columns]) for e in page]}, status)
+                                                          "rows": rows}, status)
 
     def post(self, request, pk):
         contact_list = get_object_or_404(selectors.contact_lists_for(request.user), pk=pk)

@@ -13,7 +13,8 @@ TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 class ContactListSerializer(serializers.ModelSerializer):
     class Meta:
         model = ContactList
-        fields = ["id", "name", "phone_column", "country", "state", "rows", "accepted", "duplicates", "rejected", "errors", "columns", "created_at"]
+        fields = ["id", "name", "phone_column", "country", "state", "rows", "accepted", "duplicates", "rejected", "errors", "columns",
+                  "created_at"]
         read_only_fields = fields
 
 

@@ -128,7 +128,8 @@ class CampaignViewSet(ConfigViewSet):
             if hasattr(exc, "error_dict"):
                 _raise_400(exc)
             raise Conflict(" ".join(exc.messages))
-        return Response(s.CampaignSerializer(selectors.campaigns_for(self.request.user).get(pk=campaign.pk), context={"request": self.request}).data)
+        return Response(s.CampaignSerializer(selectors.campaigns_for(self.request.user).get(pk=campaign.pk),
+                                             context={"request": self.request}).data)
 
     @action(detail=True, methods=["post"], filter_backends=[])
     def start(self, request, pk=None):

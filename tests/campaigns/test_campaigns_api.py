@@ -79,7 +79,8 @@ def test_preview_renders_fallbacks_and_counts_segments(line):
     texts = r.json()["texts"]
     assert [t["body"] for t in texts] == ["Hi Ann 🌍\nReply STOP to opt out", "Hi there 🌍\nReply STOP to opt out"]
     assert texts[0]["encoding"] == "ucs2" and texts[0]["segments"] == 1
-    long = line.api.post(API + "campaigns/preview/", {"contact_list": list_id, "template": "x" * 161, "append_opt_out": False}, format="json")
+    long = line.api.post(API + "campaigns/preview/", {"contact_list": list_id, "template": "x" * 161, "append_opt_out": False},
+                         format="json")
     assert (long.json()["texts"][0]["encoding"], long.json()["texts"][0]["segments"]) == ("gsm7", 2)
     bad = line.api.post(API + "campaigns/preview/", {"contact_list": list_id, "template": "{nope}"}, format="json")
     assert bad.status_code == 400 and "nope" in bad.json()["template"][0]
@@ -169,6 +170,7 @@ def test_supervisors_read_agents_do_not_and_other_tenants_see_nothing(line):
     other = client_for(f.admin(f.tenant()))
     assert other.get(API + f"campaigns/{c['id']}/").status_code == 404
     assert other.post(API + f"campaigns/{c['id']}/start/").status_code == 404
-    r = other.post(API + "campaigns/", {"name": "x", "point_of_contact": line.poc.pk, "contact_list": list_id, "template": "Hi"}, format="json")
+    r = other.post(API + "campaigns/", {"name": "x", "point_of_contact": line.poc.pk, "contact_list": list_id, "template": "Hi"},
+                   format="json")
     assert r.status_code == 400 and set(r.json()) == {"point_of_contact", "contact_list"}
 

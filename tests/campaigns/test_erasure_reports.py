@@ -19,7 +19,8 @@ NUMBER = "+12125550101"
 def sent_campaign(world):
     list_id = upload(world.api, f"phone,first_name\n{NUMBER},Ann\n+12125550102,Bob\n").json()["id"]
     day = datetime.datetime(2030, 1, 15, 17, 30, tzinfo=datetime.timezone.utc)
-    c = world.api.post(API + "campaigns/", {"name": "Lisbon", "point_of_contact": world.poc.pk, "contact_list": list_id, "template": "Hi {first_name}",
+    c = world.api.post(API + "campaigns/", {"name": "Lisbon", "point_of_contact": world.poc.pk, "contact_list": list_id,
+                                            "template": "Hi {first_name}",
                                             "start_at": (day - datetime.timedelta(hours=1)).isoformat()}, format="json").json()
     world.api.post(API + f"campaigns/{c['id']}/start/")
     jobs.sweep(day)

@@ -75,7 +75,8 @@ def test_bad_uploads_are_400_not_500(world):
 
 def test_append_counts_numbers_already_in_the_list_as_duplicates(world):
     first = upload(world.api, GOOD).json()
-    r = world.api.post(API + f"contact-lists/{first['id']}/append/", {"file": csv_file("phone,first_name,city\n2125550101,A,B\n2125550104,C,D\n")},
+    r = world.api.post(API + f"contact-lists/{first['id']}/append/",
+                       {"file": csv_file("phone,first_name,city\n2125550101,A,B\n2125550104,C,D\n")},
                        format="multipart")
     assert r.status_code == 200, r.content
     assert (r.json()["accepted"], r.json()["duplicates"], r.json()["rows"]) == (3, 2, 5)

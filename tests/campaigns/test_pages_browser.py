@@ -65,10 +65,12 @@ def test_upload_preview_start_and_live_progress(server, new_page, artifacts_dir,
     page.wait_for_url(re.compile(r".*/campaigns/\d+/$"))
     # The page updates on its own: texts within their window go out (1 text/s on a long code), the others wait.
     now = timezone.now()
-    inside = sum(rules.window_open(rules.number_zones(n), now, datetime.time(8), datetime.time(21), (), "America/Los_Angeles") for n in NUMBERS)
+    inside = sum(rules.window_open(rules.number_zones(n), now, datetime.time(8), datetime.time(21), (),
+                                   "America/Los_Angeles") for n in NUMBERS)
     sent = page.locator('[data-count="sent"]')
     delivered = page.locator('[data-count="delivered"]')
-    page.wait_for_function("([a, b, n]) => Number(document.querySelector(a).textContent) + Number(document.querySelector(b).textContent) === n",
+    page.wait_for_function("([a, b, n]) => Number(document.querySelector(a).textContent)"
+                           " + Number(document.querySelector(b).textContent) === n",
                            arg=['[data-count="sent"]', '[data-count="delivered"]', inside], timeout=20000)
     assert int(sent.inner_text()) + int(delivered.inner_text()) == inside
     expect(page.locator('[data-count="waiting_window"]')).to_have_text(str(3 - inside))

@@ -14,7 +14,8 @@ from routing.sms import encoding_and_segments
 
 from .conftest import API, upload
 
-ZONES = ["America/New_York", "America/Anchorage", "America/Adak", "Pacific/Honolulu", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata",
+ZONES = ["America/New_York", "America/Anchorage", "America/Adak", "Pacific/Honolulu", "Europe/London", "Australia/Lord_Howe",
+         "Asia/Kolkata",
          "Asia/Kathmandu", "Pacific/Chatham", "America/St_Johns"]
 instants = st.datetimes(min_value=datetime.datetime(2024, 1, 1), max_value=datetime.datetime(2032, 1, 1),
                         timezones=st.just(datetime.UTC))
@@ -79,7 +80,8 @@ def test_the_throttle_paces_sends_and_a_campaign_rate_lowers_it(world):
     rows = "\n".join(f"+1212555{1000 + i},P{i}" for i in range(8))
     list_id = upload(world.api, "phone,name\n" + rows + "\n").json()["id"]
     day = datetime.datetime(2030, 1, 15, 17, 30, tzinfo=datetime.UTC)
-    c = world.api.post(API + "campaigns/", {"name": "paced", "point_of_contact": world.poc.pk, "contact_list": list_id, "template": "Hi {name}",
+    c = world.api.post(API + "campaigns/", {"name": "paced", "point_of_contact": world.poc.pk, "contact_list": list_id,
+                                            "template": "Hi {name}",
                                             "start_at": (day - datetime.timedelta(hours=1)).isoformat()}, format="json").json()
     world.api.post(API + f"campaigns/{c['id']}/start/")
     jobs.sweep(day)

@@ -143,7 +143,8 @@ def test_bad_numbers_are_refused_with_400(line, payload):
 def test_erasing_an_unknown_number_changes_nothing_and_says_so(line):
     _, _, _, admin = line
     r = api(admin).post("/api/v1/contacts/erase/", {"number": NUMBER}, format="json")
-    assert r.status_code == 200 and r.json() == {"erased": {"messages": 0, "rooms": 0, "contacts": 0, "campaign_list_entries": 0, "campaign_recipients": 0}}
+    assert r.status_code == 200 and r.json() == {"erased": {"messages": 0, "rooms": 0, "contacts": 0, "campaign_list_entries": 0,
+                                                            "campaign_recipients": 0}}
 
 
 def test_the_hashed_opt_out_becomes_the_contacts_again_when_they_text(client, line):

@@ -31,5 +31,6 @@ class Command(BaseCommand):
         if not Campaign.objects.filter(tenant=tenant, name="New itinerary: Lisbon & Sintra").exists():
             services.campaign_save(campaign=Campaign(tenant=tenant, name="New itinerary: Lisbon & Sintra", point_of_contact=poc,
                                                      contact_list=contact_list, template=TEMPLATE, rate=1))
-        self.stdout.write(f"Campaign demo: list “{contact_list.name}” ({contact_list.accepted} numbers, {contact_list.rejected} refused rows) "
+        self.stdout.write(f"Campaign demo: list “{contact_list.name}” ({contact_list.accepted} numbers, "
+                          f"{contact_list.rejected} refused rows) "
                           "and a draft campaign for Young Adventurers.")
