@@ -1,7 +1,9 @@
 """On PostgreSQL with two `manage.py run_worker` processes: every recipient is texted exactly once, counted
 at a fake Twilio, also when one worker is killed with SIGKILL in the middle of the dispatch."""
 import collections
+import csv
 import datetime
+import io
 import json
 import os
 import signal
@@ -51,6 +53,26 @@ print(json.dumps({"campaign": c.pk, "token": Token.objects.create(user=admin).ke
 """
 
 
+SECOND = """
+import json
+from campaigns import services
+from campaigns.models import Campaign, ContactList, ContactListEntry
+first = Campaign.objects.get()
+cl = ContactList.objects.create(tenant=first.tenant, name="more", columns=["name"], state="ready", accepted=len(NUMBERS))
+ContactListEntry.objects.bulk_create([ContactListEntry(contact_list=cl, number=n, fields={"name": "Q%d" % i}, line=i + 2)
+                                      for i, n in enumerate(NUMBERS)])
+c = services.campaign_save(campaign=Campaign(tenant=first.tenant, name="Porto", point_of_contact=first.point_of_contact, contact_list=cl,
+                                             template="Porto {name}", rate=20))
+print(json.dumps({"campaign": c.pk}))
+"""
+
+
+def results(url, headers):
+    """(number, state, sent_at) of every recipient, from the results CSV."""
+    rows = list(csv.DictReader(io.StringIO(requests.get(url + "results/", headers=headers, timeout=30).content.decode("utf-8-sig"))))
+    return [(r["number"].lstrip("'"), r["state"], datetime.datetime.fromisoformat(r["sent_at"]) if r["sent_at"] else None) for r in rows]
+
+
 def wait_for(fn, timeout, what):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -88,5 +110,24 @@ def test_two_workers_and_a_kill_9_text_each_recipient_exactly_once():
             assert [n for n, k in counts.items() if k > 1] == []
             assert body["progress"]["pending"] == 0 and body["progress"]["sent"] + body["progress"]["delivered"] == RECIPIENTS
             assert all(m["Body"].startswith("Hi P") and m["Body"].endswith("Reply STOP to opt out") for m in fake.sent)
+
+            # A campaign throttled to 20 texts/s keeps its pace, and pause takes effect within a second.
+            more = [f"{prefix}{i:0{digits}d}" for i in range(RECIPIENTS + 1, RECIPIENTS + 401)]
+            second = json.loads(cluster.shell(SECOND.replace("NUMBERS", repr(more))).strip().splitlines()[-1])
+            api2 = f"{cluster.urls[0]}/api/v1/campaigns/{second['campaign']}/"
+            assert requests.post(api2 + "start/", headers=headers, timeout=30).json()["state"] == "running"
+            wait_for(lambda: len(fake.sent) >= RECIPIENTS + 100, 60, "100 sends of the paced campaign")
+            assert requests.post(api2 + "pause/", headers=headers, timeout=30).json()["state"] == "paused"
+            paused_at = datetime.datetime.now(datetime.timezone.utc)
+            time.sleep(3)
+            sent = sorted(at for _, state, at in results(api2, headers) if at)
+            assert sent and max(sent) <= paused_at + datetime.timedelta(seconds=1), (max(sent), paused_at)
+            # over whole seconds from the first send (batches of half a second's worth at the start of each slot)
+            seconds = int((sent[-1] - sent[0]).total_seconds())
+            in_window = sum(1 for at in sent if at < sent[0] + datetime.timedelta(seconds=seconds))
+            assert seconds >= 4 and abs(in_window / seconds - 20) <= 20 * 0.05, (in_window, seconds)
+            counts = collections.Counter(m["To"] for m in fake.sent)
+            assert [n for n, k in counts.items() if k > 1] == []
+            assert requests.post(api2 + "resume/", headers=headers, timeout=30).json()["state"] == "running"
     finally:
         fake.close()
