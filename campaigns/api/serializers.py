@@ -4,7 +4,7 @@ from routing import selectors as routing_selectors
 from routing.api.base import ScopedPrimaryKeyRelatedField, ServiceModelSerializer
 from routing.models import PointOfContact
 
-from .. import selectors, services
+from .. import rules, selectors, services
 from ..models import Campaign, ContactList, ContactListEntry
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -72,3 +72,28 @@ class PreviewSerializer(serializers.Serializer):
     contact_list = ScopedPrimaryKeyRelatedField(selector=selectors.contact_lists_for, queryset=ContactList.objects.all())
     template = serializers.CharField(allow_blank=True, trim_whitespace=False)
     append_opt_out = serializers.BooleanField(default=True)
+
+
+class SendRateSerializer(serializers.Serializer):
+    point_of_contact = serializers.IntegerField(source="pk")
+    number = serializers.CharField()
+    code_type = serializers.CharField()
+    default_rate = serializers.SerializerMethodField()
+    rate = serializers.SerializerMethodField()
+    effective_rate = serializers.SerializerMethodField()
+
+    def _own(self, poc):
+        return getattr(getattr(poc, "send_rate", None), "rate", None)
+
+    def get_default_rate(self, poc) -> float:
+        return rules.send_rate(poc.code_type)
+
+    def get_rate(self, poc) -> float | None:
+        return self._own(poc)
+
+    def get_effective_rate(self, poc) -> float:
+        return rules.send_rate(poc.code_type, self._own(poc))
+
+
+class SendRateWriteSerializer(serializers.Serializer):
+    rate = serializers.FloatField(allow_null=True, min_value=0.01, max_value=1000)

@@ -1,19 +1,16 @@
 """REST: contact-lists/ and campaigns/ (docs/campaigns.md, DESIGN.md "Proactive SMS campaigns")."""
 from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from routing.api.base import (
-    ConfigViewSet,
-    Conflict,
-    as_drf_validation_error,
-    crud_schema,
-    scoped_filterset,
-)
+from routing import selectors as routing_selectors
+from routing.api.base import ApiViewMixin, ConfigViewSet, Conflict, as_drf_validation_error, crud_schema, scoped_filterset
 from routing.api.permissions import ADMIN_ONLY, MANAGERS
+from routing.choices import Channel
+from routing.models import PointOfContact
 
 from .. import exports, rules, selectors, services
 from ..models import Campaign, ContactList
@@ -179,3 +176,32 @@ class CampaignViewSet(ConfigViewSet):
             raise Conflict(" ".join(exc.messages))
 
 
+
+
+class SendRateViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The send rate of each SMS point of contact (texts per second, shared by every campaign on the number):
+    its code type's default, or its own `rate` (PUT/PATCH `send-rates/{point of contact id}/`, null: the default)."""
+
+    serializer_class = s.SendRateSerializer
+    read_roles = MANAGERS
+    write_roles = ADMIN_ONLY
+    lookup_value_regex = "[^/]+"
+    pagination_class = None
+
+    def get_queryset(self):
+        user = self.request.user
+        if not user.is_authenticated:
+            return PointOfContact.objects.none()
+        return routing_selectors.points_of_contact_for(user).filter(channel=Channel.SMS).select_related("send_rate").order_by("pk")
+
+    def update(self, request, *args, **kwargs):
+        poc = self.get_object()
+        form = s.SendRateWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            services.send_rate_set(point_of_contact=poc, rate=form.validated_data["rate"])
+        except ValidationError as exc:
+            _raise_400(exc)
+        return Response(s.SendRateSerializer(self.get_queryset().get(pk=poc.pk)).data)
+
+    partial_update = update

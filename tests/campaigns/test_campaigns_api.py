@@ -174,3 +174,14 @@ def test_supervisors_read_agents_do_not_and_other_tenants_see_nothing(line):
                    format="json")
     assert r.status_code == 400 and set(r.json()) == {"point_of_contact", "contact_list"}
 
+
+
+def test_send_rates_per_point_of_contact(world):
+    short = f.sms_poc(world.tenant, "12345", code_type="short")
+    rates = {r["number"]: r for r in world.api.get(API + "send-rates/").json()}
+    assert (rates["+12125550199"]["effective_rate"], rates["12345"]["default_rate"]) == (1.0, 100.0)
+    r = world.api.put(API + f"send-rates/{world.poc.pk}/", {"rate": 2.5}, format="json")
+    assert r.status_code == 200 and (r.json()["rate"], r.json()["effective_rate"]) == (2.5, 2.5)
+    assert world.api.put(API + f"send-rates/{world.poc.pk}/", {"rate": -1}, format="json").status_code == 400
+    assert world.api.put(API + f"send-rates/{world.poc.pk}/", {"rate": None}, format="json").json()["effective_rate"] == 1.0
+    assert client_for(f.admin(f.tenant())).put(API + f"send-rates/{short.pk}/", {"rate": 5}, format="json").status_code == 404
