@@ -1,7 +1,9 @@
 """REST: contact-lists/ and campaigns/ (docs/campaigns.md, DESIGN.md "Proactive SMS campaigns")."""
 from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -43,6 +45,21 @@ class EntryFilterSet(filters.FilterSet):
     number = filters.CharFilter(field_name="number", lookup_expr="icontains")
 
 
+CSV = extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+_PREVIEW_TEXT = inline_serializer("CampaignPreviewText", fields={
+    "number": serializers.CharField(), "body": serializers.CharField(), "encoding": serializers.CharField(),
+    "segments": serializers.IntegerField(), "characters": serializers.IntegerField()})
+_PREVIEW = inline_serializer("CampaignPreview", fields={"texts": serializers.ListField(child=_PREVIEW_TEXT)})
+_CONFLICT = inline_serializer("CampaignStateConflict", fields={"detail": serializers.CharField()})
+
+
+def _action_schema(summary):
+    """A state change: the campaign, or 409 with the reason when its state does not allow it."""
+    return extend_schema(summary=summary, request=None, responses={
+        200: s.CampaignSerializer,
+        409: OpenApiResponse(_CONFLICT, description="The campaign's state does not allow this (the reason is given).")})
+
+
 def _raise_400(exc):
     raise as_drf_validation_error(exc)
 
@@ -61,6 +78,7 @@ class ContactListViewSet(ConfigViewSet):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "post", "delete", "head", "options"]
 
+    @extend_schema(request={"multipart/form-data": s.ContactListUploadSerializer}, responses={201: s.ContactListSerializer})
     def create(self, request, *args, **kwargs):
         form = s.ContactListUploadSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
@@ -74,6 +92,7 @@ class ContactListViewSet(ConfigViewSet):
             _raise_400(exc)
         return Response(s.ContactListSerializer(contact_list).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request={"multipart/form-data": s.ContactListAppendSerializer}, responses=s.ContactListSerializer)
     @action(detail=True, methods=["post"], filter_backends=[])
     def append(self, request, pk=None):
         contact_list = self.get_object()
@@ -85,7 +104,8 @@ class ContactListViewSet(ConfigViewSet):
             _raise_400(exc)
         return Response(s.ContactListSerializer(contact_list).data)
 
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @extend_schema(responses=s.EntrySerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[], serializer_class=s.EntrySerializer)
     def entries(self, request, pk=None):
         contact_list = self.get_object()
         fs = scoped_filterset(EntryFilterSet)(request.query_params, queryset=selectors.entries_of(contact_list), request=request)
@@ -94,6 +114,7 @@ class ContactListViewSet(ConfigViewSet):
         page = self.paginate_queryset(fs.qs)
         return self.get_paginated_response(s.EntrySerializer(page, many=True).data)
 
+    @CSV
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def download(self, request, pk=None):
         return exports.contact_list_response(self.get_object())
@@ -128,23 +149,28 @@ class CampaignViewSet(ConfigViewSet):
         return Response(s.CampaignSerializer(selectors.campaigns_for(self.request.user).get(pk=campaign.pk),
                                              context={"request": self.request}).data)
 
+    @_action_schema("Start a draft campaign (scheduled when its start is in the future)")
     @action(detail=True, methods=["post"], filter_backends=[])
     def start(self, request, pk=None):
         return self._do(services.campaign_start)
 
+    @_action_schema("Pause a running or scheduled campaign")
     @action(detail=True, methods=["post"], filter_backends=[])
     def pause(self, request, pk=None):
         return self._do(services.campaign_pause)
 
+    @_action_schema("Resume a paused campaign")
     @action(detail=True, methods=["post"], filter_backends=[])
     def resume(self, request, pk=None):
         return self._do(services.campaign_resume)
 
+    @_action_schema("Cancel a campaign: the texts still to go are never sent")
     @action(detail=True, methods=["post"], filter_backends=[])
     def cancel(self, request, pk=None):
         return self._do(services.campaign_cancel)
 
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @extend_schema(responses=s.RecipientSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[], serializer_class=s.RecipientSerializer)
     def recipients(self, request, pk=None):
         campaign = self.get_object()
         fs = scoped_filterset(RecipientFilterSet)(request.query_params, queryset=selectors.recipients_of(campaign), request=request)
@@ -153,10 +179,12 @@ class CampaignViewSet(ConfigViewSet):
         page = self.paginate_queryset(fs.qs)
         return self.get_paginated_response(s.RecipientSerializer(page, many=True).data)
 
+    @CSV
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def results(self, request, pk=None):
         return exports.results_response(self.get_object())
 
+    @extend_schema(request=s.PreviewSerializer, responses=_PREVIEW)
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def preview(self, request):
         """The first recipients' texts with encoding and segments; a template with an unknown field is a 400."""
@@ -194,6 +222,7 @@ class SendRateViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
             return PointOfContact.objects.none()
         return routing_selectors.points_of_contact_for(user).filter(channel=Channel.SMS).select_related("send_rate").order_by("pk")
 
+    @extend_schema(request=s.SendRateWriteSerializer, responses=s.SendRateSerializer)
     def update(self, request, *args, **kwargs):
         poc = self.get_object()
         form = s.SendRateWriteSerializer(data=request.data)
@@ -204,4 +233,6 @@ class SendRateViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelM
             _raise_400(exc)
         return Response(s.SendRateSerializer(self.get_queryset().get(pk=poc.pk)).data)
 
-    partial_update = update
+    @extend_schema(request=s.SendRateWriteSerializer, responses=s.SendRateSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
