@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 # (bench-routing: cost of one routing decision, docs/routing.md; bench-service: CPU per text without the server)
-.PHONY: bench-timers mutate bench-reports bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
+.PHONY: bench-campaigns bench-timers mutate bench-reports bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +91,10 @@ bench-routing: $(VENV)/.installed-bench
 bench-reports: $(VENV)/.installed-bench
 	scripts/services.sh start
 	env $$(scripts/services.sh env | xargs) $(BIN)/python bench/reports_bench.py $(BENCH_ARGS); status=$$?; scripts/services.sh stop; exit $$status
+
+# Campaigns: a 100,000-row list import (rows/s, peak memory) and dispatch throughput (docs/benchmarks.md).
+bench-campaigns: install
+	$(BIN)/python bench/campaigns_bench.py $(BENCH_ARGS)
 
 clean:
 	-scripts/cluster.sh stop

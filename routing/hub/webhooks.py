@@ -89,8 +89,11 @@ def twilio_status(request):
     if refused := _nul_refused(request):
         return refused
     sid = request.POST.get("MessageSid", "")
-    message = Message.objects.select_related("room__point_of_contact__carrier_account").filter(carrier_sid=sid, direction=Direction.OUTBOUND).first()
-    account = message.room.point_of_contact.carrier_account if message else None
+    # The message's own point of contact: a text sent without a room (a campaign's) has one too.
+    message = Message.objects.select_related("point_of_contact__carrier_account", "room__point_of_contact__carrier_account").filter(
+        carrier_sid=sid, direction=Direction.OUTBOUND).first()
+    poc = (message.point_of_contact or (message.room.point_of_contact if message.room_id else None)) if message else None
+    account = poc.carrier_account if poc else None
     if account is None:
         # Unknown SID: verify against the account named in the request before answering anything.
         account = CarrierAccount.objects.filter(account_sid=request.POST.get("AccountSid", "")).first()

@@ -6,6 +6,7 @@ creates and updates that point at B's objects are refused as "does not exist", a
 byte-for-byte the same afterwards. A path or method this test does not know fails it, so a new
 route is either covered here or breaks the build.
 """
+import io
 import json
 import re
 from collections import Counter
@@ -14,6 +15,8 @@ import pytest
 from django.apps import apps
 from rest_framework.authtoken.models import Token
 
+from campaigns import services as campaigns_services
+from campaigns.models import Campaign
 from routing.audit.models import AuditEntry
 from routing.models import Country, Room, Tenant, User
 from tests.api.conftest import API, client_for
@@ -351,6 +354,42 @@ def handle_erase(p, clients):
         p.check(r.status_code in (200, 409), f"POST contacts/erase/ <a number B holds>: {_json(r)}")
 
 
+def campaign_world(w, label):
+    """A contact list and a draft campaign of tenant `w` (B's names carry B's markers, so a leak shows)."""
+    contact_list = campaigns_services.contact_list_import(tenant=w.tenant, name=f"Team {label} prospects",
+                                                          file=io.BytesIO(b"phone,name\n2125550101,Ann\n"))
+    campaign = campaigns_services.campaign_save(campaign=Campaign(tenant=w.tenant, name=f"SMS {label} news", point_of_contact=w.sms_poc,
+                                                                  contact_list=contact_list, template="Hi {name}"))
+    return contact_list, campaign
+
+
+def handle_campaigns(p, method, path, clients, b_objects, a_objects):
+    """Lists, campaigns and send rates: B's ids answer like missing ones, lists show A's rows only, and a write
+    naming B's list or point of contact is refused as "does not exist"."""
+    admin = clients["admin"]
+    b_list, b_campaign = b_objects
+    a_list, _ = a_objects
+    resource = path.split("/")[0]
+    b_id = {"contact-lists": b_list.pk, "campaigns": b_campaign.pk, "send-rates": p.b.sms_poc.pk}[resource]
+    if "{id}" in path:
+        body = {"name": "x", "point_of_contact": p.a.sms_poc.pk, "contact_list": a_list.pk, "template": "Hi", "rate": 2} \
+            if method in ("put", "patch") else None
+        p.same_as_missing(admin, method, path, b_id, body)
+    elif method == "get":
+        r = p.send(admin, "get", path)
+        rows = r.json() if isinstance(r.json(), list) else r.json().get("results", [])
+        key = "point_of_contact" if resource == "send-rates" else "id"
+        p.check(r.status_code == 200 and b_id not in {row[key] for row in rows}, f"GET {path}: {_json(r)}")
+    elif path == "campaigns/":
+        good = {"name": p.uniq("Campaign"), "point_of_contact": p.a.sms_poc.pk, "contact_list": a_list.pk, "template": "Hi"}
+        p.refused_ref(admin, "post", path, {**good, "point_of_contact": p.b.sms_poc.pk}, "point_of_contact")
+        p.refused_ref(admin, "post", path, {**good, "contact_list": b_list.pk}, "contact_list")
+    elif path == "campaigns/preview/":
+        p.refused_ref(admin, "post", path, {"contact_list": b_list.pk, "template": "Hi"}, "contact_list")
+    elif path == "contact-lists/":
+        p.refused_ref(admin, "post", path, {"name": p.uniq("List"), "point_of_contact": p.b.sms_poc.pk}, "point_of_contact")
+
+
 def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
     p = Probe(world_a, world_b)
     schema = api_schema()
@@ -359,6 +398,7 @@ def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
     admin = clients["admin"]
     resources = config_resources(p)
     covered, unknown = [], []
+    b_campaigns, a_campaigns = campaign_world(world_b, "B"), campaign_world(world_a, "A")
 
     for full_path, ops in sorted(schema["paths"].items()):
         assert full_path.startswith("/api/v1/"), full_path
@@ -395,6 +435,8 @@ def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
                 handle_reports(p, path, clients)
             elif path == "contacts/erase/" and method == "post":
                 handle_erase(p, clients)
+            elif path.split("/")[0] in ("contact-lists", "campaigns", "send-rates"):
+                handle_campaigns(p, method, path, clients, b_campaigns, a_campaigns)
             else:
                 unknown.append(f"{method.upper()} {full_path}")
                 continue

@@ -5,10 +5,14 @@ anonymous client. Every request targets tenant A's own objects (isolation betwee
 test_isolation.py's job), with a valid body, so the status says only what the role may do.
 The table must list exactly the schema's operations.
 """
+import io
+
 import pytest
 from django.db import transaction
 from django.test import override_settings
 
+from campaigns import services as campaigns_services
+from campaigns.models import Campaign
 from routing import services
 from routing.audit.models import AuditEntry
 from routing.choices import Channel
@@ -90,7 +94,36 @@ MATRIX = [
     ("GET", "reports/interactions/", (403, 200, 200, 403, 401)),
     ("GET", "reports/agents/", (403, 200, 200, 403, 401)),
     ("POST", "contacts/erase/", (403, 200, 403, 403, 401)),
+    # Campaigns: managers read, tenant administrators write. A CSV comes as multipart (tests/campaigns/), so the
+    # JSON bodies of this table get a 400 from the upload and the append.
+    ("GET", "contact-lists/", (200, 200, 200, 403, 401)),
+    ("POST", "contact-lists/", (403, 400, 403, 403, 401)),
+    ("GET", "contact-lists/{list}/", (200, 200, 200, 403, 401)),
+    ("DELETE", "contact-lists/{list}/", (403, 409, 403, 403, 401)),  # a campaign uses it
+    ("POST", "contact-lists/{list}/append/", (403, 400, 403, 403, 401)),
+    ("GET", "contact-lists/{list}/download/", (200, 200, 200, 403, 401)),
+    ("GET", "contact-lists/{list}/entries/", (200, 200, 200, 403, 401)),
+    ("GET", "campaigns/", (200, 200, 200, 403, 401)),
+    ("POST", "campaigns/", (403, 201, 403, 403, 401)),
+    ("POST", "campaigns/preview/", (403, 200, 403, 403, 401)),
+    ("GET", "campaigns/{campaign}/", (200, 200, 200, 403, 401)),
+    ("PUT", "campaigns/{campaign}/", (403, 200, 403, 403, 401)),
+    ("PATCH", "campaigns/{campaign}/", (403, 200, 403, 403, 401)),
+    ("DELETE", "campaigns/{campaign}/", (403, 204, 403, 403, 401)),
+    ("POST", "campaigns/{campaign}/start/", (403, 200, 403, 403, 401)),
+    ("POST", "campaigns/{campaign}/pause/", (403, 409, 403, 403, 401)),  # a draft is not running
+    ("POST", "campaigns/{campaign}/resume/", (403, 409, 403, 403, 401)),  # nor paused
+    ("POST", "campaigns/{campaign}/cancel/", (403, 200, 403, 403, 401)),
+    ("GET", "campaigns/{campaign}/recipients/", (200, 200, 200, 403, 401)),
+    ("GET", "campaigns/{campaign}/results/", (200, 200, 200, 403, 401)),
+    ("GET", "send-rates/", (200, 200, 200, 403, 401)),
+    ("GET", "send-rates/{sms_poc}/", (200, 200, 200, 403, 401)),
+    ("PUT", "send-rates/{sms_poc}/", (403, 200, 403, 403, 401)),
+    ("PATCH", "send-rates/{sms_poc}/", (403, 200, 403, 403, 401)),
 ]
+
+CAMPAIGN_ACTIONS = ("preview/", "start/", "pause/", "resume/", "cancel/")
+
 
 def body_for(method, path, t, role):
     """A valid request body for tenant A's objects (the operator names the tenant)."""
@@ -100,7 +133,8 @@ def body_for(method, path, t, role):
     if method == "PATCH":
         return {"tenants": {"save_transcripts": False}, "users": {"session_limit": 3}, "teams": {"session_limit": 7},
                 "skills": {"name": "Renamed " + n}, "carrier-accounts": {"name": "Renamed"}, "points-of-contact": {"name": "Renamed"},
-                "routing-rules": {"priority": 9}, "countries": {"short": True}}[resource]
+                "routing-rules": {"priority": 9}, "countries": {"short": True}, "campaigns": {"name": "Renamed " + n},
+                "send-rates": {"rate": 5.0}}[resource]
     if path == "rooms/{active}/messages/":
         return {"body": "How can I help?"}
     if path == "rooms/outbound/":
@@ -109,6 +143,18 @@ def body_for(method, path, t, role):
         return {"state": "available"}
     if path == "contacts/erase/":
         return {"number": "+12125550191"}  # a contact with no live room
+    if resource == "send-rates" and method in ("PUT", "PATCH"):
+        return {"rate": 5.0}
+    if path == "campaigns/preview/":
+        return {"contact_list": t["list"], "template": "Hi {name|there}"}
+    if resource == "campaigns" and method == "PATCH":
+        return {"name": "Renamed " + n}
+    if path in ("campaigns/", "campaigns/{campaign}/") and method in ("POST", "PUT"):
+        return {"name": "Campaign " + n, "point_of_contact": t["sms_poc"], "contact_list": t["list"], "template": "Hi {name}"}
+    if resource in ("campaigns", "contact-lists", "send-rates") and method != "POST" or path.endswith(CAMPAIGN_ACTIONS):
+        return None
+    if resource == "contact-lists":
+        return {"name": "List " + n, "phone_column": "phone"}  # POST: the upload or the append, without a file
     if method not in ("POST", "PUT") or resource in ("rooms", "forced-disconnect"):
         return None
     bodies = {
@@ -147,6 +193,11 @@ def targets(django_db_setup, django_db_blocker):
                    "active": w.rooms["active"].id, "offered": w.rooms["offered"].id, "sms_poc": w.sms_poc.id, "team_a": w.team.id,
                    "chat_skill": w.chat_skill.id, "sms_skill": w.sms_skill.id,
                    "audit": AuditEntry.objects.get(content_type__model="team", object_pk=str(spare_team.id), action=0).id}
+            contact_list = campaigns_services.contact_list_import(tenant=w.tenant, name="Prospects",
+                                                                  file=io.BytesIO(b"phone,name\n2125550101,Ann\n2125550102,\n"))
+            campaign = campaigns_services.campaign_save(campaign=Campaign(tenant=w.tenant, name="Lisbon", point_of_contact=w.sms_poc,
+                                                                          contact_list=contact_list, template="Hi {name|there}"))
+            ids.update({"list": contact_list.id, "campaign": campaign.id})
             users = {"operator": operator, "admin": w.admin, "supervisor": w.supervisor, "agent": w.agent, "anonymous": None}
             yield ids, users
         finally:
@@ -178,7 +229,7 @@ def test_role_matrix(targets, db, role, method, path, expected):
 
 MODELS = {"tenants": "routing.Tenant", "users": "routing.User", "teams": "routing.Team", "skills": "routing.Skill",
           "carrier-accounts": "routing.CarrierAccount", "points-of-contact": "routing.PointOfContact",
-          "routing-rules": "routing.RoutingRule", "countries": "routing.Country"}
+          "routing-rules": "routing.RoutingRule", "countries": "routing.Country", "campaigns": "campaigns.Campaign"}
 WRITE_ONLY = {"password"}
 
 
@@ -187,7 +238,8 @@ def database():
     from django.apps import apps
 
     # RoomFact: the reports' rollup of rooms, refreshed by a report's read (a cache of data shown elsewhere).
-    models = [m for m in [*apps.get_app_config("routing").get_models(), *apps.get_app_config("audit").get_models()]
+    models = [m for m in [*apps.get_app_config("routing").get_models(), *apps.get_app_config("audit").get_models(),
+                          *apps.get_app_config("campaigns").get_models()]
               if m._meta.label != "routing.RoomFact"]
     return {m._meta.label: {row[m._meta.pk.attname]: row for row in m.objects.values()} for m in models}
 
@@ -212,7 +264,7 @@ def as_stored(row, body):
 def assert_effect(method, path, ids, user, body, changes):
     """An allowed write changed what it says, and only that kind of thing."""
     resource = path.split("/")[0]
-    if resource in MODELS:
+    if resource in MODELS and not path.endswith(CAMPAIGN_ACTIONS):
         label = MODELS[resource]
         mine = changes.get(label, {})
         if method == "POST":
@@ -231,7 +283,18 @@ def assert_effect(method, path, ids, user, body, changes):
         return
     rooms = changes.get("routing.Room", {})
     messages = changes.get("routing.Message", {})
-    if path == "rooms/{offered}/accept/":
+    if path == "campaigns/{campaign}/start/":
+        _old, new = changes["campaigns.Campaign"]["changed"][ids["campaign"]]
+        assert new["state"] in ("running", "scheduled"), new
+        assert len(changes["campaigns.Recipient"]["added"]) == 2, changes
+    elif path == "campaigns/{campaign}/cancel/":
+        _old, new = changes["campaigns.Campaign"]["changed"][ids["campaign"]]
+        assert new["state"] == "cancelled", new
+    elif path == "campaigns/preview/":
+        assert changes == {}, changes  # a preview writes nothing
+    elif path.startswith("send-rates/"):
+        assert [r["rate"] for r in changes["campaigns.SendRate"]["added"]] == [body["rate"]], changes
+    elif path == "rooms/{offered}/accept/":
         _old, new = rooms["changed"][ids["offered"]]
         assert (new["state"], new["agent_id"]) == ("active", user.id), new
     elif path == "rooms/{offered}/reject/":
@@ -264,7 +327,7 @@ def test_matrix_lists_every_operation_of_the_schema(db):
     in_schema = {(m.upper(), p[len("/api/v1/"):]) for p, ops in schema["paths"].items() for m in ops
                  if m in ("get", "post", "put", "patch", "delete")}
     placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}",
-                   "{active}", "{offered}", "{audit}"}
+                   "{active}", "{offered}", "{audit}", "{list}", "{campaign}", "{sms_poc}"}
     placeholder |= DIGITAL_PLACEHOLDERS
     in_matrix = set()
     for method, path, _ in MATRIX + DIGITAL_MATRIX:  # digital/: tests/digital/test_roles.py, on a Digital tenant

@@ -22,6 +22,7 @@ tests/artifacts/api_schemathesis.json.
 Bounds, to stay near a minute: no shrinking, and the coverage phase does not probe methods a path
 lacks (test_config_api checks 405 and the Allow header).
 """
+import io
 import json
 import re
 from collections import Counter
@@ -39,6 +40,8 @@ from schemathesis.core import NotSet
 
 from digital import services as digital_services
 from digital.models import Contact, Filter
+from campaigns import services as campaigns_services
+from campaigns.models import Campaign
 from routing.audit.models import AuditEntry
 from routing.models import Country
 from tests import factories as f
@@ -70,8 +73,14 @@ JUSTIFIED = {
     ("DELETE", "/api/v1/countries/{id}/"): ({409}, "a country of a point of contact cannot be deleted"),
     ("DELETE", "/api/v1/tenants/{id}/"): ({409}, "a tenant with data cannot be deleted"),
     ("DELETE", "/api/v1/users/{id}/"): ({409}, "a user who holds rooms cannot be deleted"),
+    ("DELETE", "/api/v1/contact-lists/{id}/"): ({409}, "a list a campaign uses cannot be deleted"),
+    ("DELETE", "/api/v1/campaigns/{id}/"): ({409}, "a started campaign is cancelled before it is deleted"),
+    ("POST", "/api/v1/campaigns/{id}/start/"): ({409}, "a campaign starts once: an earlier request of the run started it"),
+    ("POST", "/api/v1/campaigns/{id}/pause/"): ({409}, "only a running or scheduled campaign can be paused"),
+    ("POST", "/api/v1/campaigns/{id}/resume/"): ({409}, "only a paused campaign can be resumed"),
+    ("POST", "/api/v1/campaigns/{id}/cancel/"): ({409}, "a cancelled or completed campaign cannot be cancelled again"),
 }
-REFERENCE_FIELDS = ("team", "skill", "point_of_contact", "carrier_account", "agent")
+REFERENCE_FIELDS = ("team", "skill", "point_of_contact", "carrier_account", "agent", "contact_list")
 
 
 APP = WSGIHandler()
@@ -103,14 +112,19 @@ def world(django_db_setup, django_db_blocker):
             w = build_tenant("A", 160)
             tokens = {role: Token.objects.create(user=user).key for role, user in (("admin", w.admin), ("agent", w.agent),
                                                                                    ("operator", f.operator()))}
+            contact_list = campaigns_services.contact_list_import(tenant=w.tenant, name="Prospects",
+                                                                  file=io.BytesIO(b"phone,name\n2125550101,Ann\n2125550102,\n"))
+            campaign = campaigns_services.campaign_save(campaign=Campaign(tenant=w.tenant, name="Lisbon", point_of_contact=w.sms_poc,
+                                                                          contact_list=contact_list, template="Hi {name|there}"))
             ids = {"team": w.team.pk, "skill": w.sms_skill.pk, "point_of_contact": w.sms_poc.pk, "carrier_account": w.carrier.pk,
-                   "agent": w.agent.pk}
+                   "agent": w.agent.pk, "contact_list": contact_list.pk}
             paths = {"/api/v1/teams/": w.team.pk, "/api/v1/skills/": w.sms_skill.pk, "/api/v1/points-of-contact/": w.sms_poc.pk,
                      "/api/v1/carrier-accounts/": w.carrier.pk, "/api/v1/routing-rules/": w.rule.pk, "/api/v1/users/": w.agent2.pk,
                      "/api/v1/tenants/": w.tenant.pk, "/api/v1/countries/": Country.objects.get(code="FR").pk,
                      "/api/v1/rooms/{id}/accept/": w.rooms["offered"].pk, "/api/v1/rooms/{id}/reject/": w.rooms["offered"].pk,
                      "/api/v1/rooms/": w.rooms["active"].pk,
-                     "/api/v1/audit-log/": AuditEntry.objects.filter(tenant=w.tenant).values_list("pk", flat=True).first()}
+                     "/api/v1/audit-log/": AuditEntry.objects.filter(tenant=w.tenant).values_list("pk", flat=True).first(),
+                     "/api/v1/contact-lists/": contact_list.pk, "/api/v1/campaigns/": campaign.pk, "/api/v1/send-rates/": w.sms_poc.pk}
             paths.update(_digital_world(tokens))
             TOKENS.update(tokens)
             yield {"ids": ids, "paths": paths}

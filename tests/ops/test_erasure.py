@@ -79,7 +79,7 @@ def test_erase_leaves_the_number_nowhere_keeps_counts_and_the_opt_out(client, li
 
     r = api(admin).post("/api/v1/contacts/erase/", {"number": "(202) 555-0123"}, format="json")
     assert r.status_code == 200, r.content
-    assert r.json() == {"erased": {"messages": 5, "rooms": 2, "contacts": 1}}
+    assert r.json() == {"erased": {"messages": 5, "rooms": 2, "contacts": 1, "campaign_list_entries": 0, "campaign_recipients": 0}}
 
     assert tables_holding(every_table_text(), SPELLINGS) == []
     assert Message.objects.filter(tenant=t).count() == messages_before  # counts stay right
@@ -101,7 +101,7 @@ def test_a_contact_who_never_opted_out_keeps_no_record(client, line):
     t, poc, agent, admin = line
     history(client, poc, agent, stop=False)
     r = api(admin).post("/api/v1/contacts/erase/", {"number": NUMBER}, format="json")
-    assert r.json()["erased"] == {"messages": 3, "rooms": 2, "contacts": 0}
+    assert r.json()["erased"] == {"messages": 3, "rooms": 2, "contacts": 0, "campaign_list_entries": 0, "campaign_recipients": 0}
     assert not Contact.objects.filter(tenant=t).exists()
     assert tables_holding(every_table_text(), SPELLINGS) == []
 
@@ -143,7 +143,8 @@ def test_bad_numbers_are_refused_with_400(line, payload):
 def test_erasing_an_unknown_number_changes_nothing_and_says_so(line):
     _, _, _, admin = line
     r = api(admin).post("/api/v1/contacts/erase/", {"number": NUMBER}, format="json")
-    assert r.status_code == 200 and r.json() == {"erased": {"messages": 0, "rooms": 0, "contacts": 0}}
+    assert r.status_code == 200 and r.json() == {"erased": {"messages": 0, "rooms": 0, "contacts": 0, "campaign_list_entries": 0,
+                                                            "campaign_recipients": 0}}
 
 
 def test_the_hashed_opt_out_becomes_the_contacts_again_when_they_text(client, line):

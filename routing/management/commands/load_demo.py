@@ -120,3 +120,5 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {loader.created} created, {loader.changed} updated."))
         else:
             self.stdout.write("Demo data already loaded: nothing changed.")
+        # Young Adventurers' campaign demo, from the campaigns app (by name: routing does not import it).
+        call_command("load_campaigns_demo", stdout=self.stdout)
