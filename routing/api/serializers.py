@@ -37,7 +37,8 @@ class TenantSerializer(ServiceModelSerializer):
     class Meta:
         model = Tenant
         fields = ["id", "name", "slug", "sms_messaging_enabled", "digital_experience_enabled", "sms_delivery", "save_transcripts",
-                  "time_zone", "help_reply", "opt_out_reply", "opt_in_reply", "case_limit", "transcript_retention_days", "created_at"]
+                  "time_zone", "help_reply", "opt_out_reply", "opt_in_reply", "auto_reply_window_minutes", "case_limit",
+                  "transcript_retention_days", "created_at"]
 
 
 class TeamSerializer(ServiceModelSerializer):
@@ -132,7 +133,7 @@ class PointOfContactSerializer(ServiceModelSerializer):
     class Meta:
         model = PointOfContact
         fields = ["id", "tenant", "name", "channel", "number", "country", "code_type", "skill", "carrier_account", "slug",
-                  "after_hours_reply", "is_active"]
+                  "after_hours_reply", "ack_after_seconds", "ack_reply", "is_active"]
 
 
 class RoutingRuleSerializer(ServiceModelSerializer):

@@ -128,9 +128,10 @@ class PointOfContactForm(TenantScopedForm):
     class Meta:
         model = PointOfContact
         fields = ["channel", "name", "number", "country", "code_type", "carrier_account", "skill", "slug", "after_hours_reply",
-                  "is_active"]
-        widgets = {"after_hours_reply": forms.Textarea(attrs={"rows": 2})}
-        labels = {"slug": "Chat address (slug)", "is_active": "Active", "after_hours_reply": "After-hours reply"}
+                  "ack_after_seconds", "ack_reply", "is_active"]
+        widgets = {"after_hours_reply": forms.Textarea(attrs={"rows": 2}), "ack_reply": forms.Textarea(attrs={"rows": 2})}
+        labels = {"slug": "Chat address (slug)", "is_active": "Active", "after_hours_reply": "After-hours reply",
+                  "ack_after_seconds": "Acknowledge after (seconds)", "ack_reply": "Acknowledgement"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -236,13 +237,25 @@ class TenantSettingsForm(TenantScopedForm):
     class Meta:
         model = Tenant
         fields = ["time_zone", "save_transcripts", "transcript_retention_days", "sms_delivery", "help_reply", "opt_out_reply", "opt_in_reply",
-                  "case_limit"]
+                  "auto_reply_window_minutes", "case_limit"]
         widgets = {"help_reply": forms.Textarea(attrs={"rows": 2}), "opt_out_reply": forms.Textarea(attrs={"rows": 2}),
                    "opt_in_reply": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"time_zone": "An IANA time zone name, for example America/New_York. Business-hours rules use it by default.",
                       "help_reply": "Sent when a contact texts HELP or INFO.",
                       "opt_out_reply": "Sent once when a contact texts STOP (or STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT).",
-                      "opt_in_reply": "Sent when a contact texts START, YES or UNSTOP."}
+                      "opt_in_reply": "Sent when a contact texts START, YES or UNSTOP.",
+                      "auto_reply_window_minutes": "Each kind of automatic reply (acknowledgement, after hours, help, opt-out and opt-in "
+                                                   "confirmations) reaches a contact at most once in this many minutes, so a contact's "
+                                                   "own auto-responder cannot start a loop with ours."}
+        labels = {"auto_reply_window_minutes": "At most one of each kind per contact every (minutes)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auto_reply_window_minutes"].required = False  # left empty: unchanged
+
+    def clean_auto_reply_window_minutes(self):
+        value = self.cleaned_data.get("auto_reply_window_minutes")
+        return self.instance.auto_reply_window_minutes if value is None else value
 
 
 class TokenCreateForm(forms.Form):
