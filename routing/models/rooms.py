@@ -49,6 +49,12 @@ class Room(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # When the contact was told an agent will come (the point of contact's acknowledgement); once per room.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Transfer: who handed the room on, and the note the receiving agent reads.
+    transferred_by = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    transfer_note = models.CharField(max_length=500, blank=True)
+    # Wrap-up, chosen when the agent ends the room.
+    disposition = models.ForeignKey("routing.Disposition", on_delete=models.SET_NULL, null=True, blank=True, related_name="rooms")
+    summary = models.TextField(max_length=2000, blank=True)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     transcript_kept = models.BooleanField(default=True)
     # Agents who rejected or let an offer of this room lapse; they are skipped next time.

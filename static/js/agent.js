@@ -20,6 +20,8 @@
     drafts: {},           // room id -> composer text
     pending: {},          // "accept:12" -> true while a request runs
     selectWhenSeen: null, // room id to open once it appears (outbound started here, accepted offer)
+    view: "list",         // below ~800 px one column shows either the list ("list") or the thread ("thread")
+    lapsed: false,        // set Unavailable because an offer timed out (said until the agent changes state)
   };
 
   function byOpened(a, b) { return (a.opened_at || "").localeCompare(b.opened_at || "") || a.id - b.id; }
@@ -68,7 +70,13 @@
         break;
       case "room.revoked":
         if (S.rooms[ev.room.id] && S.rooms[ev.room.id].state === "offered") {
-          toast("The offer from " + contactLabel(ev.room) + " was withdrawn" + (ev.reason ? " (" + String(ev.reason).replace(/_/g, " ") + ")" : "") + ".");
+          if (ev.reason === "lapsed") {
+            // The server sets an agent who let an offer time out to Unavailable: say so plainly.
+            S.lapsed = true;
+            toast("You were set to Unavailable because an offer timed out. The conversation went to the next agent.");
+          } else if (ev.reason !== "rejected") {
+            toast("The offer from " + contactLabel(ev.room) + " was taken back.");
+          }
         }
         delete S.rooms[ev.room.id];
         if (S.selected === ev.room.id) S.selected = null;
@@ -104,6 +112,7 @@
         break;
       case "agent.state":
         if (S.agent) S.agent.state = ev.state;
+        if (ev.state !== "unavailable") S.lapsed = false;
         break;
       default:
         return;
@@ -113,6 +122,7 @@
 
   // ---- rendering ------------------------------------------------------------------------
   function renderAll() {
+    $("ws-main").classList.toggle("is-thread", S.view === "thread" && !!current());
     renderBar();
     renderOffers();
     renderRooms();
@@ -144,7 +154,8 @@
     });
     var hint = $("state-hint");
     hint.textContent = a.state === "available" ? "" : a.state === "logged_out" ? "Logged out — set yourself available to receive texts" :
-      "Unavailable — no new offers";
+      S.lapsed ? "You were set to Unavailable because an offer timed out" : "Unavailable — no new offers";
+    hint.dataset.testid = "state-hint";
     hint.hidden = a.state === "available";
     $("new-text").hidden = !(a.channels || []).includes("sms") && (a.channels || []).length > 0;
   }
@@ -218,7 +229,10 @@
     }
     var closed = r.state === "closed", offered = r.state === "offered";
     head.hidden = false;
+    var waiting = offers().length;
     L.replace(head, [
+      h("button.btn.btn-ghost.thread-back", { type: "button", "data-testid": "back", onclick: showList, "aria-label": "Back to the conversation list" },
+        "‹ Conversations", waiting ? h("span.count", { title: waiting + " waiting offer(s)" }, String(waiting)) : null),
       h("div.thread-who",
         h("h2", { "data-testid": "thread-contact" }, contactLabel(r)),
         h("div.thread-meta",
@@ -230,7 +244,8 @@
         closed ? h("span.ended-tag", "Ended · " + reasonText(r.close_reason)) :
           r.expires_at ? h("span.timer", { title: "The conversation ends after this much inactivity" },
             h("span.countdown", { "data-deadline": r.expires_at, "data-kind": "session", "data-testid": "time-left" }), " left") : null,
-        h("button.btn.btn-ghost", { type: "button", "data-testid": "history-button", onclick: function () { loadHistory(r); } }, "Previous conversations"),
+        h("button.btn.btn-ghost", { type: "button", "data-testid": "history-button", "aria-label": "Previous conversations", onclick: function () { loadHistory(r); } },
+          h("span.label-long", "Previous conversations"), h("span.label-short", "History")),
         closed ? h("button.btn.btn-ghost", { type: "button", onclick: dismissEnded }, "Close") :
           offered ? null : h("button.btn.btn-danger", { type: "button", "data-testid": "end", onclick: function () { confirmEnd(r); } }, "End")),
     ]);
@@ -298,8 +313,14 @@
   setInterval(tick, 1000);
 
   // ---- actions --------------------------------------------------------------------------
+  function showList() {
+    S.view = "list";
+    $("history").hidden = true;
+    renderAll();
+  }
   function select(id) {
     S.selected = id;
+    S.view = "thread";
     delete S.unread[id];
     if (S.ended && S.ended.id !== id) S.ended = null;
     $("history").hidden = true;
@@ -310,6 +331,7 @@
   }
   function dismissEnded() {
     S.ended = null;
+    S.view = "list";
     S.selected = (actives()[0] || {}).id || null;
     renderAll();
   }
@@ -441,22 +463,37 @@
     });
   });
 
-  // previous conversations (R9)
-  function loadHistory(r) {
+  // previous conversations (R9): this contact's first; the business number's (other contacts) on the
+  // second tab. Nothing opens by itself: the agent picks the transcript to read.
+  var historyFor = { room: null, by: "contact" };
+  function loadHistory(r, by) {
     var panel = $("history"), list = $("history-list");
+    historyFor = { room: r, by: by || "contact" };
     panel.hidden = false;
-    $("history-for").textContent = contactLabel(r) + (r.channel === "sms" ? " or " + L.phone(r.poc_number) : "");
+    document.querySelectorAll("[data-history-by]").forEach(function (tab) {
+      tab.setAttribute("aria-selected", tab.dataset.historyBy === historyFor.by ? "true" : "false");
+      tab.hidden = tab.dataset.historyBy === "number" && !r.poc_number;
+    });
+    var bySms = r.channel === "sms";
+    $("history-for").textContent = historyFor.by === "contact" ? "Last ten with " + contactLabel(r) :
+      "Last ten on " + (bySms ? L.phone(r.poc_number) : "this chat") + ", with any contact";
     L.replace(list, h("p.empty", "Loading…"));
-    L.api("GET", "/api/v1/rooms/" + r.id + "/history/").then(function (res) {
+    L.api("GET", "/api/v1/rooms/" + r.id + "/history/?by=" + historyFor.by).then(function (res) {
+      if (historyFor.room !== r || historyFor.by !== (by || "contact")) return; // another tab or room meanwhile
       if (!res.ok) { L.replace(list, h("p.error-text", "Could not load the transcripts: " + L.errorText(res))); return; }
       var items = L.rows(res.data);
-      if (!items.length) { L.replace(list, h("p.empty", { "data-testid": "history-empty" }, "No earlier conversations with this contact or number.")); return; }
-      L.replace(list, items.map(function (t, i) {
+      if (!items.length) {
+        L.replace(list, h("p.empty", { "data-testid": "history-empty" }, historyFor.by === "contact" ?
+          "No earlier conversations with this contact." : "No earlier conversations on this number."));
+        return;
+      }
+      L.replace(list, items.map(function (t) {
         var msgs = t.messages || [];
-        return h("details.transcript", { open: i === 0, "data-testid": "transcript" },
+        var other = historyFor.by === "number" && t.contact_number !== r.contact_number;
+        return h("details.transcript", { "data-testid": "transcript" },
           h("summary",
             h("span.transcript-when", L.dateTime(t.closed_at || t.opened_at)),
-            h("span.transcript-who", contactLabel(t)),
+            h("span.transcript-who" + (other ? ".is-other" : ""), contactLabel(t)),
             h("span.transcript-meta", [t.agent_username ? "with " + t.agent_username : null, t.close_reason ? reasonText(t.close_reason) : null,
               msgs.length + (msgs.length === 1 ? " message" : " messages")].filter(Boolean).join(" · "))),
           msgs.length ? h("ol.msg-list.compact", msgs.map(function (m) {
@@ -465,6 +502,9 @@
       }));
     });
   }
+  document.querySelectorAll("[data-history-by]").forEach(function (tab) {
+    tab.addEventListener("click", function () { if (historyFor.room) loadHistory(historyFor.room, tab.dataset.historyBy); });
+  });
   $("history-close").addEventListener("click", function () { $("history").hidden = true; });
 
   // new outbound text (R11)
