@@ -43,6 +43,7 @@ def _console_sidebar():
             ("Administration", "Dashboard", "console:dashboard", "dashboard"),
             ("People", "Users", "console:user_list", "users"), ("People", "Teams", "console:team_list", "teams"),
             ("People", "Skills", "console:skill_list", "skills"),
+            ("Workspace", "Canned responses", "console:canned_list", "canned"), ("Workspace", "Dispositions", "console:disposition_list", "dispositions"),
             ("Channels", "Points of contact", "console:poc_list", "pocs"), ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
             ("Tenant", "Settings", "console:settings", "settings"), ("Tenant", "API tokens", "console:tokens", "tokens"),
             ("Tenant", "Audit log", "audit:audit_log", "audit"),

@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from .. import selectors
 from ..choices import Role
-from ..models import CarrierAccount, PointOfContact, RoutingRule, Skill, Team, Tenant, User
+from ..models import CannedResponse, CarrierAccount, Disposition, PointOfContact, RoutingRule, Skill, Team, Tenant, User
 from ..models.people import PROFICIENCY_MAX, PROFICIENCY_MIN
 
 
@@ -74,6 +74,31 @@ class TeamForm(TenantScopedForm):
         model = Team
         fields = ["name", "session_limit"]
         widgets = {"session_limit": forms.NumberInput(attrs={"min": 1, "max": 12})}
+
+
+class CannedResponseForm(TenantScopedForm):
+    """The tenant-wide canned responses (agents keep their own from the workspace or the API)."""
+
+    class Meta:
+        model = CannedResponse
+        fields = ["name", "shortcut", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"body": "Agents insert it by typing / and the shortcut in the composer. {contact_name} and {agent_name} "
+                              "are filled in."}
+
+
+class DispositionForm(TenantScopedForm):
+    class Meta:
+        model = Disposition
+        fields = ["name", "skills", "required", "is_active"]
+        widgets = {"skills": forms.SelectMultiple(attrs={"size": 5})}
+        labels = {"is_active": "Active", "required": "Required when an agent ends a conversation of these skills"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["skills"].queryset = selectors.skills_for(self.user).filter(direction="inbound")
+        self.fields["skills"].label_from_instance = lambda skill: f"{skill.name} ({skill.get_channel_display()})"
+        self.fields["skills"].help_text = "None chosen: every skill. Ctrl or ⌘ chooses several."
 
 
 class SkillForm(TenantScopedForm):

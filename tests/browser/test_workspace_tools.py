@@ -119,3 +119,24 @@ def test_canned_response_transfer_and_wrap_up(tools_server, new_page, artifacts_
     expect(mama.locator(".day-end")).to_contain_text("Call back later")
     for page in (mama, baby):
         set_state(page, "unavailable")
+
+
+def test_console_pages_for_canned_responses_and_dispositions(tools_server, new_page, artifacts_dir):
+    page = new_page()
+    page.set_viewport_size(WIDE)
+    login(page, tools_server, "tiffany", PASSWORD)
+    page.goto(tools_server.url + "/console/dispositions/add/")
+    page.fill("input[name=name]", "Wrong number")
+    page.select_option("select[name=skills]", label="Porridge SMS (SMS)")
+    page.screenshot(path=str(artifacts_dir / "console-1440-disposition-form.png"))
+    page.click("main button[type=submit]")
+    expect(page.locator("main")).to_contain_text("Wrong number")
+    page.screenshot(path=str(artifacts_dir / "console-1440-dispositions.png"))
+    page.goto(tools_server.url + "/console/canned-responses/add/")
+    page.fill("input[name=name]", "Opening hours")
+    page.fill("input[name=shortcut]", "hours")
+    page.fill("textarea[name=body]", "We are open 7 to 11, {contact_name}.")
+    page.click("main button[type=submit]")
+    expect(page.locator("main")).to_contain_text("/hours")
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(artifacts_dir / "console-390-canned.png"))
