@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 # (bench-routing: cost of one routing decision, docs/routing.md; bench-service: CPU per text without the server)
-.PHONY: mutate bench-reports bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
+.PHONY: bench-timers mutate bench-reports bench-routing bench-service run install install-test test test-sqlite test-pg migrate demo serve bench clean services-start services-stop run-cluster stop-cluster
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,11 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
-# Installs, migrates SQLite, loads the demo data and serves HTTP + websockets with daphne.
+# Installs, migrates SQLite, loads the demo data and starts the Procfile's processes (honcho): the web
+# process serves HTTP + websockets with daphne and runs the background jobs.
 run: demo
 	$(BIN)/python manage.py demo_banner --url http://$(HOST):$(PORT)/
-	$(BIN)/daphne -b $(HOST) -p $(PORT) cxsms_site.asgi:application
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
 # The whole suite on SQLite, then the concurrency/timer/websocket tests on PostgreSQL + Redis.
 test: install-test
@@ -60,16 +61,22 @@ services-start:
 services-stop:
 	scripts/services.sh stop
 
-# N daphne processes (default 2) on ports 8001..800N against one PostgreSQL and one Redis (docs/deployment.md).
+# N daphne processes (default 2) on ports 8001..800N and W workers (default 2) against one PostgreSQL
+# and one Redis (docs/deployment.md).
 N ?= 2
+W ?= 2
 run-cluster: install
-	scripts/cluster.sh start $(N)
+	scripts/cluster.sh start $(N) $(W)
 stop-cluster:
 	scripts/cluster.sh stop
 
 # The scale-out benchmark (docs/benchmarks.md); not part of `make test`. BENCH_ARGS passes options to bench/run.py.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Timer lateness on the task engine: 10,000 open rooms, 1,000 due in one second (docs/benchmarks.md).
+bench-timers: $(VENV)/.installed-bench
+	$(BIN)/python bench/timers_bench.py $(BENCH_ARGS)
 
 # CPU per text of the product's own code, without daphne and sockets (docs/benchmarks.md).
 bench-service: $(VENV)/.installed-bench

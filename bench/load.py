@@ -252,7 +252,8 @@ class Agent:
             room_id = await self.queue.get()
             for path, payload, command, key in (
                     (f"/api/v1/rooms/{room_id}/accept/", None, {"type": "room.accept", "room": room_id}, "accept"),
-                    (f"/api/v1/rooms/{room_id}/messages/", {"body": body}, {"type": "message.send", "room": room_id, "body": body}, "answer")):
+                    (f"/api/v1/rooms/{room_id}/messages/", {"body": body}, {"type": "message.send", "room": room_id, "body": body},
+                     "answer")):
                 t0 = time.monotonic()
                 try:
                     if self.actions == "ws":

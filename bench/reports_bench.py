@@ -93,8 +93,10 @@ def generate(args, connection):
             SELECT %s, 'sms', 'inbound', CASE WHEN i < %s - 200 THEN 'closed' ELSE 'queued' END, {p0} + i %% 10,
                    '+1202' || lpad((i %% 9000000)::text, 7, '0'), '', '+1212555' || lpad((i %% 10)::text, 4, '0'),
                    {s0} + i %% 20, 5, '', CASE WHEN i %% 100 < 92 AND i < %s - 200 THEN {a0} + (i * 7) %% {n_agents} END,
-                   o, o, o, CASE WHEN i %% 100 < 92 AND i < %s - 200 THEN o + ((i * 13) %% 120) * interval '1 second' END, NULL, o + interval '10 minutes',
-                   CASE WHEN i >= %s - 200 THEN NULL WHEN i %% 100 < 92 THEN o + ((i * 13) %% 120 + 60 + (i * 31) %% 1800) * interval '1 second'
+                   o, o, o, CASE WHEN i %% 100 < 92 AND i < %s - 200 THEN o + ((i * 13) %% 120) * interval '1 second' END, NULL,
+                   o + interval '10 minutes',
+                   CASE WHEN i >= %s - 200 THEN NULL
+                        WHEN i %% 100 < 92 THEN o + ((i * 13) %% 120 + 60 + (i * 31) %% 1800) * interval '1 second'
                         ELSE o + interval '5 minutes' END,
                    CASE WHEN i >= %s - 200 THEN '' WHEN i %% 100 < 92 THEN 'ended_by_agent' ELSE 'expired' END, true, '[]'::jsonb
             FROM generate_series(0, %s - 1) AS i,
@@ -197,7 +199,8 @@ def main():
             ("month · interactions by day", "/api/v1/reports/interactions/", {**month, "interval": "day"}, MONTH_MS),
             ("month · interactions by week, per skill", "/api/v1/reports/interactions/", {**month, "interval": "week", "group_by": "skill"},
              MONTH_MS),
-            ("month · interactions by day, per team", "/api/v1/reports/interactions/", {**month, "interval": "day", "group_by": "team"}, MONTH_MS),
+            ("month · interactions by day, per team", "/api/v1/reports/interactions/", {**month, "interval": "day", "group_by": "team"},
+             MONTH_MS),
             ("month · agents by day (500 agents)", "/api/v1/reports/agents/", {**month, "interval": "day", "page_size": 1000}, MONTH_MS),
             ("month · report page (charts, tables)", "/console/reports/", {**month, "interval": "day"}, MONTH_MS),
             ("day · interactions by 15 min", "/api/v1/reports/interactions/", {**day, "interval": "15m"}, DAY_MS),
@@ -222,7 +225,8 @@ def main():
             log(f"  {name}: median {m['median_ms']} ms, max {m['max_ms']} ms, with catch-up {c['median_ms']} ms (target {target})")
         results["requests"] = rows
         with connection.cursor() as cur:
-            cur.execute("SELECT pg_size_pretty(pg_total_relation_size('routing_roomfact')), pg_size_pretty(pg_total_relation_size('routing_message'))")
+            cur.execute("SELECT pg_size_pretty(pg_total_relation_size('routing_roomfact')), "
+                        "pg_size_pretty(pg_total_relation_size('routing_message'))")
             results["sizes"] = dict(zip(("roomfact", "message"), cur.fetchone()))
     finally:
         connection.close()

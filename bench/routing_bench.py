@@ -63,7 +63,8 @@ def configure(args):
     import django
 
     django.setup()
-    if not os.environ.get("NOPUMP"): start_pump()
+    if not os.environ.get("NOPUMP"):
+        start_pump()
 
 
 def start_pump():

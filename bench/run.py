@@ -237,7 +237,8 @@ class Pipeline:
         if not self.profile_dir:
             return []
         os.makedirs(self.profile_dir, exist_ok=True)
-        return [subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--format", "raw", "--rate", "200", "--duration", str(int(seconds) + 1),
+        return [subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "--format", "raw", "--rate", "200",
+                                  "--duration", str(int(seconds) + 1),
                                   "--output", os.path.join(self.profile_dir, f"{self.name}-{self.mode}-{rate:g}-{pid}.txt"),
                                   "--pid", str(pid), "--nonblocking", "--gil"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for pid in pids]
@@ -297,7 +298,8 @@ def run_config(name, args, base_env, counter):
     rates and stopped (servers, timer loop, sockets) before the next starts, so neither pays for
     the other's idle work."""
     database, processes, layer = CONFIGS[name]
-    env = {"CXSMS_LOG_LEVEL": "WARNING", "CXSMS_DEBUG": "0", "CXSMS_SECRET_KEY": "bench-only-key", "CXSMS_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    env = {"CXSMS_LOG_LEVEL": "WARNING", "CXSMS_DEBUG": "0", "CXSMS_SECRET_KEY": "bench-only-key",
+           "CXSMS_ALLOWED_HOSTS": "127.0.0.1,localhost",
            # Plain http on the loopback, as behind the TLS-terminating proxy of a deployment: no redirect to https.
            "CXSMS_SSL_REDIRECT": "0"}
     if layer:
@@ -412,7 +414,8 @@ def machine():
             versions[mod] = version(mod)
         except Exception:
             pass
-    pg = subprocess.run(["sh", "-c", "ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1"], capture_output=True, text=True).stdout.strip()
+    pg = subprocess.run(["sh", "-c", "ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1"],
+                        capture_output=True, text=True).stdout.strip()
     redis = subprocess.run(["sh", "-c", "redis-server --version 2>/dev/null"], capture_output=True, text=True).stdout.strip()
     return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem / 1024 / 1024, 1), "python": platform.python_version(),
             "versions": versions, "postgresql": pg, "redis_server": redis.split(" ")[2] if redis else None}

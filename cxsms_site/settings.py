@@ -284,6 +284,8 @@ CXSMS_WORKER_THREADS = {"timers": int(os.environ.get("CXSMS_WORKER_THREADS_TIMER
                         "outbox": int(os.environ.get("CXSMS_WORKER_THREADS_OUTBOX", "4")),
                         "campaigns": int(os.environ.get("CXSMS_WORKER_THREADS_CAMPAIGNS", "2")),
                         "maintenance": int(os.environ.get("CXSMS_WORKER_THREADS_MAINTENANCE", "1"))}
+# How long a sender may hold a text before another worker takes it over (a sender that died, say).
+CXSMS_SEND_LEASE = float(os.environ.get("CXSMS_SEND_LEASE", "60"))
 # Tests: jobs run in the caller's thread when enqueued (Huey's immediate mode); timed ones wait for a sweep.
 CXSMS_JOBS_IMMEDIATE = env_bool("CXSMS_JOBS_IMMEDIATE", False)
 CXSMS_JOBS_PREFIX = os.environ.get("CXSMS_CHANNEL_PREFIX", "cxsms")

@@ -214,7 +214,8 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Room)
 class RoomAdmin(ReadOnlyAdmin):
-    list_display = ["id", "tenant", "channel", "direction", "state", "contact_number", "poc_number", "skill", "agent", "opened_at", "closed_at"]
+    list_display = ["id", "tenant", "channel", "direction", "state", "contact_number", "poc_number", "skill", "agent",
+                    "opened_at", "closed_at"]
     list_filter = ["tenant", "channel", "state", "direction"]
     search_fields = ["contact_number", "poc_number", "contact_name"]
     list_select_related = ["tenant", "skill", "agent"]

@@ -10,7 +10,7 @@ class RoutingConfig(AppConfig):
         from .acd import acknowledge, declines, queues
         from .acd.handoff import AcdDelivery
         from .hub import delivery, outbox, rooms
-        from .ops import retention
+        from .ops import metrics, retention
         from .ops import workers as ops_workers
         from .reports import rollup, sections
 
@@ -34,6 +34,8 @@ class RoutingConfig(AppConfig):
         # Operations: a worker reports in (the supervisor page and /readyz read it); retention.
         jobs.register("workers.beat", ops_workers.beat_job, queue="timers", every=5)
         jobs.register("retention.transcripts_prune", retention.prune_job, queue="maintenance", every=60)
+        metrics.register_queue_probe("jobs", lambda now: [metrics.QueueDepth(f"jobs.{name}", n, None)
+                                                          for name, n in jobs.pending().items()])
 
 
 def _console_sidebar():
@@ -43,11 +45,14 @@ def _console_sidebar():
             ("Administration", "Dashboard", "console:dashboard", "dashboard"),
             ("People", "Users", "console:user_list", "users"), ("People", "Teams", "console:team_list", "teams"),
             ("People", "Skills", "console:skill_list", "skills"),
-            ("Workspace", "Canned responses", "console:canned_list", "canned"), ("Workspace", "Dispositions", "console:disposition_list", "dispositions"),
-            ("Channels", "Points of contact", "console:poc_list", "pocs"), ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
+            ("Workspace", "Canned responses", "console:canned_list", "canned"),
+            ("Workspace", "Dispositions", "console:disposition_list", "dispositions"),
+            ("Channels", "Points of contact", "console:poc_list", "pocs"),
+            ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
             ("Tenant", "Settings", "console:settings", "settings"), ("Tenant", "API tokens", "console:tokens", "tokens"),
             ("Tenant", "Audit log", "audit:audit_log", "audit"),
             ("Tenant", "Erase a contact", "console:erase_contact", "erase_contact"),
-            ("Live", "Reports", "reports:reports", "reports"), ("Live", "Supervisor view", "supervisor", ""), ("Live", "Phone simulator", "simulator", ""),
+            ("Live", "Reports", "reports:reports", "reports"), ("Live", "Supervisor view", "supervisor", ""),
+            ("Live", "Phone simulator", "simulator", ""),
             ("Live", "Forced disconnect", "console:forced_disconnect", "forced_disconnect")]:
         nav.add(group, label, url_name, section=section)

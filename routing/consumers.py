@@ -455,7 +455,8 @@ class AgentConsumer(LiveConsumer):
             self.gap_timer = None
             await self._release_held()  # a snapshot meanwhile (resync, sequence check) may have closed the gap
             if self.early_events and self.agent_seq == waiting_after:
-                log.info("agent %s: agent_seq %s never came (held %s), resyncing", self.user.id, waiting_after + 1, sorted(self.early_events))
+                log.info("agent %s: agent_seq %s never came (held %s), resyncing",
+                         self.user.id, waiting_after + 1, sorted(self.early_events))
                 await self.send_snapshot()
                 await self._release_held()
             if self.early_events and self.gap_timer is None:  # another gap is open: wait for it in turn

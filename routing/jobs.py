@@ -24,10 +24,11 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 from huey import MemoryHuey, RedisHuey
 
+from . import threads
 from .ops import logs
 
 log = logging.getLogger("cxsms.jobs")
@@ -71,17 +72,17 @@ def run_immediately(on=True):
 
 
 def _in_a_worker(name, func):
-    """A job as a worker runs it: with fresh database connections, as Django does around a request
-    (not in immediate mode: the job then runs in its caller's thread, on the caller's connection)."""
+    """A job as a worker thread runs it: the thread keeps its database connection from job to job
+    unless one errs or leaves a transaction open (routing.threads.settle, as the web's worker threads
+    do). In immediate mode the job runs in its caller's thread, on the caller's connection."""
     def run(*args, request_id=None):
         if settings.CXSMS_JOBS_IMMEDIATE:
             return func(*args)
-        close_old_connections()
         try:
             with logs.request_context(request_id):  # the id of the request that queued it: one trail in the logs
                 return func(*args)
         finally:
-            close_old_connections()
+            threads.settle()
 
     run.__name__ = run.__qualname__ = name.replace(".", "_")
     return run
@@ -133,6 +134,11 @@ def enqueue_at(name, eta, *args):
     due = eta.astimezone(datetime.timezone.utc).replace(tzinfo=None)
     rid = logs.request_id()
     transaction.on_commit(lambda: task.schedule(args=args, kwargs={"request_id": rid}, eta=due), robust=True)
+
+
+def pending():
+    """{queue: jobs waiting to run now} (timed ones not yet due are not counted)."""
+    return {name: queue(name).pending_count() for name in QUEUES}
 
 
 def sweep(now=None):

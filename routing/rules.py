@@ -35,7 +35,8 @@ def tenant_validate_features(tenant):
     """R1/R2: Digital delivery needs both SMS Messaging and Digital Experience."""
     if tenant.sms_delivery == SmsDelivery.DIGITAL:
         if not tenant.sms_messaging_enabled or not tenant.digital_experience_enabled:
-            raise ValidationError({"sms_delivery": "Delivery to the Digital Experience inbox needs both SMS Messaging and Digital Experience enabled on the tenant."})
+            raise ValidationError({"sms_delivery": "Delivery to the Digital Experience inbox needs both SMS Messaging and "
+                                                   "Digital Experience enabled on the tenant."})
 
 
 def tenant_validate_delivery_change(tenant):
@@ -48,7 +49,8 @@ def tenant_validate_delivery_change(tenant):
         return
     active = tenant.rooms.filter(state__in=OPEN_ROOM_STATES).count()
     if active:
-        raise ValidationError({"sms_delivery": f"The delivery mode cannot change while {active} interaction(s) are active: end them first (forced disconnect ends all SMS interactions)."})
+        raise ValidationError({"sms_delivery": f"The delivery mode cannot change while {active} interaction(s) are active: "
+                                               "end them first (forced disconnect ends all SMS interactions)."})
 
 
 def tenant_validate_digital_numbers(tenant):
@@ -111,7 +113,8 @@ def poc_normalize_number(number, country_code, code_type):
     shared_toll_free = (kind == phonenumbers.PhoneNumberType.TOLL_FREE
                         and parsed.country_code == phonenumbers.country_code_for_region(country_code or ""))
     if country_code and region != country_code and not shared_toll_free:
-        raise ValidationError({"number": f"{phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)} is a number of {region}, not of {country_code}."})
+        raise ValidationError({"number": f"{phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)} "
+                                         f"is a number of {region}, not of {country_code}."})
     if code_type == CodeType.TOLL_FREE and kind != phonenumbers.PhoneNumberType.TOLL_FREE:
         raise ValidationError({"number": "This number is not a toll-free number: choose the code type “Long code”."})
     if code_type == CodeType.LONG and kind in (phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE):
@@ -125,7 +128,8 @@ def poc_validate_country_code_type(tenant, country, code_type):
         raise ValidationError({"country": "Choose the country of the number."})
     if not country.allows(code_type):
         allowed = ", ".join(str(CodeType(c).label).lower() + "s" for c in country.allowed_code_types()) or "nothing"
-        raise ValidationError({"code_type": f"{country.name} allows {allowed} only: a {CodeType(code_type).label.lower()} is not supported there."})
+        raise ValidationError({"code_type": f"{country.name} allows {allowed} only: "
+                                            f"a {CodeType(code_type).label.lower()} is not supported there."})
     if tenant is not None and tenant.sms_delivery == SmsDelivery.DIGITAL:
         if not (country.digital and code_type == CodeType.LONG):
             raise ValidationError({"code_type": "In Digital Experience mode SMS Messaging supports United States long codes only."})
@@ -164,7 +168,8 @@ def _other_active_admins(user, tenant_id):
 
 def user_was_active_admin(user):
     """The stored row's (tenant id, still an active administrator), or None for a new user."""
-    old = type(user)._default_manager.filter(pk=user.pk).values("tenant_id", "role", "is_active", "is_superuser").first() if user.pk else None
+    old = (type(user)._default_manager.filter(pk=user.pk).values("tenant_id", "role", "is_active", "is_superuser").first()
+           if user.pk else None)
     if old is None:
         return None
     return old["tenant_id"], old["role"] == Role.ADMIN and old["is_active"] and not old["is_superuser"] and old["tenant_id"] is not None

@@ -200,7 +200,8 @@ def room_payload(room, messages=False, agent_username=None):
 def agent_snapshot(agent):
     """Everything the agent workspace shows, from the database (sent on connect and on resync)."""
     agent = User.objects.select_related("team").get(pk=agent.pk)
-    rooms = list(Room.objects.filter(agent=agent, state__in=CAPACITY_ROOM_STATES).select_related("skill", "agent").order_by("opened_at", "id"))
+    rooms = list(Room.objects.filter(agent=agent, state__in=CAPACITY_ROOM_STATES).select_related("skill", "agent")
+                 .order_by("opened_at", "id"))
     load = agent_loads([agent.id])[agent.id]
     channels = sorted(set(AgentSkill.objects.filter(agent=agent).values_list("skill__channel", flat=True)))
     return {

@@ -31,15 +31,16 @@ def table(model):
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def for_update(alias=None):
+def for_update(alias=None, skip_locked=False):
     """Row-lock clause for a SELECT: `FOR UPDATE OF alias` on PostgreSQL, nothing on SQLite
-    (which serializes writers anyway)."""
+    (which serializes writers anyway). skip_locked: rows another transaction holds are left out."""
     features = connection.features
     if not features.has_select_for_update:
         return ""
+    skip = " SKIP LOCKED" if skip_locked and features.has_select_for_update_skip_locked else ""
     if alias and features.has_select_for_update_of:
-        return f" FOR UPDATE OF {alias}"
-    return " FOR UPDATE"
+        return f" FOR UPDATE OF {alias}{skip}"
+    return f" FOR UPDATE{skip}"
 
 
 def placeholders(values):

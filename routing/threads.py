@@ -26,7 +26,8 @@ def _close(conn):
         conn.dec_thread_sharing()
 
 
-def _settle():
+def settle():
+    """After a thread's piece of work: keep its connection unless it cannot be trusted any more."""
     me = threading.current_thread()
     for conn in connections.all(initialized_only=True):
         untrusted = conn.connection is None or conn.errors_occurred or conn.in_atomic_block or not conn.get_autocommit()
@@ -49,7 +50,7 @@ class _KeepingConnection(SyncToAsync):
         try:
             return super().thread_handler(loop, *args, **kwargs)
         finally:
-            _settle()
+            settle()
 
 
 def in_worker_thread(func):

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `make run-cluster` / `make stop-cluster`: N daphne processes (default 2) on ports 8001..800N,
-# all against one private PostgreSQL and one private Redis (scripts/services.sh). Each process
-# serves HTTP and websockets and runs the timer loop; the demo data is loaded once.
+# `make run-cluster` / `make stop-cluster`: N daphne processes (default 2) on ports 8001..800N and
+# W worker processes (default 2, `manage.py run_worker`), all against one private PostgreSQL and one
+# private Redis (scripts/services.sh). The web processes serve HTTP and websockets and do no
+# background work; the workers run the timers, the outbox and campaigns. Demo data is loaded once.
 #
-#   scripts/cluster.sh start [N]    services, migrate, load_demo, N daphne processes; waits until they answer
+#   scripts/cluster.sh start [N] [W]  services, migrate, load_demo, N daphne + W workers; waits until the web answers
 #   scripts/cluster.sh stop         stops the daphne processes (pid files) and releases the services
 #   scripts/cluster.sh status
 #
@@ -27,7 +28,7 @@ load_env() {
 
 running_pids() {
     local f pid
-    for f in "$RUN"/daphne-*.pid; do
+    for f in "$RUN"/daphne-*.pid "$RUN"/worker-*.pid; do
         [ -e "$f" ] || continue
         pid=$(cat "$f")
         if kill -0 "$pid" 2>/dev/null; then echo "$pid"; else rm -f "$f"; fi
@@ -35,7 +36,7 @@ running_pids() {
 }
 
 start() {
-    local n=${1:-${N:-2}} i port origins="" urls=()
+    local n=${1:-${N:-2}} w=${2:-${W:-2}} i port origins="" urls=()
     mkdir -p "$RUN"
     if [ -n "$(running_pids)" ]; then log "already running:"; status; return 0; fi
     scripts/services.sh start
@@ -55,6 +56,11 @@ start() {
         echo $! >"$RUN/daphne-$port.pid"
         urls+=("http://$HOST:$port")
     done
+    for i in $(seq 1 "$w"); do
+        CXSMS_PUBLIC_URL=${CXSMS_PUBLIC_URL:-http://$HOST:$((BASE + 1))} \
+            setsid "$PY" manage.py run_worker >"$RUN/worker-$i.log" 2>&1 < /dev/null &
+        echo $! >"$RUN/worker-$i.pid"
+    done
     for url in "${urls[@]}"; do
         for i in $(seq 1 120); do
             if "$PY" - "$url" <<'EOF' 2>/dev/null; then break; fi
@@ -65,20 +71,20 @@ EOF
         done
     done
     status
-    log "logs: $RUN/daphne-<port>.log; stop with: make stop-cluster"
+    log "logs: $RUN/daphne-<port>.log, $RUN/worker-<n>.log; stop with: make stop-cluster"
 }
 
 stop() {
     local pid i
     for pid in $(running_pids); do
-        log "stopping daphne (pid $pid)"
+        log "stopping pid $pid"
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in $(running_pids); do
         for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
         kill -KILL -- "-$pid" 2>/dev/null || true
     done
-    rm -f "$RUN"/daphne-*.pid
+    rm -f "$RUN"/daphne-*.pid "$RUN"/worker-*.pid
     scripts/services.sh stop
 }
 
@@ -89,12 +95,17 @@ status() {
         port=${f##*/daphne-}; port=${port%.pid}; pid=$(cat "$f")
         if kill -0 "$pid" 2>/dev/null; then echo "daphne http://$HOST:$port pid $pid"; else echo "daphne :$port stopped"; fi
     done
+    for f in "$RUN"/worker-*.pid; do
+        [ -e "$f" ] || continue
+        pid=$(cat "$f")
+        if kill -0 "$pid" 2>/dev/null; then echo "worker ${f##*/} pid $pid"; else echo "worker ${f##*/} stopped"; fi
+    done
     scripts/services.sh status
 }
 
 case "${1:-}" in
-    start) start "${2:-}" ;;
+    start) start "${2:-}" "${3:-}" ;;
     stop) stop ;;
     status) status ;;
-    *) echo "usage: $0 start [N]|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 start [N] [W]|stop|status" >&2; exit 2 ;;
 esac

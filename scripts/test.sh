@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 pg_only=0
 if [ "${1:-}" = "--pg-only" ]; then pg_only=1; shift; fi
 
+# Lint and the architecture's import contracts first (pyproject.toml; docs/architecture.md).
+echo "=== lint: ruff, import contracts ==="
+.venv/bin/ruff check . || { echo "ruff found problems (above)" >&2; exit 1; }
+PYTHONPATH=. .venv/bin/lint-imports --no-cache || { echo "an import contract is broken (above)" >&2; exit 1; }
+
 scripts/ensure-chromium.sh || exit 1
 
 # Property tests: Hypothesis's fixed-seed profile (tests/conftest.py), so a failure reproduces.

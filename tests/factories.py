@@ -72,4 +72,5 @@ def sms_poc(tenant, number=None, country="US", code_type=CodeType.LONG, skill=No
 
 
 def chat_poc(tenant, slug=None, skill=None, **kw):
-    return services.object_save(instance=PointOfContact(tenant=tenant, channel=Channel.CHAT, slug=slug or f"chat-{next(_n)}", skill=skill, **kw))
+    return services.object_save(instance=PointOfContact(tenant=tenant, channel=Channel.CHAT, slug=slug or f"chat-{next(_n)}",
+                                                        skill=skill, **kw))

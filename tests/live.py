@@ -50,7 +50,8 @@ class LiveServer:
         if self.demo:
             self.manage("load_demo")
         self.log = open(os.path.join(self.tmp, "server.log"), "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "cxsms_site.asgi:application"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                                      "cxsms_site.asgi:application"],
                                      cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -29,7 +29,8 @@ def _candidate_sql(skill_id, declined):
         return f"SELECT * FROM ({record}) record_"
     not_declined = f" AND s.agent_id NOT IN ({sql.placeholders(declined)})" if declined else ""
     top = (f"SELECT 1 AS top_, {columns}, u.idle_since FROM {t['agentskill']} s JOIN {t['user']} u ON u.id = s.agent_id "
-           f"LEFT JOIN {t['team']} tm ON tm.id = u.team_id WHERE s.skill_id = %s AND s.agent_routable AND u.routable AND u.tenant_id = %s{not_declined} "
+           f"LEFT JOIN {t['team']} tm ON tm.id = u.team_id "
+           f"WHERE s.skill_id = %s AND s.agent_routable AND u.routable AND u.tenant_id = %s{not_declined} "
            f"ORDER BY s.proficiency, s.agent_idle_since, s.agent_id LIMIT {TOP_CANDIDATES}")
     return f"SELECT * FROM ({top}) top_candidates_ UNION ALL SELECT * FROM ({record}) record_"
 

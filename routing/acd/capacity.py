@@ -20,7 +20,8 @@ from ..models import User
 def limit_sql(user="u", team=None):
     """The effective session limit of the user aliased `user`, as one SQL expression: over the team
     aliased `team` when the statement joins it, else through a subquery (an UPDATE can use it)."""
-    team_limit = f"{team}.session_limit" if team else f"(SELECT tm.session_limit FROM {sql.tables()['team']} tm WHERE tm.id = {user}.team_id)"
+    team_limit = (f"{team}.session_limit" if team else
+                  f"(SELECT tm.session_limit FROM {sql.tables()['team']} tm WHERE tm.id = {user}.team_id)")
     return rules.effective_session_limit_sql(f"{user}.session_limit", team_limit)
 
 

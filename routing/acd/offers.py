@@ -181,7 +181,8 @@ def room_accept(*, room, agent):
     room = lock_room(room.pk)
     if room.agent_id != agent.pk or room.state != RoomState.OFFERED:
         raise ValidationError({"state": "This offer is no longer yours: it was accepted, lapsed or taken back."}
-                              if room.state != RoomState.ACTIVE or room.agent_id != agent.pk else {"state": "You already accepted this interaction."})
+                              if room.state != RoomState.ACTIVE or room.agent_id != agent.pk
+                              else {"state": "You already accepted this interaction."})
     now = timezone.now()
     room.state, room.accepted_at, room.offer_expires_at = RoomState.ACTIVE, now, None
     if room.channel == Channel.SMS and (room.expires_at is None or room.expires_at <= now):

@@ -22,7 +22,8 @@ def room_open_outbound(*, agent, point_of_contact, contact_number, body):
         raise ValidationError({"point_of_contact": "Choose an SMS point of contact."})
     if not poc.tenant.sms_messaging_enabled:
         raise outbound.sms_off_error("point_of_contact")
-    skill = Skill.objects.filter(agent_skills__agent=agent, channel=Channel.SMS, direction="outbound").order_by("agent_skills__proficiency").first()
+    skill = (Skill.objects.filter(agent_skills__agent=agent, channel=Channel.SMS, direction="outbound")
+             .order_by("agent_skills__proficiency").first())
     if skill is None:
         raise ValidationError({"point_of_contact": "You need an outbound SMS skill to start a text."})
     number = rules.contact_normalize_number(contact_number)
@@ -30,10 +31,12 @@ def room_open_outbound(*, agent, point_of_contact, contact_number, body):
         raise ValidationError({"contact_number": refused.message_dict["body"]})
     agent_row, held = capacity.recount(agent.pk)
     if held >= agent_row.effective_session_limit:
-        raise ValidationError({"contact_number": f"You hold {held} of your {agent_row.effective_session_limit} chat/SMS sessions: end one first."})
+        raise ValidationError({"contact_number": f"You hold {held} of your {agent_row.effective_session_limit} chat/SMS sessions: "
+                                                 "end one first."})
     open_room = Room.objects.filter(point_of_contact=poc, contact_number=number, state__in=OPEN_ROOM_STATES).first()
     if open_room:
-        raise ValidationError({"contact_number": f"There is already an open conversation with {number} on this number (room {open_room.pk})."})
+        raise ValidationError({"contact_number": f"There is already an open conversation with {number} on this number "
+                                                 f"(room {open_room.pk})."})
     now = timezone.now()
     try:
         with transaction.atomic():

@@ -234,6 +234,6 @@ class ObjectDeleteView(ObjectMixin, ConsoleView):
                 name = field.model._meta.verbose_name if n == 1 else field.model._meta.verbose_name_plural
                 also.append(f"{n} {name} will have no {field.verbose_name} (kept otherwise)")
         protected = sorted({f"{o._meta.verbose_name} {o}" for o in collector.protected})[:10]
-        context = {**self.page_context(), "object": obj, "object_label": self.label(obj), "also_deleted": also, "protected": protected, "error": error,
-                   "cancel_url": self.url("edit", obj)}
+        context = {**self.page_context(), "object": obj, "object_label": self.label(obj), "also_deleted": also, "protected": protected,
+                   "error": error, "cancel_url": self.url("edit", obj)}
         return self.render(self.template_name, context, status=status)

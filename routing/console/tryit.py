@@ -93,7 +93,8 @@ class TryScriptView(ConsoleView):
         else:
             reply_note = "Sent: this moment is outside every business-hours rule."
         matched = next((i for i, (r, _hit) in enumerate(trace) if r.pk == outcome.rule_id), None)
-        rows = [{"rule": r, "label": scripts.rule_label(r), "hit": hit, "chosen": i == matched, "after_chosen": matched is not None and i > matched}
+        rows = [{"rule": r, "label": scripts.rule_label(r), "hit": hit, "chosen": i == matched,
+                 "after_chosen": matched is not None and i > matched}
                 for i, (r, hit) in enumerate(trace)]
         return {"outcome": outcome, "skill": skill, "rows": rows, "keyword": KEYWORD_EFFECT.get(keyword),
                 "reply_sent": reply_sent, "reply_note": reply_note, "at": at, "at_utc": at.astimezone(zoneinfo.ZoneInfo("UTC")),

@@ -21,8 +21,6 @@ from ..choices import OPEN_ROOM_STATES, Channel, Role, RoomState
 from . import forms
 from .base import PAGE_SIZE, ConsoleView, ObjectDeleteView, ObjectEditView, ObjectListView, ObjectMixin, badge, muted, plural  # noqa: F401
 
-PAGE_SIZE = 25
-
 
 # --- teams -------------------------------------------------------------------------------------
 

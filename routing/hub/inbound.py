@@ -29,7 +29,8 @@ def poc_for_number(number):
     default skill: read for every text that arrives, in one hand-written statement."""
     found = sql.row(f"SELECT {sql.columns(PointOfContact, 'p')}, {sql.columns(Tenant, 't')}, {sql.columns(CarrierAccount, 'a')}, "
                     f"{sql.columns(Skill, 's')} FROM {sql.table(PointOfContact)} p JOIN {sql.table(Tenant)} t ON t.id = p.tenant_id "
-                    f"LEFT JOIN {sql.table(CarrierAccount)} a ON a.id = p.carrier_account_id LEFT JOIN {sql.table(Skill)} s ON s.id = p.skill_id "
+                    f"LEFT JOIN {sql.table(CarrierAccount)} a ON a.id = p.carrier_account_id "
+                    f"LEFT JOIN {sql.table(Skill)} s ON s.id = p.skill_id "
                     f"WHERE p.channel = %s AND p.number = %s AND p.is_active", [Channel.SMS, number])
     if found is None:
         return None

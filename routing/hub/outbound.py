@@ -129,7 +129,8 @@ def message_send(*, room, author, body):
         raise PermissionDenied("Only the agent who holds this interaction can write in it.")
     if room.state != RoomState.ACTIVE:
         raise ValidationError({"body": f"This interaction is {room.get_state_display().lower()}: accept it first, or start a new one."
-                                       if room.state != RoomState.CLOSED else "This interaction has ended: start a new one to text the contact."})
+                                       if room.state != RoomState.CLOSED
+                                       else "This interaction has ended: start a new one to text the contact."})
     if room.channel == Channel.SMS and (refused := send_refusal(room.tenant, room.contact_number)):
         raise refused
     return store_outbound(room, body, author=author)

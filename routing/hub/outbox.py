@@ -17,14 +17,14 @@ from django.utils import timezone
 
 from .. import events, jobs, sql
 from ..choices import MESSAGE_STATUS_RANK, Direction, MessageStatus
-from ..models import Message
+from ..models import CarrierAccount, Message, PointOfContact, Room
 from ..ops import metrics
 from . import optout
 from .carriers import SendResult, backend_for
 
 log = logging.getLogger("cxsms.outbox")
 MAX_SEND_ATTEMPTS = 6
-SENDING_LEASE = timedelta(seconds=60)
+
 AMBIGUOUS = ("timeout", "connection", "lookup", "lease")
 
 
@@ -46,11 +46,12 @@ def outbox_deliver(message_id, now=None):
         f"UPDATE {sql.tables()['message']} SET status = %s, attempts = attempts + 1, next_attempt_at = %s "
         f"WHERE id = %s AND direction = %s AND (status = %s OR (status = %s AND next_attempt_at <= %s)) "
         f"AND (next_attempt_at IS NULL OR next_attempt_at <= %s)",
-        [MessageStatus.SENDING, sql.dt(now + SENDING_LEASE), message_id, Direction.OUTBOUND, MessageStatus.PENDING, MessageStatus.SENDING,
+        [MessageStatus.SENDING, sql.dt(now + timedelta(seconds=settings.CXSMS_SEND_LEASE)), message_id, Direction.OUTBOUND,
+         MessageStatus.PENDING, MessageStatus.SENDING,
          sql.dt(now), sql.dt(now)])
     if not claimed:
         return None
-    message = Message.objects.select_related("room", "point_of_contact__carrier_account").get(pk=message_id)
+    message = _message_to_send(message_id)
     poc = message.point_of_contact
     account = poc.carrier_account
     if optout.contact_is_opted_out(message.tenant_id, message.contact_number) and not message.automatic:
@@ -66,6 +67,20 @@ def outbox_deliver(message_id, now=None):
         log.exception("carrier backend failed for message %s", message_id)
         result = SendResult(ok=False, transient=True, error_code="lease", error_message=str(exc)[:300])
     return _finish_send(message, result, now=now)
+
+
+def _message_to_send(message_id):
+    """The message with its room (if any), point of contact and carrier account, complete instances,
+    in one hand-written statement: every text out reads it (the ORM's select_related compiled four
+    joins per send)."""
+    t = sql.tables()
+    found = sql.row(f"SELECT {sql.columns(Message, 'm')}, {sql.columns(Room, 'r')}, {sql.columns(PointOfContact, 'p')}, "
+                    f"{sql.columns(CarrierAccount, 'a')} FROM {t['message']} m LEFT JOIN {t['room']} r ON r.id = m.room_id "
+                    f"JOIN {sql.table(PointOfContact)} p ON p.id = m.point_of_contact_id "
+                    f"LEFT JOIN {sql.table(CarrierAccount)} a ON a.id = p.carrier_account_id WHERE m.id = %s", [message_id])
+    message, room, poc, account = sql.build_joined((Message, Room, PointOfContact, CarrierAccount), found)
+    message.room, message.point_of_contact, poc.carrier_account = room, poc, account
+    return message
 
 
 def _finish_send(message, result, error=None, now=None):

@@ -37,14 +37,14 @@ def room_touch(room, now, expires_at=None):
     room.last_message_at = now
 
 
-def lock_room(room_id):
+def lock_room(room_id, skip_locked=False):
     """The room, locked, with its tenant, skill and agent loaded (complete instances), in one
     statement (the ORM's select_related compiled three joins on every accept, send and end).
-    Raises Room.DoesNotExist."""
+    Raises Room.DoesNotExist (also when `skip_locked` and another transaction holds it)."""
     t = sql.tables()
     found = sql.row(f"SELECT {sql.columns(Room, 'r')}, {sql.columns(Tenant, 'tn')}, {sql.columns(Skill, 's')}, {sql.columns(User, 'u')} "
                     f"FROM {t['room']} r JOIN {sql.table(Tenant)} tn ON tn.id = r.tenant_id LEFT JOIN {t['skill']} s ON s.id = r.skill_id "
-                    f"LEFT JOIN {t['user']} u ON u.id = r.agent_id WHERE r.id = %s{sql.for_update('r')}", [room_id])
+                    f"LEFT JOIN {t['user']} u ON u.id = r.agent_id WHERE r.id = %s{sql.for_update('r', skip_locked)}", [room_id])
     if found is None:
         raise Room.DoesNotExist(f"no room {room_id}")
     room, room.tenant, skill, agent = sql.build_joined((Room, Tenant, Skill, User), found)
@@ -117,9 +117,11 @@ def expire_room(room_id, now=None, sweeping=False):
     `sweeping`: a room another transaction holds is left to it (or to the next sweep)."""
     now = now or timezone.now()
     with transaction.atomic():
-        room = sql.locked(Room.objects.select_related("tenant"), skip_locked=sweeping).filter(
-            pk=room_id, state=RoomState.ACTIVE, channel=Channel.SMS, expires_at__isnull=False).first()
-        if room is None:
+        try:
+            room = lock_room(room_id, skip_locked=sweeping)
+        except Room.DoesNotExist:
+            return False
+        if room.state != RoomState.ACTIVE or room.channel != Channel.SMS or room.expires_at is None:
             return False
         if room.expires_at > now:
             if not sweeping:

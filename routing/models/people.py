@@ -103,7 +103,8 @@ class Skill(models.Model):
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
     # Service-level targets of the reports (routing/reports): answered within, first replied within.
     service_level_seconds = models.PositiveIntegerField("service level target (seconds)", default=60,
-                                                        help_text="An interaction counts as answered in time when an agent accepts it within this.")
+                                                        help_text="An interaction counts as answered in time "
+                                                                  "when an agent accepts it within this.")
     first_response_target_seconds = models.PositiveIntegerField("first response target (seconds)", default=60,
                                                                 help_text="The contact's first text counts as answered in time when "
                                                                           "the agent's first reply follows within this.")
@@ -128,7 +129,8 @@ class AgentSkill(models.Model):
 
     agent = models.ForeignKey(User, on_delete=models.CASCADE, related_name="agent_skills")
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="agent_skills")
-    proficiency = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(PROFICIENCY_MIN), MaxValueValidator(PROFICIENCY_MAX)])
+    proficiency = models.PositiveSmallIntegerField(default=1,
+                                                   validators=[MinValueValidator(PROFICIENCY_MIN), MaxValueValidator(PROFICIENCY_MAX)])
     # Copies of the agent's User.routable and User.idle_since, written with them (engine.py), so
     # "the best routable holders of this skill" is one walk of a partial index in rank order
     # instead of a sort of every holder (the ranking mixes this table and the user's).

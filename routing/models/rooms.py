@@ -64,7 +64,8 @@ class Room(models.Model):
         ordering = ["-opened_at", "-id"]
         constraints = [
             # R6: one open room per (contact number, POC number).
-            models.UniqueConstraint(fields=["point_of_contact", "contact_number"], condition=~models.Q(state="closed") & ~models.Q(channel="chat"),
+            models.UniqueConstraint(fields=["point_of_contact", "contact_number"],
+                                    condition=~models.Q(state="closed") & ~models.Q(channel="chat"),
                                     name="room_one_open_per_pair"),
         ]
         indexes = [

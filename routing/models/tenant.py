@@ -32,7 +32,8 @@ class Tenant(models.Model):
     # Data retention (routing/ops/retention.py): messages of rooms closed longer ago than this are deleted; empty: kept forever.
     transcript_retention_days = models.PositiveIntegerField(
         "keep transcripts for (days)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(36500)],
-        help_text="Messages of conversations that ended longer ago are deleted every night; reports keep their counts. Empty: keep forever.")
+        help_text="Messages of conversations that ended longer ago are deleted every night; reports keep their counts. "
+                  "Empty: keep forever.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

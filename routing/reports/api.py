@@ -96,7 +96,8 @@ class _ReportView(ApiViewMixin, APIView):
 
 class InteractionsReportView(_ReportView):
     @extend_schema(summary="Interaction figures per interval", parameters=_params(), responses={200: InteractionRowSerializer(many=True)},
-                   description="Rooms counted in the interval they opened in, in the tenant's time zone. docs/reporting.md defines each figure.")
+                   description="Rooms counted in the interval they opened in, in the tenant's time zone. "
+                               "docs/reporting.md defines each figure.")
     def get(self, request):
         return self.respond(request, selectors.interactions(request.user, self.query(request)))
 

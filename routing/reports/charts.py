@@ -93,7 +93,8 @@ def timeline(data, tz):
             w = plot_w * (stop - start).total_seconds() / total
             label = AgentState(state).label
             spans.append(Bar(round(x, 2), y, round(max(w, 0.3), 2), ROW_H - 6,
-                             f"{item['agent'].username}: {label} {start.astimezone(tz):%H:%M}–{stop.astimezone(tz):%H:%M}", STATE_CSS[state]))
+                             f"{item['agent'].username}: {label} {start.astimezone(tz):%H:%M}–{stop.astimezone(tz):%H:%M}",
+                             STATE_CSS[state]))
         rows.append({"name": item["agent"].username, "y": y + ROW_H / 2, "spans": spans})
     height = TOP + max(len(rows), 1) * ROW_H + BOTTOM
     day = begin.astimezone(tz).date()

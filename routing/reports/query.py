@@ -55,7 +55,8 @@ class ReportQueryForm(forms.Form):
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     interval = forms.ChoiceField(label="Interval", choices=[("15m", "15 minutes"), ("hour", "Hour"), ("day", "Day"), ("week", "Week")],
                                  required=False)
-    group_by = forms.ChoiceField(label="Group by", required=False, choices=[("", "Nothing (totals)"), ("skill", "Skill"), ("agent", "Agent"),
+    group_by = forms.ChoiceField(label="Group by", required=False, choices=[("", "Nothing (totals)"), ("skill", "Skill"),
+                                                                            ("agent", "Agent"),
                                                                             ("team", "Team"), ("point_of_contact", "Point of contact"),
                                                                             ("channel", "Channel")])
     skill = forms.ModelChoiceField(queryset=Skill.objects.none(), required=False)
@@ -102,6 +103,7 @@ class ReportQueryForm(forms.Form):
 
     def query(self):
         d = self.cleaned_data
-        return ReportQuery(tenant=self.user.tenant, start=d["start"], end=d["end"], interval=d["interval"], group_by=d.get("group_by") or "",
+        return ReportQuery(tenant=self.user.tenant, start=d["start"], end=d["end"], interval=d["interval"],
+                           group_by=d.get("group_by") or "",
                            skill=d.get("skill"), agent=d.get("agent"), team=d.get("team"), point_of_contact=d.get("point_of_contact"),
                            channel=d.get("channel") or "")

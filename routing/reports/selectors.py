@@ -106,7 +106,8 @@ INTERACTION_AGGREGATES = {
     # First-response level's base: rooms that got a reply, and answered rooms that closed without one.
     "agg_response_due": Count("pk", filter=Q(first_response_seconds__isnull=False) | Q(accepted=True, final=True, messages_in__gt=0)),
 }
-COUNTS = ("offered", "accepted", "rejected", "lapsed", "abandoned", "transferred", "messages_in", "messages_out", "segments_out", "opt_outs")
+COUNTS = ("offered", "accepted", "rejected", "lapsed", "abandoned", "transferred", "messages_in", "messages_out",
+          "segments_out", "opt_outs")
 FIGURES = (*COUNTS[:6], "asa_seconds", "asa_p90_seconds", "first_response_seconds", "first_response_p90_seconds", "handle_seconds",
            "handle_p90_seconds", *COUNTS[6:], "service_level", "first_response_level")
 
@@ -210,7 +211,8 @@ def state_timelines(agents, begin, finish):
     for agent_id, (_at, state) in latest.items():
         timelines[agent_id] = [(b, state)]
     for agent_id, at, state in (AgentStateChange.objects.filter(agent_id__in=ids, started_at__gte=begin, started_at__lt=finish)
-                                .order_by("agent_id", "started_at", "id").annotate(t=Epoch("started_at")).values_list("agent_id", "t", "state")):
+                                .order_by("agent_id", "started_at", "id").annotate(t=Epoch("started_at"))
+                                .values_list("agent_id", "t", "state")):
         timelines[agent_id].append((at, state))
     return timelines
 
@@ -271,18 +273,20 @@ def agents(user, query, *, fresh=True):
                    "available_seconds": round(seconds[AgentState.AVAILABLE]), "unavailable_seconds": round(seconds[AgentState.UNAVAILABLE]),
                    "logged_out_seconds": round(seconds[AgentState.LOGGED_OUT]),
                    "occupancy": _ratio(r.get("handle_sum") or 0, limit * logged_in),
-                   "handled": r.get("handled", 0), "handle_seconds": _round((r["handle_sum"] / r["handle_n"]) if r.get("handle_n") else None),
+                   "handled": r.get("handled", 0),
+                   "handle_seconds": _round((r["handle_sum"] / r["handle_n"]) if r.get("handle_n") else None),
                    "first_response_seconds": _round(r.get("frt")),
                    "handle_sum_": r.get("handle_sum") or 0, "handle_n_": r.get("handle_n", 0), "capacity_": limit * logged_in,
                    "frt_sum_": (r.get("frt") or 0) * r.get("handled", 0), "frt_n_": r.get("handled", 0) if r.get("frt") is not None else 0}
             if by_team:
                 t = teams.setdefault((agent.team_id, p.label), {"period": p.label, "team": agent.team_id, "team_name": row["team_name"],
-                                                                "agents": 0, **{k: 0 for k in ("available_seconds", "unavailable_seconds",
-                                                                                              "logged_out_seconds", "handled", "handle_sum_",
-                                                                                              "handle_n_", "capacity_", "frt_sum_", "frt_n_")}})
+                                                                "agents": 0, **{k: 0 for k in ("available_seconds",
+                                                                                              "unavailable_seconds", "logged_out_seconds",
+                                                                                              "handled", "handle_sum_", "handle_n_",
+                                                                                              "capacity_", "frt_sum_", "frt_n_")}})
                 t["agents"] += 1
-                for k in ("available_seconds", "unavailable_seconds", "logged_out_seconds", "handled", "handle_sum_", "handle_n_", "capacity_",
-                          "frt_sum_", "frt_n_"):
+                for k in ("available_seconds", "unavailable_seconds", "logged_out_seconds", "handled", "handle_sum_", "handle_n_",
+                          "capacity_", "frt_sum_", "frt_n_"):
                     t[k] += row[k]
             else:
                 out.append(row)
@@ -332,7 +336,8 @@ def today_live(user):
     query = ReportQuery(tenant=tenant, start=today, end=today, interval="day")
     totals = interaction_totals(user, query)
     now = timezone.now()
-    oldest = Room.objects.filter(tenant_id=tenant.pk, state=RoomState.QUEUED).order_by("queued_at").values_list("queued_at", flat=True).first()
+    oldest = (Room.objects.filter(tenant_id=tenant.pk, state=RoomState.QUEUED).order_by("queued_at")
+              .values_list("queued_at", flat=True).first())
     waiting = Room.objects.filter(tenant_id=tenant.pk, state=RoomState.QUEUED).count()
     return {"date": today.isoformat(), "offered": totals["offered"], "answered": totals["accepted"], "abandoned": totals["abandoned"],
             "service_level": totals["service_level"], "asa_seconds": totals["asa_seconds"], "waiting": waiting,

@@ -83,14 +83,16 @@ class ReportsPage(ReportsAccess):
             tiles=[("Offered", totals["offered"], "count"), ("Accepted", totals["accepted"], "count"),
                    ("Abandoned", totals["abandoned"], "count"), ("Service level", totals["service_level"], "ratio"),
                    ("Avg speed of answer", totals["asa_seconds"], "seconds"), ("Avg handle time", totals["handle_seconds"], "seconds"),
-                   ("Messages in / out", f"{totals['messages_in']} / {totals['messages_out']}", "text"), ("Opt-outs", totals["opt_outs"], "count")],
+                   ("Messages in / out", f"{totals['messages_in']} / {totals['messages_out']}", "text"),
+                   ("Opt-outs", totals["opt_outs"], "count")],
             volume=charts.volume(per_period),
             histogram=charts.histogram(selectors.handle_time_distribution(user, query)),
             timeline_day=query.end, timeline=charts.timeline(selectors.agent_timeline(user, query, query.end), tz),
             tables=[_table(s, user, query, request) for s in registry.sections_for(user)],
             tz_name=user.tenant.time_zone,
             active_preset=request.GET.get("preset") or ("custom" if request.GET.get("start") else "today"),
-            preset_links=[(key, label, _querystring(request, preset=key, start="", end="")) for key, label in PRESETS.items() if key != "custom"],
+            preset_links=[(key, label, _querystring(request, preset=key, start="", end=""))
+                          for key, label in PRESETS.items() if key != "custom"],
         )
         context["tiles"] = [(label, show(value, kind)) for label, value, kind in context["tiles"]]
         return render(request, "reports/reports.html", context)

@@ -10,8 +10,10 @@ from .. import selectors
 from ..acd import queues
 from ..choices import AgentState, Channel, Role, RoomState
 from ..models import AgentSkill, Room, Skill, Tenant, User
+from ..ops import workers
 
 SUPERVISOR_ROOM_STATES = (RoomState.QUEUED, RoomState.OFFERED, RoomState.ACTIVE)
+WORKER_SILENCE = 30  # seconds without a worker reporting in before the page says so
 
 
 def _iso(dt):
@@ -25,7 +27,8 @@ def supervisor_snapshot(tenant_id):
     agents = list(User.objects.filter(tenant_id=tenant_id, role=Role.AGENT, is_active=True).select_related("team").order_by("username"))
     loads = selectors.agent_loads([a.id for a in agents])
     skills_of = {}
-    for agent_id, name, channel in AgentSkill.objects.filter(agent__tenant_id=tenant_id).values_list("agent_id", "skill__name", "skill__channel"):
+    skills = AgentSkill.objects.filter(agent__tenant_id=tenant_id).values_list("agent_id", "skill__name", "skill__channel")
+    for agent_id, name, channel in skills:
         skills_of.setdefault(agent_id, []).append({"name": name, "channel": channel})
 
     agent_rows = []
@@ -68,9 +71,12 @@ def supervisor_snapshot(tenant_id):
         "queued": sum(1 for r in room_rows if r["state"] == RoomState.QUEUED),
         "active_sms": sum(1 for r in room_rows if r["state"] == RoomState.ACTIVE and r["channel"] == Channel.SMS),
     }
+    # Background work (expiries, lapses, sends) runs on workers: an operator must see when none runs.
+    seen = workers.workers_seen(WORKER_SILENCE)
     return {"type": "snapshot", "server_time": _iso(timezone.now()),
             "tenant": {"id": tenant.id, "name": tenant.name, "sms_delivery": tenant.sms_delivery},
-            "totals": totals, "agents": agent_rows, "queues": queues, "rooms": room_rows}
+            "totals": totals, "agents": agent_rows, "queues": queues, "rooms": room_rows,
+            "workers": {"seen": len(seen), "within_seconds": WORKER_SILENCE}}
 
 
 def chat_room_for_token(token):

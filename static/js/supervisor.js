@@ -28,6 +28,7 @@
   function render() {
     var s = S.snap;
     var t = s.totals;
+    $("workers-banner").hidden = !s.workers || s.workers.seen > 0;
     L.replace($("tiles"), [
       tile("Agents available", t.agents_available, "of " + s.agents.length + " agents", "tile-available"),
       tile("Active", t.active, t.active_sms + " SMS · " + (t.active - t.active_sms) + " chat", ""),

@@ -264,9 +264,11 @@ def test_codes_and_countries_r5(world_a, operator):
     t = f.tenant("Digital", digital=True, delivery="digital")
     dapi = client_for(f.admin(t))
     acct = f.carrier(t)
-    r = dapi.post(API + "points-of-contact/", {**base, "carrier_account": acct.id, "number": "72346", "country": "US", "code_type": "short"},
+    r = dapi.post(API + "points-of-contact/", {**base, "carrier_account": acct.id, "number": "72346", "country": "US",
+                                               "code_type": "short"},
                   format="json")
-    assert r.status_code == 400 and r.json() == {"code_type": ["In Digital Experience mode SMS Messaging supports United States long codes only."]}
+    assert r.status_code == 400 and r.json() == {"code_type": ["In Digital Experience mode SMS Messaging "
+                                                               "supports United States long codes only."]}
 
 
 def test_twilio_carrier_rules_and_password_rules(world_a):
@@ -404,7 +406,8 @@ def test_methods_pages_filters_and_media_types(world_a):
         r = api.get(API + "skills/", {"page": page})
         assert r.status_code == 404 and r.json() == {"detail": "Invalid page."}
     # strict filters: never silently ignored
-    for query, field in ((("channel", "sms"), ("channel", "chat")), "channel"), ((("sms_messaging_enabled", "null"),), "sms_messaging_enabled"), \
+    for query, field in ((("channel", "sms"), ("channel", "chat")), "channel"), \
+            ((("sms_messaging_enabled", "null"),), "sms_messaging_enabled"), \
             ((("session_limit", "2.5"),), "session_limit"), ((("channel", ""),), "channel"):
         resource = {"channel": "skills/", "sms_messaging_enabled": "tenants/", "session_limit": "teams/"}[field]
         qs = "&".join(f"{k}={v}" for k, v in query)

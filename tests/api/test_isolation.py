@@ -133,7 +133,8 @@ def config_resources(p):
                       refs={"tenant": b.tenant.id}),
         "skills": dict(b_ids=[b.sms_skill.id, b.chat_skill.id], a_obj=a.out_skill,
                        payload=lambda: {"name": p.uniq("Skill"), "channel": "sms", "direction": "outbound"}, refs={"tenant": b.tenant.id}),
-        "carrier-accounts": dict(b_ids=[b.carrier.id], a_obj=a.carrier, payload=lambda: {"name": p.uniq("Carrier"), "provider": "simulator"},
+        "carrier-accounts": dict(b_ids=[b.carrier.id], a_obj=a.carrier,
+                                 payload=lambda: {"name": p.uniq("Carrier"), "provider": "simulator"},
                                  refs={"tenant": b.tenant.id}),
         "points-of-contact": dict(
             b_ids=[b.sms_poc.id, b.chat_poc.id], a_obj=a.sms_poc,
@@ -142,7 +143,8 @@ def config_resources(p):
             refs={"tenant": b.tenant.id, "carrier_account": b.carrier.id, "skill": b.sms_skill.id}),
         "routing-rules": dict(
             b_ids=[b.rule.id], a_obj=a.rule,
-            payload=lambda: {"point_of_contact": a.sms_poc.id, "kind": "keyword", "pattern": "#ISO", "skill": a.sms_skill.id, "priority": 5},
+            payload=lambda: {"point_of_contact": a.sms_poc.id, "kind": "keyword", "pattern": "#ISO", "skill": a.sms_skill.id,
+                             "priority": 5},
             refs={"point_of_contact": b.sms_poc.id, "skill": b.sms_skill.id}),
         "countries": dict(b_ids=[], a_obj=Country.objects.get(code="US"), creatable=False, writable=False,
                           payload=lambda: {"code": "QQ", "name": "Q"}, refs={}),

@@ -251,7 +251,8 @@ def test_matrix_lists_every_operation_of_the_schema(db):
     schema = client_for().get("/api/schema/", {"format": "json"}).json()
     in_schema = {(m.upper(), p[len("/api/v1/"):]) for p, ops in schema["paths"].items() for m in ops
                  if m in ("get", "post", "put", "patch", "delete")}
-    placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}", "{active}", "{offered}", "{audit}"}
+    placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}",
+                   "{active}", "{offered}", "{audit}"}
     in_matrix = set()
     for method, path, _ in MATRIX:
         for ph in placeholder:

@@ -123,7 +123,8 @@ def test_outbound_text_r11(world_a):
 def test_me_and_my_state(world_a, operator):
     agent = world_a.client("agent")
     me = agent.get(API + "me/").json()
-    assert me["role"] == "agent" and me["tenant"] == world_a.tenant.id and me["effective_session_limit"] == 5 and me["team"] == world_a.team.id
+    assert (me["role"] == "agent" and me["tenant"] == world_a.tenant.id and me["effective_session_limit"] == 5
+            and me["team"] == world_a.team.id)
     assert client_for(operator).get(API + "me/").json()["role"] == "operator"
     assert client_for(operator).get(API + "me/").json()["tenant"] is None
     assert agent.get(API + "me/state/").json() == {"state": "logged_out"}

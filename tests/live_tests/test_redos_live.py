@@ -35,7 +35,8 @@ def test_a_tenants_pattern_on_adversarial_chats_never_holds_up_another_tenant():
         poc_id, vip_id = server.shell(SETUP).split("IDS ")[1].split()
         token = server.manage("drf_create_token", "a-admin").stdout.split("token ")[1].split()[0]
         r = requests.post(server.url + "/api/v1/routing-rules/", headers={"Authorization": "Token " + token}, timeout=10,
-                          json={"point_of_contact": int(poc_id), "kind": "regex", "pattern": "^(a+)+$", "skill": int(vip_id), "priority": 9})
+                          json={"point_of_contact": int(poc_id), "kind": "regex", "pattern": "^(a+)+$", "skill": int(vip_id),
+                                "priority": 9})
         assert r.status_code == 201, r.text
 
         def b_chat():

@@ -29,7 +29,8 @@ def _admin_connect(database_url):
     import psycopg
 
     u = urlparse(database_url)
-    return psycopg.connect(host=u.hostname, port=u.port or 5432, user=u.username, password=u.password, dbname=u.path.lstrip("/") or "postgres",
+    return psycopg.connect(host=u.hostname, port=u.port or 5432, user=u.username, password=u.password,
+                           dbname=u.path.lstrip("/") or "postgres",
                            autocommit=True)
 
 
@@ -119,7 +120,8 @@ class Cluster:
     def start_worker(self, env=None):
         """One more `manage.py run_worker` process; returns it."""
         log = os.path.join(self.tmp, f"worker-{len(self.logs)}.log")
-        proc = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT, env=dict(self.env, CXSMS_PUBLIC_URL=self.urls[0], **(env or {})),
+        proc = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT,
+                                env=dict(self.env, CXSMS_PUBLIC_URL=self.urls[0], **(env or {})),
                                 stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
         self.worker_procs.append(proc)
         self.logs.append(log)

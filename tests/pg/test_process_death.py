@@ -88,7 +88,8 @@ def test_kill_9_loses_nothing():
                 "import json; from routing.models import Message, Room; "
                 "ms = Message.objects.filter(carrier_sid__startswith='SMkill'); "
                 "print(json.dumps({'messages': ms.count(), 'sids': ms.values('carrier_sid').distinct().count(), "
-                "'rooms': {r.contact_number: [r.state, r.decisions.count()] for r in Room.objects.filter(contact_number__startswith='+1202555')}}))"
+                "'rooms': {r.contact_number: [r.state, r.decisions.count()] "
+                "for r in Room.objects.filter(contact_number__startswith='+1202555')}}))"
             ).strip().splitlines()[-1])
 
         # A text the dead process stored but had not routed yet is routed by the survivor's queue sweep.

@@ -34,7 +34,8 @@ AGENTS, LIMIT, CONTACTS, TEXTS_EACH, COPIES = 4, 3, 20, 2, 3
 
 async def _post(params, signature):
     body = urllib.parse.urlencode(params).encode()
-    headers = [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"), (b"x-twilio-signature", signature.encode())]
+    headers = [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+               (b"x-twilio-signature", signature.encode())]
     communicator = HttpCommunicator(application, "POST", "/hooks/twilio/sms/", body=body, headers=headers)
     try:
         return (await communicator.get_response(timeout=60))["status"]
@@ -76,7 +77,8 @@ def test_parallel_carrier_requests_through_the_asgi_app(caplog):
         assert room.n == TEXTS_EACH
         assert set(room.messages.values_list("body", flat=True)) == {p["Body"] for p in texts if p["From"] == room.contact_number}
 
-    assert Counter(rooms.values_list("state", flat=True)) == {RoomState.OFFERED: AGENTS * LIMIT, RoomState.QUEUED: CONTACTS - AGENTS * LIMIT}
+    assert Counter(rooms.values_list("state", flat=True)) == {RoomState.OFFERED: AGENTS * LIMIT,
+                                                              RoomState.QUEUED: CONTACTS - AGENTS * LIMIT}
     for agent in User.objects.filter(pk__in=[a.pk for a in agents]):
         held = rooms.filter(agent=agent, state__in=CAPACITY_ROOM_STATES).count()
         assert held == agent.held == LIMIT  # everyone filled, nobody over the limit

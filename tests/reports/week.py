@@ -46,7 +46,8 @@ def play(tenant_name="Three Bears Porridge", days=7):
                     start = datetime(day.year, day.month, day.day, hour, rng.randint(0, 11) * 5, tzinfo=tz)
                     clock.move_to(start)
                     number = f"+1202555{9000 + n:04d}"
-                    inbound.inbound_sms(poc=poc, message_sid=f"SMweek{n:06d}{day:%Y%m%d}", from_number=number, body="Is the porridge ready?")
+                    inbound.inbound_sms(poc=poc, message_sid=f"SMweek{n:06d}{day:%Y%m%d}", from_number=number,
+                                        body="Is the porridge ready?")
                     room = Room.objects.filter(contact_number=number).latest("id")
                     if room.agent_id is None or rng.random() < 0.08:
                         clock.move_to(start + timedelta(minutes=3))

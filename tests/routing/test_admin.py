@@ -30,7 +30,8 @@ def operator(client):
 
 def tenant_data(**kw):
     data = {"name": "Young Adventurers", "slug": "young-adventurers", "time_zone": "America/New_York", "sms_messaging_enabled": "on",
-            "sms_delivery": "acd", "save_transcripts": "on", "case_limit": 5, "help_reply": "Help", "opt_out_reply": "Bye", "opt_in_reply": "Hi"}
+            "sms_delivery": "acd", "save_transcripts": "on", "case_limit": 5, "help_reply": "Help",
+            "opt_out_reply": "Bye", "opt_in_reply": "Hi"}
     data.update(kw)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -59,7 +60,8 @@ def test_admin_refuses_a_short_code_in_gb_with_the_service_message(operator):
 
 
 def test_admin_refuses_digital_mode_without_digital_experience(operator):
-    expected = service_message(Tenant(name="X", slug="x", sms_messaging_enabled=True, sms_delivery=SmsDelivery.DIGITAL)).message_dict["sms_delivery"][0]
+    expected = service_message(Tenant(name="X", slug="x", sms_messaging_enabled=True,
+                                      sms_delivery=SmsDelivery.DIGITAL)).message_dict["sms_delivery"][0]
     response = operator.post("/admin/routing/tenant/add/", tenant_data(sms_delivery="digital"))
     assert response.status_code == 200
     assert expected in text(response)
@@ -90,8 +92,8 @@ def test_admin_refuses_session_limit_out_of_range(operator):
 def test_admin_carrier_token_is_write_only(operator):
     t = f.tenant()
     sid = "AC" + "2" * 32
-    response = operator.post("/admin/routing/carrieraccount/add/", {"tenant": t.pk, "name": "Twilio", "provider": "twilio", "account_sid": sid,
-                                                                   "auth_token": "very-secret-token"})
+    response = operator.post("/admin/routing/carrieraccount/add/", {"tenant": t.pk, "name": "Twilio", "provider": "twilio",
+                                                                   "account_sid": sid, "auth_token": "very-secret-token"})
     assert response.status_code == 302
     carrier = CarrierAccount.objects.get(account_sid=sid)
     page = text(operator.get(f"/admin/routing/carrieraccount/{carrier.pk}/change/"))
@@ -105,8 +107,8 @@ def test_admin_carrier_token_is_write_only(operator):
 
 def test_admin_carrier_refused_without_sms_messaging(operator):
     t = f.tenant(sms=False)
-    response = operator.post("/admin/routing/carrieraccount/add/", {"tenant": t.pk, "name": "Sim", "provider": "simulator", "account_sid": "",
-                                                                   "auth_token": ""})
+    response = operator.post("/admin/routing/carrieraccount/add/", {"tenant": t.pk, "name": "Sim", "provider": "simulator",
+                                                                   "account_sid": "", "auth_token": ""})
     assert response.status_code == 200
     assert "SMS Messaging is not enabled on this tenant: carrier accounts cannot be configured." in text(response)
     assert not CarrierAccount.objects.exists()
@@ -114,7 +116,8 @@ def test_admin_carrier_refused_without_sms_messaging(operator):
 
 def test_admin_country_table_is_editable(operator):
     gb = Country.objects.get(code="GB")
-    response = operator.post(f"/admin/routing/country/{gb.pk}/change/", {"code": "gb", "name": "United Kingdom", "long": "on", "short": "on"})
+    response = operator.post(f"/admin/routing/country/{gb.pk}/change/",
+                             {"code": "gb", "name": "United Kingdom", "long": "on", "short": "on"})
     assert response.status_code == 302
     gb.refresh_from_db()
     assert gb.short and gb.code == "GB"
@@ -127,7 +130,8 @@ def test_admin_user_add_and_skills(operator):
     team = f.team(t, "The Bears")
     sms = f.skill(t, "Porridge SMS")
     response = operator.post("/admin/routing/user/add/", {"username": "mama", "tenant": t.pk, "role": "agent", "team": team.pk,
-                                                         "usable_password": "true", "password1": "Porridge-pass-99", "password2": "Porridge-pass-99",
+                                                         "usable_password": "true", "password1": "Porridge-pass-99",
+                                                         "password2": "Porridge-pass-99",
                                                          "agent_skills-TOTAL_FORMS": 1, "agent_skills-INITIAL_FORMS": 0,
                                                          "agent_skills-0-skill": sms.pk, "agent_skills-0-proficiency": 4})
     assert response.status_code == 302, text(response)[-3000:]

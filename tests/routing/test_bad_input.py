@@ -57,7 +57,8 @@ def test_deeply_nested_json_to_the_api_is_a_400(line):
     api = client_for(line["admin"])
     r = api.post("/api/v1/teams/", DEEP, content_type="application/json")
     assert r.status_code == 400 and r.json() == {"detail": "The JSON body is nested too deeply."}
-    r = api.patch(f"/api/v1/points-of-contact/{line['poc'].pk}/", '{"name": ' + "[" * 5000 + "]" * 5000 + "}", content_type="application/json")
+    r = api.patch(f"/api/v1/points-of-contact/{line['poc'].pk}/", '{"name": ' + "[" * 5000 + "]" * 5000 + "}",
+                  content_type="application/json")
     assert r.status_code == 400 and r.json() == {"detail": "The JSON body is nested too deeply."}
     assert Team.objects.count() == 1 and PointOfContact.objects.get(pk=line["poc"].pk).name == ""
 
@@ -130,8 +131,8 @@ def test_short_codes_in_arabic_indic_or_fullwidth_digits_are_stored_in_ascii_dig
 
 def test_short_codes_in_other_digits_through_the_console_and_the_admin(client, line):
     client.force_login(line["admin"])
-    data = {"channel": "sms", "name": "Short", "number": "７２３ ４５", "country": "US", "code_type": "short", "carrier_account": line["carrier"].pk,
-            "skill": line["sms"].pk, "slug": "", "after_hours_reply": "", "is_active": "on"}
+    data = {"channel": "sms", "name": "Short", "number": "７２３ ４５", "country": "US", "code_type": "short",
+            "carrier_account": line["carrier"].pk, "skill": line["sms"].pk, "slug": "", "after_hours_reply": "", "is_active": "on"}
     assert client.post(reverse("console:poc_add"), data).status_code == 302
     assert PointOfContact.objects.filter(number="72345").exists()
     client.force_login(f.operator())

@@ -174,7 +174,8 @@ async def test_agent_snapshot_first_then_every_event_type_with_increasing_seq():
         events.room_assigned(room)
 
     def inbound():
-        m = Message.objects.create(room=room, tenant=room.tenant, direction=Direction.INBOUND, body="Still there?", status=MessageStatus.RECEIVED)
+        m = Message.objects.create(room=room, tenant=room.tenant, direction=Direction.INBOUND, body="Still there?",
+                                   status=MessageStatus.RECEIVED)
         events.room_message(room, m)
         return m
 

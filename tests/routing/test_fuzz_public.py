@@ -39,7 +39,8 @@ CHAT_JSON = st.one_of(
     st.fixed_dictionaries({"body": STRINGS}, optional={"name": STRINGS}).map(json.dumps),  # well-formed, odd text
     st.fixed_dictionaries({}, optional={"name": JSON_VALUES, "body": JSON_VALUES, "token": JSON_VALUES}).map(json.dumps),
     JSON_VALUES.map(json.dumps),
-    st.sampled_from([nested(50), nested(5000), nested(100_000), '{"body": ' + nested(3000) + "}", "{", "", "\xff\xfe", '{"body": "\ud800"}']),
+    st.sampled_from([nested(50), nested(5000), nested(100_000), '{"body": ' + nested(3000) + "}",
+                     "{", "", "\xff\xfe", '{"body": "\ud800"}']),
     st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
 )
 FORM = st.one_of(st.fixed_dictionaries({"body": STRINGS}, optional={"name": STRINGS}),
@@ -48,7 +49,8 @@ CONTENT_TYPES = st.sampled_from(["application/json", "application/json; charset=
 
 # Whole-number fields: superscripts and other scripts' digits pass str.isdigit() and then int() fails or reads them.
 NUMBERS = st.one_of(st.sampled_from(["²", "³", "١", "１", "𝟙", "-1", "1.5", "", " 1", "9" * 30]), st.integers(-5, 10**20).map(str), STRINGS)
-TWILIO_KEYS = ["MessageSid", "SmsSid", "AccountSid", "From", "To", "Body", "NumMedia", "NumSegments", "MessageStatus", "SmsStatus", "ErrorCode"]
+TWILIO_KEYS = ["MessageSid", "SmsSid", "AccountSid", "From", "To", "Body", "NumMedia", "NumSegments",
+               "MessageStatus", "SmsStatus", "ErrorCode"]
 
 
 def twilio_params(data, valid):
@@ -125,7 +127,8 @@ def signed(client, url, account, params):
 def test_fuzz_signed_inbound_sms(client, hub, data):
     _t, poc, _agent = hub
     params = twilio_params(data, inbound_params(poc, "+12025550123", "hello"))
-    params.update(data.draw(st.dictionaries(st.text(st.characters(codec="ascii", categories=["L"]), min_size=1, max_size=12), STRINGS, max_size=2)))
+    params.update(data.draw(st.dictionaries(st.text(st.characters(codec="ascii", categories=["L"]), min_size=1, max_size=12),
+                                            STRINGS, max_size=2)))
     before = snapshot()
     check(signed(client, SMS_URL, poc.carrier_account, params), before)
 

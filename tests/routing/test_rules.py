@@ -300,7 +300,8 @@ def test_poc_references_must_be_same_tenant_and_channel():
     t, other = f.tenant(), f.tenant()
     carrier = f.carrier(t)
     refused("carrier_account", lambda: services.object_save(instance=sms_poc(t, "+12125550100", carrier=f.carrier(other))), PointOfContact)
-    refused("skill", lambda: services.object_save(instance=sms_poc(t, "+12125550100", carrier=carrier, skill=f.skill(other))), PointOfContact)
+    refused("skill", lambda: services.object_save(instance=sms_poc(t, "+12125550100", carrier=carrier, skill=f.skill(other))),
+            PointOfContact)
     chat = f.skill(t, channel=Channel.CHAT)
     refused("skill", lambda: services.object_save(instance=sms_poc(t, "+12125550100", carrier=carrier, skill=chat)), PointOfContact)
 

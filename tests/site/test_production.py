@@ -25,7 +25,8 @@ def production_env(**extra):
 def manage(env, *args):
     full = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     full.update(env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full, capture_output=True, text=True,
+                          timeout=300, check=False)
 
 
 @pytest.mark.parametrize("extra", [{}, {"CXSMS_BEHIND_PROXY": "1"}], ids=["direct", "behind-proxy"])

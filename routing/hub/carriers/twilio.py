@@ -43,7 +43,8 @@ def send(*, account, from_number, to_number, body, status_callback, key, ambiguo
         try:
             sid = find_sent(account=account, from_number=from_number, to_number=to_number, body=body, since=ambiguous_since)
         except (requests.RequestException, ValueError) as exc:
-            return SendResult(ok=False, transient=True, error_code="lookup", error_message=f"could not check an earlier attempt: {exc}"[:300])
+            return SendResult(ok=False, transient=True, error_code="lookup",
+                              error_message=f"could not check an earlier attempt: {exc}"[:300])
         if sid:
             return SendResult(ok=True, sid=sid, status="queued")
     data = {"From": from_number, "To": to_number, "Body": body, "StatusCallback": status_callback}

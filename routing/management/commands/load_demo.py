@@ -82,7 +82,8 @@ class Loader:
             "Porridge SMS": self.ensure(Skill, {"tenant": bears, "name": "Porridge SMS"}, channel=Channel.SMS, direction=Direction.INBOUND),
             "Porridge SMS outbound": self.ensure(Skill, {"tenant": bears, "name": "Porridge SMS outbound"}, channel=Channel.SMS,
                                                  direction=Direction.OUTBOUND),
-            "Porridge Chat": self.ensure(Skill, {"tenant": bears, "name": "Porridge Chat"}, channel=Channel.CHAT, direction=Direction.INBOUND),
+            "Porridge Chat": self.ensure(Skill, {"tenant": bears, "name": "Porridge Chat"}, channel=Channel.CHAT,
+                                         direction=Direction.INBOUND),
         }
         for username, first, last, role, skill_names in THREE_BEARS_USERS:
             self.ensure_user(bears, username, first, last, role, [skills[n] for n in skill_names], team=team)

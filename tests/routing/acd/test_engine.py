@@ -379,7 +379,7 @@ def test_queue_sweep_routes_past_a_room_the_only_free_agent_declined(acd, settin
 def test_decisions_explain_why_papa_bear_did_not_get_the_text(acd):
     mama = acd.agent("mama", skills=[acd.sms, acd.chat])
     papa = acd.agent("papa", skills=[acd.chat])
-    baby = acd.agent("baby", skills=[acd.sms], state=AgentState.LOGGED_OUT)
+    acd.agent("baby", skills=[acd.sms], state=AgentState.LOGGED_OUT)
     room = acd.text("Someone's been eating my porridge")
     assert room.agent == mama
     r = client_for(acd.admin).get(f"/api/v1/rooms/{room.pk}/decisions/")

@@ -327,7 +327,8 @@ def test_default_skill_when_nothing_matches_and_no_hours(script):
      "Days are digits 0 (Monday) to 6 (Sunday), for example 01234."),
     (dict(kind=RuleKind.FALLBACK, priority=0), "priority", "Priority is 1 to 10."),
     (dict(kind=RuleKind.FALLBACK, priority=11), "priority", "Priority is 1 to 10."),
-    (dict(kind=RuleKind.FALLBACK, time_zone="Mars/Olympus"), "time_zone", "“Mars/Olympus” is not a time zone name such as America/New_York."),
+    (dict(kind=RuleKind.FALLBACK, time_zone="Mars/Olympus"), "time_zone",
+     "“Mars/Olympus” is not a time zone name such as America/New_York."),
 ])
 @db_test
 def test_rule_validation_messages(script, kw, field, message):

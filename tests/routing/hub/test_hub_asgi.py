@@ -12,7 +12,8 @@ from cxsms_site.asgi import application
 from routing.choices import MessageStatus, RoomState
 from routing.models import Message, Room
 from tests.hub import SMS_URL, STATUS_URL, inbound_params, new_sid
-from tests.routing.hub.test_webhooks import line  # noqa: F401  (the same tenant, number and agent)
+
+pytest_plugins = ["tests.routing.hub.test_webhooks"]  # its `line` fixture: the same tenant, number and agent
 
 # The view runs in a worker thread with its own connection: the data must be committed.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.pg]

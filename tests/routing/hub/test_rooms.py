@@ -165,7 +165,8 @@ def test_forced_disconnect_ends_every_sms_room_and_keeps_transcripts(client, bea
     assert chat.state == RoomState.QUEUED
     assert User.objects.get(pk=bears["mama"].pk).held == 0
     assert a.messages.count() == 1 and len(list(room_history(Room.objects.create(
-        tenant=bears["tenant"], channel="sms", point_of_contact=bears["poc"], contact_number=CONTACT, poc_number=bears["poc"].number)))) == 5
+        tenant=bears["tenant"], channel="sms", point_of_contact=bears["poc"], contact_number=CONTACT,
+        poc_number=bears["poc"].number)))) == 5
     other = f.tenant()
     with pytest.raises(PermissionDenied):
         hub_rooms.forced_disconnect(tenant=bears["tenant"], actor=f.admin(other))
@@ -173,7 +174,8 @@ def test_forced_disconnect_ends_every_sms_room_and_keeps_transcripts(client, bea
 
 def test_outbound_room_is_assigned_counted_and_timed(client, bears, settings):
     mama = bears["mama"]
-    room = acd_outbound.room_open_outbound(agent=mama, point_of_contact=bears["poc"], contact_number="(202) 555-0177", body="Your order is ready")
+    room = acd_outbound.room_open_outbound(agent=mama, point_of_contact=bears["poc"], contact_number="(202) 555-0177",
+                                           body="Your order is ready")
     assert room.state == RoomState.ACTIVE and room.agent == mama and room.contact_number == "+12025550177"
     assert room.expires_at is not None and room.messages.get().body == "Your order is ready"
     assert User.objects.get(pk=mama.pk).held == 1

@@ -70,7 +70,8 @@ def test_unknown_number_is_refused(client, line):
 def test_another_tenants_token_cannot_sign_for_this_number(client, line):
     _, poc, _ = line
     other = f.tenant()
-    f.sms_poc(other, "+12125550161", carrier_account=f.carrier(other, provider="twilio", account_sid="AC" + "2" * 32, auth_token="other-token"))
+    f.sms_poc(other, "+12125550161",
+              carrier_account=f.carrier(other, provider="twilio", account_sid="AC" + "2" * 32, auth_token="other-token"))
     assert post_inbound(client, poc, CONTACT, "hi", token="other-token").status_code == 403
     assert counts() == (0, 0)
 
