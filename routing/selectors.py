@@ -207,7 +207,8 @@ def agent_snapshot(agent):
     return {
         "type": "snapshot",
         "agent_seq": agent.event_seq,
-        "agent": {"id": agent.id, "username": agent.username, "first_name": agent.first_name, "state": agent.state, "session_limit": agent.effective_session_limit,
+        "agent": {"id": agent.id, "username": agent.username, "first_name": agent.first_name, "state": agent.state,
+                  "session_limit": agent.effective_session_limit,
                   "chat": load["chat"], "sms": load["sms"], "channels": channels},
         "rooms": [room_payload(r, messages=True) for r in rooms],
     }

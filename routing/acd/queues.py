@@ -32,7 +32,8 @@ def queue_position(room):
     queued, or deeper than POSITION_LIMIT (the web chat then says only that it waits)."""
     if room.state != RoomState.QUEUED or room.skill_id is None:
         return None
-    ids = list(queue_order(Room.objects.filter(skill_id=room.skill_id, state=RoomState.QUEUED)).values_list("id", flat=True)[:POSITION_LIMIT])
+    queue = queue_order(Room.objects.filter(skill_id=room.skill_id, state=RoomState.QUEUED))
+    ids = list(queue.values_list("id", flat=True)[:POSITION_LIMIT])
     return ids.index(room.pk) + 1 if room.pk in ids else None
 
 

@@ -102,7 +102,8 @@ def room_transfer(*, room, actor, agent=None, skill=None, note=""):
     offered, seq, refused = _try_offer(room, agent.pk, now, record=((), trigger))
     if offered is None:
         held = refused[1]
-        raise ValidationError({"agent": f"{agent.username} cannot take it now: {held} of {refused[0].effective_session_limit} conversations."})
+        limit = refused[0].effective_session_limit
+        raise ValidationError({"agent": f"{agent.username} cannot take it now: {held} of {limit} conversations."})
     first = Message.objects.filter(room=room).order_by("created_at", "id").first()
     events.room_offered(room, first, agent_seq=seq, agent_username=agent.username)
     jobs.enqueue_at("acd.lapse_offer", room.offer_expires_at, room.pk)

@@ -261,8 +261,8 @@ class TenantSettingsForm(TenantScopedForm):
 
     class Meta:
         model = Tenant
-        fields = ["time_zone", "save_transcripts", "transcript_retention_days", "sms_delivery", "help_reply", "opt_out_reply", "opt_in_reply",
-                  "auto_reply_window_minutes", "case_limit"]
+        fields = ["time_zone", "save_transcripts", "transcript_retention_days", "sms_delivery", "help_reply", "opt_out_reply",
+                  "opt_in_reply", "auto_reply_window_minutes", "case_limit"]
         widgets = {"help_reply": forms.Textarea(attrs={"rows": 2}), "opt_out_reply": forms.Textarea(attrs={"rows": 2}),
                    "opt_in_reply": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"time_zone": "An IANA time zone name, for example America/New_York. Business-hours rules use it by default.",

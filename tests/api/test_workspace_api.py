@@ -137,8 +137,8 @@ def test_who_may_transfer(center):
 def test_canned_responses_tenant_wide_and_personal(center):
     c = center
     admin, mama, baby = client_for(c["admin"]), client_for(c["mama"]), client_for(c["baby"])
-    shared = admin.post(f"{API}canned-responses/", {"name": "Thanks", "shortcut": "thanks", "body": "Thanks {contact_name}! — {agent_name}"},
-                        format="json")
+    shared = admin.post(f"{API}canned-responses/",
+                        {"name": "Thanks", "shortcut": "thanks", "body": "Thanks {contact_name}! — {agent_name}"}, format="json")
     assert shared.status_code == 201 and shared.json()["owner"] is None
     mine = mama.post(f"{API}canned-responses/", {"name": "Brb", "shortcut": "brb", "body": "One moment please."}, format="json")
     assert mine.status_code == 201 and mine.json()["owner"] == c["mama"].pk

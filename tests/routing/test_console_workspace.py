@@ -52,3 +52,33 @@ def test_agents_do_not_get_in(client):
     client.force_login(f.agent(t))
     assert client.get(reverse("console:disposition_list")).status_code == 403
     assert client.get(reverse("console:canned_list")).status_code == 403
+
+
+def test_team_and_skill_names_are_unique_in_any_case(client):
+    from tests.api.conftest import client_for
+
+    t = f.tenant()
+    api = client_for(f.admin(t))
+    assert api.post("/api/v1/teams/", {"name": "Night Shift", "session_limit": 3}, format="json").status_code == 201
+    dup = api.post("/api/v1/teams/", {"name": "night shift", "session_limit": 3}, format="json")
+    assert dup.status_code == 400 and dup.json()["name"] == ["A team with this name already exists."]
+    assert api.post("/api/v1/skills/", {"name": "Billing", "channel": "sms", "direction": "inbound"}, format="json").status_code == 201
+    dup = api.post("/api/v1/skills/", {"name": "BILLING", "channel": "sms", "direction": "inbound"}, format="json")
+    assert dup.status_code == 400 and "already exists" in str(dup.json())
+    # Another tenant may use the same name.
+    assert client_for(f.admin(f.tenant())).post("/api/v1/teams/", {"name": "night shift", "session_limit": 3}, format="json").status_code == 201
+
+
+def test_the_delivery_mode_message_says_conversations_in_plain_words():
+    from django.core.exceptions import ValidationError
+
+    from routing.choices import RoomState
+    from routing.models import Room
+
+    t = f.tenant(digital=True)
+    poc = f.sms_poc(t, "+12125550160", skill=f.skill(t))
+    Room.objects.create(tenant=t, channel="sms", point_of_contact=poc, contact_number="+12025550123", state=RoomState.QUEUED)
+    t.sms_delivery = "digital"
+    with pytest.raises(ValidationError) as exc:
+        t.full_clean()
+    assert "while 1 conversation is open" in str(exc.value) and "(s)" not in str(exc.value)
