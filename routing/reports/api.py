@@ -76,6 +76,12 @@ class ReportPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
 
+    def get_page_size(self, request):
+        values = request.query_params.getlist(self.page_size_query_param)
+        if values and (len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1):
+            raise ValidationError({"page_size": ["Give one whole number of rows per page, 1 or more."]})
+        return super().get_page_size(request)
+
 
 class _ReportView(ApiViewMixin, APIView):
     method_roles = {"GET": REPORT_ROLES}
@@ -83,6 +89,11 @@ class _ReportView(ApiViewMixin, APIView):
     default_interval = "hour"
 
     def query(self, request):
+        # The page's form leaves a date empty to mean "the default"; an integration must leave it out.
+        empty = {name: ["Give a date (YYYY-MM-DD) or leave the parameter out."] for name in ("start", "end")
+                 if name in request.query_params and request.query_params[name].strip() == ""}
+        if empty:
+            raise ValidationError(empty)
         form = ReportQueryForm(request.query_params, user=request.user, default_interval=self.default_interval)
         if not form.is_valid():
             raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})

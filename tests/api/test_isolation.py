@@ -34,6 +34,8 @@ def tenant_rows(tenant):
             qs = model.objects.filter(pk=tenant.pk)
         elif model is Country:
             qs = model.objects.all()  # shared, operator-only writes
+        elif model.__name__ == "WorkerBeat":
+            continue  # the workers' own bookkeeping: no tenant's data
         elif any(f.name == "tenant" for f in model._meta.fields):
             qs = model.objects.filter(tenant=tenant)
         else:
@@ -327,6 +329,28 @@ def handle_audit_log(p, method, path, clients):
             p.same_as_missing(admin, "get", "audit-log/{id}/", entry_id)
 
 
+def handle_reports(p, path, clients):
+    """A's figures only: B's agents never appear; B's skill, agent, team or number as a filter is refused."""
+    admin = clients["admin"]
+    b_agents = set(User.objects.filter(tenant=p.b.tenant).values_list("id", flat=True))
+    r = p.send(admin, "get", path, query={"group_by": "agent", "interval": "day", "preset": "last_7_days"})
+    rows = r.json()["results"] if r.status_code == 200 else None
+    p.check(rows is not None and not {row.get("agent") for row in rows} & b_agents, f"GET {path}?group_by=agent: {_json(r)}")
+    for name, value in (("agent", p.b.agent.pk), ("skill", p.b.sms_skill.pk), ("team", p.b.team.pk), ("point_of_contact", p.b.sms_poc.pk)):
+        r = p.send(admin, "get", path, query={name: value})
+        p.check(r.status_code == 400, f"GET {path}?{name}=<B's>: {_json(r)}")
+
+
+def handle_erase(p, clients):
+    """A's administrator erasing a number B also holds erases nothing of B's (B's rows are compared at the end):
+    refused while A has a live room with it, else A's own rows only."""
+    numbers = set(Room.objects.filter(tenant=p.b.tenant).exclude(contact_number="").values_list("contact_number", flat=True))
+    p.check(numbers, "tenant B has contacts to protect")
+    for number in sorted(numbers):
+        r = p.send(clients["admin"], "post", "contacts/erase/", {"number": number})
+        p.check(r.status_code in (200, 409), f"POST contacts/erase/ <a number B holds>: {_json(r)}")
+
+
 def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
     p = Probe(world_a, world_b)
     schema = api_schema()
@@ -367,6 +391,10 @@ def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
                 handle_forced_disconnect(p, method, clients)
             elif path in ("audit-log/", "audit-log/{id}/") and method == "get":
                 handle_audit_log(p, method, path, clients)
+            elif path in ("reports/interactions/", "reports/agents/") and method == "get":
+                handle_reports(p, path, clients)
+            elif path == "contacts/erase/" and method == "post":
+                handle_erase(p, clients)
             else:
                 unknown.append(f"{method.upper()} {full_path}")
                 continue
