@@ -67,8 +67,15 @@ JUSTIFIED = {
     ("DELETE", "/api/v1/countries/{id}/"): ({409}, "a country of a point of contact cannot be deleted"),
     ("DELETE", "/api/v1/tenants/{id}/"): ({409}, "a tenant with data cannot be deleted"),
     ("DELETE", "/api/v1/users/{id}/"): ({409}, "a user who holds rooms cannot be deleted"),
+    ("POST", "/api/v1/rooms/{id}/transfer/"): ({404}, "an earlier request transferred the room: out of the agent's sight"),
+    ("GET", "/api/v1/rooms/{id}/transfer/"): ({404}, "an earlier request transferred the room: out of the agent's sight"),
+    ("POST", "/api/v1/rooms/{id}/end/"): ({404}, "an earlier request transferred the room: out of the agent's sight"),
+    ("POST", "/api/v1/canned-responses/"): ({403}, "only administrators write tenant-wide responses (owner null) or name another owner"),
+    ("PUT", "/api/v1/canned-responses/{id}/"): ({403}, "a tenant-wide response is the administrators' to change"),
+    ("PATCH", "/api/v1/canned-responses/{id}/"): ({403}, "a tenant-wide response is the administrators' to change"),
+    ("DELETE", "/api/v1/canned-responses/{id}/"): ({403}, "a tenant-wide response is the administrators' to delete"),
 }
-REFERENCE_FIELDS = ("team", "skill", "point_of_contact", "carrier_account", "agent")
+REFERENCE_FIELDS = ("team", "skill", "point_of_contact", "carrier_account", "agent", "owner", "disposition")
 
 
 APP = WSGIHandler()
@@ -101,12 +108,13 @@ def world(django_db_setup, django_db_blocker):
             tokens = {role: Token.objects.create(user=user).key for role, user in (("admin", w.admin), ("agent", w.agent),
                                                                                    ("operator", f.operator()))}
             ids = {"team": w.team.pk, "skill": w.sms_skill.pk, "point_of_contact": w.sms_poc.pk, "carrier_account": w.carrier.pk,
-                   "agent": w.agent.pk}
+                   "agent": w.agent.pk, "owner": w.agent.pk, "disposition": w.disposition.pk}
             paths = {"/api/v1/teams/": w.team.pk, "/api/v1/skills/": w.sms_skill.pk, "/api/v1/points-of-contact/": w.sms_poc.pk,
                      "/api/v1/carrier-accounts/": w.carrier.pk, "/api/v1/routing-rules/": w.rule.pk, "/api/v1/users/": w.agent2.pk,
                      "/api/v1/tenants/": w.tenant.pk, "/api/v1/countries/": Country.objects.get(code="FR").pk,
                      "/api/v1/rooms/{id}/accept/": w.rooms["offered"].pk, "/api/v1/rooms/{id}/reject/": w.rooms["offered"].pk,
-                     "/api/v1/rooms/": w.rooms["active"].pk,
+                     "/api/v1/rooms/": w.rooms["active"].pk, "/api/v1/canned-responses/": w.canned.pk,
+                     "/api/v1/dispositions/": w.disposition.pk,
                      "/api/v1/audit-log/": AuditEntry.objects.filter(tenant=w.tenant).values_list("pk", flat=True).first()}
             TOKENS.update(tokens)
             yield {"ids": ids, "paths": paths}
