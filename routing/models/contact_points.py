@@ -87,7 +87,8 @@ class PointOfContact(models.Model):
     carrier_account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="points_of_contact")
     skill = models.ForeignKey("routing.Skill", verbose_name="default skill", on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="default_for")
-    slug = models.SlugField(max_length=60, blank=True, help_text="Chat only: contacts chat at /chat/ followed by this address, for example /chat/porridge/.")
+    slug = models.SlugField(max_length=60, blank=True,
+                            help_text="Chat only: contacts chat at /chat/ followed by this address, for example /chat/porridge/.")
     after_hours_reply = models.CharField(max_length=320, blank=True,
                                          help_text="Sent when a text arrives outside every business-hours rule of the routing script.")
     # An acknowledgement to a contact whose room has waited this long without an agent (off when empty).

@@ -274,7 +274,8 @@ def assert_effect(method, path, ids, user, body, changes):
         assert not Room.objects.filter(tenant_id=ids["tenant"], channel=Channel.SMS).exclude(state="closed").exists()
     elif path == "rooms/{active}/transfer/":
         _old, new = rooms["changed"][ids["active"]]
-        assert (new["state"], new["agent_id"], new["transferred_by_id"], new["transfer_note"]) == ("queued", None, user.id, body["note"]), new
+        got = (new["state"], new["agent_id"], new["transferred_by_id"], new["transfer_note"])
+        assert got == ("queued", None, user.id, body["note"]), new
     elif path == "contacts/erase/":
         # Nothing of that number was held: the erasure is recorded, and nothing else changes.
         assert set(changes) == {"audit.AuditEntry"} and len(changes["audit.AuditEntry"]["added"]) == 1, changes
