@@ -7,7 +7,7 @@ class RoutingConfig(AppConfig):
 
     def ready(self):
         from . import jobs, signals  # noqa: F401 (signals: connects the receivers)
-        from .acd import declines, queues
+        from .acd import acknowledge, declines, queues
         from .acd.handoff import AcdDelivery
         from .hub import delivery, outbox, rooms
         from .ops import metrics, retention
@@ -26,6 +26,9 @@ class RoutingConfig(AppConfig):
         jobs.register("acd.lapse_offer", declines.lapse_offer, queue="timers")
         jobs.register("acd.lapse_sweep", declines.lapse_offers, queue="timers", every=5)
         jobs.register("acd.queue_sweep", queues.dispatch_queued, queue="timers", every=5)
+        # A waiting contact's acknowledgement (per point of contact, off by default) and its sweep.
+        jobs.register("acd.acknowledge", acknowledge.acknowledge, queue="timers")
+        jobs.register("acd.acknowledge_sweep", acknowledge.acknowledge_due, queue="timers", every=5)
         # Reports: the per-room rollup, kept current (a report also refreshes its tenant when stale).
         jobs.register("reports.refresh", rollup.refresh_job, queue="maintenance", every=60)
         # Operations: a worker reports in (the supervisor page and /readyz read it); retention.
@@ -42,6 +45,8 @@ def _console_sidebar():
             ("Administration", "Dashboard", "console:dashboard", "dashboard"),
             ("People", "Users", "console:user_list", "users"), ("People", "Teams", "console:team_list", "teams"),
             ("People", "Skills", "console:skill_list", "skills"),
+            ("Workspace", "Canned responses", "console:canned_list", "canned"),
+            ("Workspace", "Dispositions", "console:disposition_list", "dispositions"),
             ("Channels", "Points of contact", "console:poc_list", "pocs"),
             ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
             ("Tenant", "Settings", "console:settings", "settings"), ("Tenant", "API tokens", "console:tokens", "tokens"),

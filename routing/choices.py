@@ -104,3 +104,12 @@ class SkipReason(models.TextChoices):
     LOGGED_OUT = "logged_out", "logged out"
     REJECTED = "rejected", "rejected or let this offer lapse"
     LOWER_RANK = "lower_rank", "eligible, but another agent ranked higher"
+
+
+class AutoReply(models.TextChoices):
+    """The kinds of automatic reply; each is sent at most once per contact number in the tenant's window."""
+    ACKNOWLEDGEMENT = "ack", "Acknowledgement"
+    AFTER_HOURS = "after_hours", "After hours"
+    HELP = "help", "Help"
+    OPT_OUT = "opt_out", "Opt-out confirmation"
+    OPT_IN = "opt_in", "Opt-in confirmation"

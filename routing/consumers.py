@@ -115,7 +115,14 @@ def _agent_action(grant, user, content):
         if kind == "room.reject":
             return reply(200, selectors.room_payload(declines.room_reject(room=room, agent=user))), None
         if kind == "room.end":
-            return reply(200, selectors.room_payload(rooms.room_end(room=room, actor=user))), None
+            # Wrap-up as rooms/{id}/end/ takes it: a disposition id of the tenant, a summary.
+            disposition = None
+            if content.get("disposition") is not None:
+                disposition = selectors.dispositions_for(user).filter(pk=_room_id(content.get("disposition"))).first()
+                if disposition is None:
+                    return reply(400, {"disposition": ["Choose one of the dispositions offered."]}), None
+            ended = rooms.room_end(room=room, actor=user, disposition=disposition, summary=content.get("summary") or "")
+            return reply(200, selectors.room_payload(ended)), None
         message = outbound.message_send(room=room, author=user, body=content.get("body"))
         return reply(201, selectors.message_payload(message)), None
     except ValidationError as exc:

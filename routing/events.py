@@ -161,6 +161,15 @@ def _room_event(kind, room, agent_id=None, agent_seq=None, agent_username=None, 
     if target:
         to_agent(target, event, agent_seq)
     to_supervisors(room.tenant_id, event)
+    if kind != "room.closed":  # chat.closed says that one
+        _chat_state(room)
+
+
+def _chat_state(room):
+    """The web-chat contact's page follows its room's state (waiting, with an agent, ended); it asks
+    for a snapshot for its place in the queue."""
+    if room.chat_token:
+        send(chat_group(room.chat_token), {"type": "chat.state", "state": room.state})
 
 
 def room_offered(room, first_message, agent_seq=None, agent_username=None):
@@ -176,6 +185,7 @@ def room_assigned(room, agent_seq=None):
 
 def room_queued(room):
     to_supervisors(room.tenant_id, {"type": "room.queued", "room": selectors.room_payload(room)})
+    _chat_state(room)
 
 
 def room_offer_revoked(room, agent_id, reason):

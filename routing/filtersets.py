@@ -2,7 +2,7 @@
 import django_filters
 from django.db.models import Q
 
-from .models import CarrierAccount, Country, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
+from .models import CannedResponse, CarrierAccount, Country, Disposition, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
 
 
 class SearchFilterSet(django_filters.FilterSet):
@@ -43,6 +43,22 @@ class TeamFilterSet(SearchFilterSet):
     class Meta:
         model = Team
         fields = ["name", "session_limit"]
+
+
+class CannedResponseFilterSet(SearchFilterSet):
+    search_fields = ("name", "shortcut", "body")
+
+    class Meta:
+        model = CannedResponse
+        fields = ["name", "shortcut"]
+
+
+class DispositionFilterSet(SearchFilterSet):
+    search_fields = ("name",)
+
+    class Meta:
+        model = Disposition
+        fields = ["name", "required", "is_active"]
 
 
 class SkillFilterSet(SearchFilterSet):

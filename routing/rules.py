@@ -49,8 +49,9 @@ def tenant_validate_delivery_change(tenant):
         return
     active = tenant.rooms.filter(state__in=OPEN_ROOM_STATES).count()
     if active:
-        raise ValidationError({"sms_delivery": f"The delivery mode cannot change while {active} interaction(s) are active: "
-                                               "end them first (forced disconnect ends all SMS interactions)."})
+        open_now = "1 conversation is open" if active == 1 else f"{active} conversations are open"
+        raise ValidationError({"sms_delivery": f"The delivery mode cannot change while {open_now}: "
+                                               "end them first (forced disconnect ends all SMS conversations)."})
 
 
 def tenant_validate_digital_numbers(tenant):

@@ -10,8 +10,8 @@ from rest_framework.authtoken.models import Token
 from . import sql
 
 from .choices import CAPACITY_ROOM_STATES, Channel, CloseReason, Role, RoomState
-from .models import (AgentSkill, CarrierAccount, Country, Message, PointOfContact, Room, RoutingDecision, RoutingRule, Skill, Team,
-                     Tenant, User)
+from .models import (AgentSkill, CannedResponse, CarrierAccount, Country, Disposition, Message, PointOfContact, Room, RoutingDecision,
+                     RoutingRule, Skill, Team, Tenant, User)
 
 
 def _scoped(qs, user, field="tenant"):
@@ -62,6 +62,22 @@ def countries_for(user):
 def texts_while_sms_off(tenant_id):
     """Texts kept but neither routed nor answered because SMS Messaging was off (R1)."""
     return Message.objects.filter(tenant_id=tenant_id, room__close_reason=CloseReason.SMS_OFF).count()
+
+
+def canned_responses_for(user):
+    """The tenant-wide canned responses and the caller's own (another agent's are never shown)."""
+    qs = _scoped(CannedResponse.objects.select_related("owner"), user)
+    return qs if user.is_superuser else qs.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+def dispositions_for(user):
+    return _scoped(Disposition.objects.prefetch_related("skills"), user)
+
+
+def dispositions_for_room(room):
+    """The active dispositions that apply to the room's skill (a disposition without skills applies to every skill)."""
+    qs = Disposition.objects.filter(tenant_id=room.tenant_id, is_active=True)
+    return qs.filter(Q(skills__isnull=True) | Q(skills=room.skill_id)).distinct() if room.skill_id else qs.filter(skills__isnull=True)
 
 
 def rooms_for(user):
@@ -119,13 +135,19 @@ def decisions_for_room(room):
 HISTORY_SIZE = 10
 
 
-def room_history(room):
-    """R9: the last ten closed sessions sharing the room's contact number (ANI) or POC number (DNIS), newest first."""
-    match = Q(contact_number=room.contact_number) if room.contact_number else Q(pk__in=[])
-    if room.poc_number:
-        match |= Q(poc_number=room.poc_number)
+HISTORY_BY = ("any", "contact", "number")
+
+
+def room_history(room, by="any"):
+    """R9: the last ten closed sessions sharing the room's contact number (ANI) or POC number (DNIS),
+    newest first. `by`: "contact" (this contact's only: what an agent wants first), "number" (the
+    business number's: other contacts too), or "any" (either)."""
+    none = Q(pk__in=[])
+    by_contact = Q(contact_number=room.contact_number) if room.contact_number else none
+    by_number = Q(poc_number=room.poc_number) if room.poc_number else none
+    match = {"contact": by_contact, "number": by_number}.get(by, by_contact | by_number)
     return (Room.objects.filter(match, tenant_id=room.tenant_id, state=RoomState.CLOSED, transcript_kept=True)
-            .exclude(pk=room.pk).select_related("agent", "skill").order_by("-closed_at", "-id")[:HISTORY_SIZE])
+            .exclude(pk=room.pk).select_related("agent", "skill", "disposition").order_by("-closed_at", "-id")[:HISTORY_SIZE])
 
 
 def agent_loads(agent_ids):
@@ -166,6 +188,9 @@ def room_payload(room, messages=False, agent_username=None):
         "priority": room.priority, "opened_at": _iso(room.opened_at), "offered_at": _iso(room.offered_at),
         "offer_expires_at": _iso(room.offer_expires_at), "accepted_at": _iso(room.accepted_at), "expires_at": _iso(room.expires_at),
         "closed_at": _iso(room.closed_at), "close_reason": room.close_reason,
+        "transfer_note": room.transfer_note, "transferred_by": room.transferred_by_id,
+        "disposition": room.disposition_id, "disposition_name": room.disposition.name if room.disposition_id else None,
+        "summary": room.summary,
     }
     if messages:
         data["messages"] = [message_payload(m) for m in messages_for_room(room)]
@@ -182,7 +207,8 @@ def agent_snapshot(agent):
     return {
         "type": "snapshot",
         "agent_seq": agent.event_seq,
-        "agent": {"id": agent.id, "username": agent.username, "state": agent.state, "session_limit": agent.effective_session_limit,
+        "agent": {"id": agent.id, "username": agent.username, "first_name": agent.first_name, "state": agent.state,
+                  "session_limit": agent.effective_session_limit,
                   "chat": load["chat"], "sms": load["sms"], "channels": channels},
         "rooms": [room_payload(r, messages=True) for r in rooms],
     }

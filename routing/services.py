@@ -5,13 +5,14 @@ Rules live in the models' clean() and routing/rules.py; full_clean() here makes 
 everywhere. The interaction side is in routing/hub (rooms, texts) and routing/acd (offers, availability).
 """
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from rest_framework.authtoken.models import Token
 
 from . import rules
 from .acd.queues import after_capacity_change
+from .choices import Role
 from .models import AgentSkill, Tenant, User
 
 
@@ -107,3 +108,32 @@ def token_create(*, user):
 @transaction.atomic
 def token_revoke(*, token):
     token.delete()
+
+
+@transaction.atomic
+def disposition_save(*, disposition, skills=None):
+    """Create or update a disposition; `skills` (None: unchanged) are the skills it applies to (none: every skill)."""
+    _full_clean_and_save(disposition)
+    if skills is not None:
+        if any(s.tenant_id != disposition.tenant_id for s in skills):
+            raise ValidationError({"skills": "Choose skills of this tenant."})
+        disposition.skills.set(skills)
+    return disposition
+
+
+@transaction.atomic
+def canned_response_save(*, response, actor):
+    """Create or update a canned response: tenant-wide ones (no owner) are the administrators'; an
+    agent or supervisor writes only their own."""
+    is_admin = actor.is_superuser or actor.role == Role.ADMIN
+    if not is_admin and response.owner_id != actor.pk:
+        raise PermissionDenied("Only administrators write canned responses for everyone; yours are your own.")
+    return _full_clean_and_save(response)
+
+
+@transaction.atomic
+def canned_response_delete(*, response, actor):
+    is_admin = actor.is_superuser or actor.role == Role.ADMIN
+    if not is_admin and response.owner_id != actor.pk:
+        raise PermissionDenied("Only administrators delete canned responses for everyone.")
+    response.delete()

@@ -3,7 +3,7 @@ routing script (R12), then the engine offers it to an agent or queues it (R13); 
 its agent's slot for the queue. Registered with the text hub in RoutingConfig.ready()."""
 from ..choices import SmsDelivery
 from ..hub import delivery
-from . import capacity, scripts
+from . import acknowledge, capacity, scripts
 from .offers import route
 from .queues import dispatch_on_commit
 
@@ -18,6 +18,7 @@ class AcdDelivery(delivery.Mode):
 
     def hand_off(self, room, message, trigger):
         route(room, message, trigger, fresh=True)
+        acknowledge.schedule(room)  # a job only when the point of contact acknowledges (off by default)
 
     def released(self, room, agent_id):
         capacity.recount(agent_id)

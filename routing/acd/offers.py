@@ -30,7 +30,7 @@ from . import capacity
 from .candidates import snapshot
 from .decision import decide
 
-RELEASE_OUTCOMES = ("rejected", "lapsed")
+RELEASE_OUTCOMES = ("rejected", "lapsed", "transferred")  # decisions that add to the declines (transferred: the sender)
 
 
 def _try_offer(room, agent_id, now, record=None):
@@ -185,8 +185,8 @@ def room_accept(*, room, agent):
                               else {"state": "You already accepted this interaction."})
     now = timezone.now()
     room.state, room.accepted_at, room.offer_expires_at = RoomState.ACTIVE, now, None
-    if room.channel == Channel.SMS:
-        room.expires_at = now + session_timeout()  # R7: the timer starts on accept
+    if room.channel == Channel.SMS and (room.expires_at is None or room.expires_at <= now):
+        room.expires_at = now + session_timeout()  # R7: the timer starts on accept (a transferred room keeps its running timer)
     sql.execute(f"UPDATE {sql.tables()['room']} SET state = %s, accepted_at = %s, offer_expires_at = NULL, expires_at = %s WHERE id = %s",
                 [room.state, sql.dt(now), sql.dt(room.expires_at), room.pk])
     events.room_assigned(room)

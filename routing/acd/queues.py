@@ -24,6 +24,17 @@ def queue_order(qs):
 
 
 QUEUE_ORDER_SQL = "r.priority DESC, r.queued_at, r.id"
+POSITION_LIMIT = 500
+
+
+def queue_position(room):
+    """Where a queued room stands in its skill's queue (1: next), in queue_order; None when it is not
+    queued, or deeper than POSITION_LIMIT (the web chat then says only that it waits)."""
+    if room.state != RoomState.QUEUED or room.skill_id is None:
+        return None
+    queue = queue_order(Room.objects.filter(skill_id=room.skill_id, state=RoomState.QUEUED))
+    ids = list(queue.values_list("id", flat=True)[:POSITION_LIMIT])
+    return ids.index(room.pk) + 1 if room.pk in ids else None
 
 
 def _queue_head_for(agent_id, tried):

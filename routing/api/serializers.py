@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from .. import selectors, services
 from ..choices import AgentState, Channel, CloseReason, Direction, Encoding, MessageStatus, Role, RoomState
-from ..models import (AgentSkill, CarrierAccount, Country, PointOfContact, RoutingDecision, RoutingRule, Skill, Team, Tenant,
-                      User)
+from ..models import (AgentSkill, CannedResponse, CarrierAccount, Country, Disposition, PointOfContact, RoutingDecision, RoutingRule,
+                      Skill, Team, Tenant, User)
 from ..models.people import PROFICIENCY_MAX, PROFICIENCY_MIN
 from .base import (ScopedPrimaryKeyRelatedField, ServiceModelSerializer, _user, as_drf_validation_error,  # noqa: F401
                    drf_error_detail)
@@ -37,7 +37,8 @@ class TenantSerializer(ServiceModelSerializer):
     class Meta:
         model = Tenant
         fields = ["id", "name", "slug", "sms_messaging_enabled", "digital_experience_enabled", "sms_delivery", "save_transcripts",
-                  "time_zone", "help_reply", "opt_out_reply", "opt_in_reply", "case_limit", "transcript_retention_days", "created_at"]
+                  "time_zone", "help_reply", "opt_out_reply", "opt_in_reply", "auto_reply_window_minutes", "case_limit",
+                  "transcript_retention_days", "created_at"]
 
 
 class TeamSerializer(ServiceModelSerializer):
@@ -132,7 +133,7 @@ class PointOfContactSerializer(ServiceModelSerializer):
     class Meta:
         model = PointOfContact
         fields = ["id", "tenant", "name", "channel", "number", "country", "code_type", "skill", "carrier_account", "slug",
-                  "after_hours_reply", "is_active"]
+                  "after_hours_reply", "ack_after_seconds", "ack_reply", "is_active"]
 
 
 class RoutingRuleSerializer(ServiceModelSerializer):
@@ -291,3 +292,56 @@ class ActiveCountSerializer(serializers.Serializer):
 
 class EndedCountSerializer(serializers.Serializer):
     ended = serializers.IntegerField(help_text="SMS interactions ended.")
+
+
+class CannedResponseSerializer(ServiceModelSerializer):
+    """A prepared reply. `owner` null: for everyone in the tenant (administrators write those); an
+    agent's or supervisor's own otherwise (the default for them). `{contact_name}` and `{agent_name}`
+    are filled in when the agent inserts it."""
+
+    tenant = tenant_field()
+    owner = ScopedPrimaryKeyRelatedField(selector=selectors.users_for, queryset=User.objects.all(), required=False, allow_null=True,
+                                         help_text="Null: tenant-wide. Agents and supervisors may only name themselves.")
+
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "tenant", "owner", "name", "shortcut", "body", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        user = self.context["request"].user
+        if self.instance is None and "owner" not in attrs:
+            attrs["owner"] = None if (user.is_superuser or user.role == Role.ADMIN) else user
+        return attrs
+
+    def save_instance(self, instance, **extra):
+        return services.canned_response_save(response=instance, actor=self.context["request"].user)
+
+
+class DispositionSerializer(ServiceModelSerializer):
+    """A wrap-up code for the skills it names (none: every skill); `required`: a room of those skills
+    cannot be ended by its agent without one."""
+
+    tenant = tenant_field()
+    skills = ScopedPrimaryKeyRelatedField(selector=selectors.skills_for, queryset=Skill.objects.all(), many=True, required=False)
+    extra_write_fields = ("skills",)
+
+    class Meta:
+        model = Disposition
+        fields = ["id", "tenant", "name", "skills", "required", "is_active"]
+
+    def save_instance(self, instance, skills=None):
+        return services.disposition_save(disposition=instance, skills=skills)
+
+
+class RoomTransferSerializer(serializers.Serializer):
+    agent = ScopedPrimaryKeyRelatedField(selector=selectors.users_for, queryset=User.objects.all(), required=False, allow_null=True)
+    skill = ScopedPrimaryKeyRelatedField(selector=selectors.skills_for, queryset=Skill.objects.all(), required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class RoomEndSerializer(serializers.Serializer):
+    disposition = ScopedPrimaryKeyRelatedField(selector=selectors.dispositions_for, queryset=Disposition.objects.all(), required=False,
+                                               allow_null=True)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -18,6 +18,8 @@ router.register("points-of-contact", views.PointOfContactViewSet, basename="poin
 router.register("routing-rules", views.RoutingRuleViewSet, basename="routing-rule")
 router.register("countries", views.CountryViewSet, basename="country")
 router.register("rooms", views.RoomViewSet, basename="room")
+router.register("canned-responses", views.CannedResponseViewSet, basename="canned-response")
+router.register("dispositions", views.DispositionViewSet, basename="disposition")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),

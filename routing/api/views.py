@@ -2,18 +2,20 @@
 (configuration, via the serializers) and routing.hub and routing.acd (interactions)."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as InvalidInput
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import filtersets, selectors
-from ..acd import agents, declines, offers
+from .. import filtersets, selectors, services
+from ..acd import agents, declines, offers, transfer
 from ..acd import outbound as acd_outbound
 from ..hub import outbound, rooms
-from ..models import CarrierAccount, Country, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
+from ..models import CannedResponse, CarrierAccount, Country, Disposition, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
 from . import serializers as s
 from .base import ApiViewMixin, ConfigViewSet, Conflict, PageNumberPagination, crud_schema, scoped_filterset  # noqa: F401
 from .permissions import (ADMIN, ADMIN_ONLY, AGENT, AGENT_ONLY, EVERYONE, MANAGERS, OPERATOR, OPERATOR_ONLY)
@@ -140,6 +142,7 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         "messages": {"GET": EVERYONE, "POST": AGENT_ONLY},
         "history": EVERYONE,
         "decisions": MANAGERS,
+        "transfer": EVERYONE,
         "outbound": AGENT_ONLY,
     }
 
@@ -162,10 +165,36 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def reject(self, request, pk=None):
         return self._room_response(declines.room_reject(room=self.get_object(), agent=request.user))
 
-    @extend_schema(summary="End a room", description="Closes the session; the transcript is kept.", **ROOM_ACTION)
+    @extend_schema(summary="End a room",
+                   description="Closes the session; the transcript is kept. Optional wrap-up: `disposition` (id; required when a "
+                               "required disposition applies to the room's skill and its agent ends it) and `summary`.",
+                   request=s.RoomEndSerializer, responses={200: s.RoomSerializer})
     @action(detail=True, methods=["post"], filter_backends=[])
     def end(self, request, pk=None):
-        return self._room_response(rooms.room_end(room=self.get_object(), actor=request.user))
+        room = self.get_object()
+        data = s.RoomEndSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        return self._room_response(rooms.room_end(room=room, actor=request.user, disposition=data.validated_data.get("disposition"),
+                                                  summary=data.validated_data.get("summary", "")))
+
+    @extend_schema(methods=["GET"], summary="Where a room can be transferred",
+                   description="The tenant's agents (with whether each can take it now, and why not) and the skills of its channel.",
+                   responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(methods=["POST"], summary="Transfer a room",
+                   description="To an `agent` (who gets it as an offer) or to a `skill` (its queue), with an optional `note` the "
+                               "receiver reads. The agent who holds the room, or a supervisor or administrator (who may also "
+                               "assign a queued room). The receiver's session limit holds; the inactivity timer keeps running.",
+                   request=s.RoomTransferSerializer, responses={200: s.RoomSerializer})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def transfer(self, request, pk=None):
+        room = self.get_object()
+        if request.method == "GET":
+            return Response(transfer.transfer_targets(room))
+        data = s.RoomTransferSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        return self._room_response(transfer.room_transfer(room=room, actor=request.user, agent=v.get("agent"), skill=v.get("skill"),
+                                                          note=v.get("note", "")))
 
     @extend_schema(methods=["GET"], summary="The room's messages", description="In order, oldest first.",
                    responses={200: s.MessageSerializer(many=True)})
@@ -184,11 +213,16 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(summary="Past sessions of this contact or number (R9)",
                    description="The last ten closed sessions sharing the room's contact number (ANI) or point-of-contact number "
-                               "(DNIS), newest first, each with its messages.",
+                               "(DNIS), newest first, each with its messages. `by=contact`: this contact's only; `by=number`: "
+                               "the business number's (other contacts too); `by=any` (the default): either.",
+                   parameters=[OpenApiParameter("by", str, enum=list(selectors.HISTORY_BY), required=False)],
                    responses={200: s.RoomTranscriptSerializer(many=True)})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def history(self, request, pk=None):
-        return Response(s.RoomTranscriptSerializer(selectors.room_history(self.get_object()), many=True).data)
+        by = request.query_params.get("by", "any")
+        if by not in selectors.HISTORY_BY:
+            raise InvalidInput({"by": "Choose contact, number or any."})
+        return Response(s.RoomTranscriptSerializer(selectors.room_history(self.get_object(), by), many=True).data)
 
     @extend_schema(summary="Routing decisions of the room",
                    description="Why the room went where it went: the chosen agent and why each other agent was skipped. "
@@ -254,3 +288,27 @@ class ForcedDisconnectView(ApiViewMixin, APIView):
         n = rooms.forced_disconnect(tenant=request.user.tenant, actor=request.user)
         return Response({"ended": n})
 
+
+
+@crud_schema("canned responses")
+class CannedResponseViewSet(ConfigViewSet):
+    """Canned responses: the tenant's (administrators write them) and the caller's own (anyone writes those)."""
+
+    queryset = CannedResponse.objects.none()
+    selector = selectors.canned_responses_for
+    serializer_class = s.CannedResponseSerializer
+    write_roles = EVERYONE
+    ordering_fields = ["id", "name", "shortcut"]
+
+    def perform_destroy(self, instance):
+        services.canned_response_delete(response=instance, actor=self.request.user)
+
+
+@crud_schema("dispositions")
+class DispositionViewSet(ConfigViewSet):
+    """Wrap-up codes per skill; administrators write them, everyone reads them."""
+
+    queryset = Disposition.objects.none()
+    selector = selectors.dispositions_for
+    serializer_class = s.DispositionSerializer
+    ordering_fields = ["id", "name"]

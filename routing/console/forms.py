@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from .. import selectors
 from ..choices import Role
-from ..models import CarrierAccount, PointOfContact, RoutingRule, Skill, Team, Tenant, User
+from ..models import CannedResponse, CarrierAccount, Disposition, PointOfContact, RoutingRule, Skill, Team, Tenant, User
 from ..models.people import PROFICIENCY_MAX, PROFICIENCY_MIN
 
 
@@ -76,6 +76,31 @@ class TeamForm(TenantScopedForm):
         widgets = {"session_limit": forms.NumberInput(attrs={"min": 1, "max": 12})}
 
 
+class CannedResponseForm(TenantScopedForm):
+    """The tenant-wide canned responses (agents keep their own from the workspace or the API)."""
+
+    class Meta:
+        model = CannedResponse
+        fields = ["name", "shortcut", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"body": "Agents insert it by typing / and the shortcut in the composer. {contact_name} and {agent_name} "
+                              "are filled in."}
+
+
+class DispositionForm(TenantScopedForm):
+    class Meta:
+        model = Disposition
+        fields = ["name", "skills", "required", "is_active"]
+        widgets = {"skills": forms.SelectMultiple(attrs={"size": 5})}
+        labels = {"is_active": "Active", "required": "Required when an agent ends a conversation of these skills"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["skills"].queryset = selectors.skills_for(self.user).filter(direction="inbound")
+        self.fields["skills"].label_from_instance = lambda skill: f"{skill.name} ({skill.get_channel_display()})"
+        self.fields["skills"].help_text = "None chosen: every skill. Ctrl or ⌘ chooses several."
+
+
 class SkillForm(TenantScopedForm):
     TARGETS = ("service_level_seconds", "first_response_target_seconds")
 
@@ -128,9 +153,10 @@ class PointOfContactForm(TenantScopedForm):
     class Meta:
         model = PointOfContact
         fields = ["channel", "name", "number", "country", "code_type", "carrier_account", "skill", "slug", "after_hours_reply",
-                  "is_active"]
-        widgets = {"after_hours_reply": forms.Textarea(attrs={"rows": 2})}
-        labels = {"slug": "Chat address (slug)", "is_active": "Active", "after_hours_reply": "After-hours reply"}
+                  "ack_after_seconds", "ack_reply", "is_active"]
+        widgets = {"after_hours_reply": forms.Textarea(attrs={"rows": 2}), "ack_reply": forms.Textarea(attrs={"rows": 2})}
+        labels = {"slug": "Chat address (slug)", "is_active": "Active", "after_hours_reply": "After-hours reply",
+                  "ack_after_seconds": "Acknowledge after (seconds)", "ack_reply": "Acknowledgement"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -236,14 +262,26 @@ class TenantSettingsForm(TenantScopedForm):
 
     class Meta:
         model = Tenant
-        fields = ["time_zone", "save_transcripts", "transcript_retention_days", "sms_delivery", "help_reply", "opt_out_reply", "opt_in_reply",
-                  "case_limit"]
+        fields = ["time_zone", "save_transcripts", "transcript_retention_days", "sms_delivery", "help_reply", "opt_out_reply",
+                  "opt_in_reply", "auto_reply_window_minutes", "case_limit"]
         widgets = {"help_reply": forms.Textarea(attrs={"rows": 2}), "opt_out_reply": forms.Textarea(attrs={"rows": 2}),
                    "opt_in_reply": forms.Textarea(attrs={"rows": 2})}
         help_texts = {"time_zone": "An IANA time zone name, for example America/New_York. Business-hours rules use it by default.",
                       "help_reply": "Sent when a contact texts HELP or INFO.",
                       "opt_out_reply": "Sent once when a contact texts STOP (or STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT).",
-                      "opt_in_reply": "Sent when a contact texts START, YES or UNSTOP."}
+                      "opt_in_reply": "Sent when a contact texts START, YES or UNSTOP.",
+                      "auto_reply_window_minutes": "Each kind of automatic reply (acknowledgement, after hours, help, opt-out and opt-in "
+                                                   "confirmations) reaches a contact at most once in this many minutes, so a contact's "
+                                                   "own auto-responder cannot start a loop with ours."}
+        labels = {"auto_reply_window_minutes": "At most one of each kind per contact every (minutes)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auto_reply_window_minutes"].required = False  # left empty: unchanged
+
+    def clean_auto_reply_window_minutes(self):
+        value = self.cleaned_data.get("auto_reply_window_minutes")
+        return self.instance.auto_reply_window_minutes if value is None else value
 
 
 class TokenCreateForm(forms.Form):

@@ -52,6 +52,70 @@ class TeamDeleteView(TeamMixin, ObjectDeleteView):
     pass
 
 
+# --- canned responses and dispositions (the workspace's) ------------------------------------------
+
+class CannedResponseMixin(ObjectMixin):
+    section = "canned"
+    selector = staticmethod(lambda user: selectors.canned_responses_for(user).filter(owner__isnull=True))
+    form_class = forms.CannedResponseForm
+    filterset_class = filtersets.CannedResponseFilterSet
+    url_prefix = "canned"
+    noun, noun_plural = "canned response", "canned responses"
+    columns = ("Name", "Shortcut", "Text")
+    empty_text = "No canned responses yet — add the replies agents send most."
+    help_text = "Replies every agent can insert by typing / in the composer. Agents also keep their own."
+
+    def row_cells(self, obj):
+        return [obj.name, f"/{obj.shortcut}" if obj.shortcut else muted("none"), obj.body[:80] + ("…" if len(obj.body) > 80 else "")]
+
+    def save(self, form):
+        return services.canned_response_save(response=form.instance, actor=self.request.user)
+
+
+class CannedResponseListView(CannedResponseMixin, ObjectListView):
+    pass
+
+
+class CannedResponseEditView(CannedResponseMixin, ObjectEditView):
+    pass
+
+
+class CannedResponseDeleteView(CannedResponseMixin, ObjectDeleteView):
+    pass
+
+
+class DispositionMixin(ObjectMixin):
+    section = "dispositions"
+    selector = staticmethod(selectors.dispositions_for)
+    form_class = forms.DispositionForm
+    filterset_class = filtersets.DispositionFilterSet
+    url_prefix = "disposition"
+    noun, noun_plural = "disposition", "dispositions"
+    columns = ("Name", "Skills", "Required", "Active")
+    empty_text = "No dispositions yet — agents then end conversations without a wrap-up code."
+    help_text = "Wrap-up codes an agent chooses when ending a conversation; a required one must be chosen for its skills."
+
+    def row_cells(self, obj):
+        skills = ", ".join(s.name for s in obj.skills.all()) or muted("every skill")
+        return [obj.name, skills, "Required" if obj.required else muted("optional"), "Yes" if obj.is_active else muted("no")]
+
+    def save(self, form):
+        disposition = services.disposition_save(disposition=form.instance, skills=list(form.cleaned_data.get("skills") or []))
+        return disposition
+
+
+class DispositionListView(DispositionMixin, ObjectListView):
+    pass
+
+
+class DispositionEditView(DispositionMixin, ObjectEditView):
+    pass
+
+
+class DispositionDeleteView(DispositionMixin, ObjectDeleteView):
+    pass
+
+
 # --- skills ------------------------------------------------------------------------------------
 
 class SkillMixin(ObjectMixin):

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import events, rules, sms, sql
-from ..choices import OPEN_ROOM_STATES, Channel, CloseReason, Direction, MessageStatus, RoomState
+from ..choices import OPEN_ROOM_STATES, AutoReply, Channel, CloseReason, Direction, MessageStatus, RoomState
 from ..models import CarrierAccount, Message, PointOfContact, Room, Skill, Tenant
 from ..ops import metrics
 from . import delivery, optout
@@ -117,14 +117,14 @@ def _inbound_sms_once(poc, message_sid, contact_number, body):
     # The opt-out state follows the contact's word even while SMS is off (nothing is answered then).
     if keyword == "opt_out":
         optout.contact_set_opt_out(tenant_id=tenant.id, number=contact_number, opted_out=True)
-        reply_automatic(room, tenant.opt_out_reply, allow_opted_out=True)
+        reply_automatic(room, tenant.opt_out_reply, AutoReply.OPT_OUT, allow_opted_out=True, now=now)
     elif keyword == "opt_in":
         optout.contact_set_opt_out(tenant_id=tenant.id, number=contact_number, opted_out=False)
-        reply_automatic(room, tenant.opt_in_reply)
+        reply_automatic(room, tenant.opt_in_reply, AutoReply.OPT_IN, now=now)
     elif keyword == "help":
-        reply_automatic(room, tenant.help_reply, allow_opted_out=True)
+        reply_automatic(room, tenant.help_reply, AutoReply.HELP, allow_opted_out=True, now=now)
     elif new_room and opening.after_hours and poc.after_hours_reply:
-        reply_automatic(room, poc.after_hours_reply)
+        reply_automatic(room, poc.after_hours_reply, AutoReply.AFTER_HOURS, now=now)
 
     if new_room:
         if not enabled:

@@ -8,6 +8,7 @@ of contact + contact number): the room a reply opens takes it in, so the agent s
 contact answers (R9, R16).
 """
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -74,7 +75,7 @@ def text_send(*, point_of_contact, to_number, body, author=None, automatic=False
     return store_outbound(room, body, poc=poc, to_number=to_number, author=author, automatic=automatic)
 
 
-def store_outbound(room, body, *, poc=None, to_number=None, author=None, automatic=False, now=None):
+def store_outbound(room, body, *, poc=None, to_number=None, author=None, automatic=False, auto_kind="", now=None):
     """Store an outbound message (in `room` when given) and give it to the outbox after commit.
     In a room: R7, the first SMS out starts the timer and each one resets it."""
     now = now or timezone.now()
@@ -85,7 +86,7 @@ def store_outbound(room, body, *, poc=None, to_number=None, author=None, automat
         point_of_contact_id=room.point_of_contact_id if room is not None else poc.pk,
         contact_number=room.contact_number if room is not None else to_number, direction=Direction.OUTBOUND, body=body, author=author,
         status=MessageStatus.DELIVERED if chat else MessageStatus.PENDING, encoding=encoding, segments=segments, created_at=now,
-        automatic=automatic))
+        automatic=automatic, auto_kind=auto_kind))
     if room is not None:
         resets = room.channel == Channel.SMS and room.state == RoomState.ACTIVE
         room_touch(room, now, now + session_timeout() if resets else None)
@@ -95,12 +96,28 @@ def store_outbound(room, body, *, poc=None, to_number=None, author=None, automat
     return message
 
 
-def reply_automatic(room, body, allow_opted_out=False):
-    """An automatic reply in a room (opt-out confirmation, HELP, after hours): nothing when the
-    text is blank, SMS is off, or the contact opted out (unless allowed)."""
+def auto_reply_window(tenant):
+    return timedelta(minutes=tenant.auto_reply_window_minutes)
+
+
+def auto_reply_recent(tenant, contact_number, kind, now):
+    """Whether `contact_number` got an automatic reply of this kind within the tenant's window: the one
+    rule that keeps a contact's own auto-responder from looping with ours (each kind at most once per
+    window per number, across rooms). One indexed query, asked only when an automatic reply is due."""
+    return Message.objects.filter(tenant_id=tenant.pk, contact_number=contact_number, automatic=True, auto_kind=kind,
+                                  created_at__gte=now - auto_reply_window(tenant)).exists()
+
+
+def reply_automatic(room, body, kind, allow_opted_out=False, now=None):
+    """An automatic reply of `kind` (routing.choices.AutoReply) in a room: nothing when the text is
+    blank, SMS is off, the contact opted out (unless allowed), or the contact had this kind of reply
+    within the tenant's window (auto_reply_recent)."""
+    now = now or timezone.now()
     if not body or send_refusal(room.tenant, room.contact_number, allow_opted_out):
         return None
-    return store_outbound(room, body, automatic=True)
+    if room.contact_number and auto_reply_recent(room.tenant, room.contact_number, kind, now):
+        return None
+    return store_outbound(room, body, automatic=True, auto_kind=kind, now=now)
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import events, jobs, sql
+from .. import events, jobs, selectors, sql
 from ..audit.choices import Event
 from ..audit.services import audit_event
 from ..choices import OPEN_ROOM_STATES, Channel, CloseReason, Role, RoomState
@@ -76,8 +76,26 @@ def close_locked(room, reason, now=None, keep_transcript=None):
     return room
 
 
+SUMMARY_MAX = 2000
+
+
+def _wrap_up(room, disposition, summary, by_agent):
+    """The disposition and summary an ending room keeps. A disposition must apply to the room's
+    skill; when a required one does, the agent who ends it must choose one (wrap-up)."""
+    summary = (summary or "").strip() if isinstance(summary, str) or summary is None else None
+    if summary is None or len(summary) > SUMMARY_MAX:
+        raise ValidationError({"summary": f"A summary is text of at most {SUMMARY_MAX} characters."})
+    applicable = selectors.dispositions_for_room(room)
+    if disposition is not None:
+        if disposition.tenant_id != room.tenant_id or not applicable.filter(pk=disposition.pk).exists():
+            raise ValidationError({"disposition": "This disposition does not apply to this conversation."})
+    elif by_agent and applicable.filter(required=True).exists():
+        raise ValidationError({"disposition": "Choose a disposition to end this conversation."})
+    room.disposition, room.summary = disposition, summary
+
+
 @transaction.atomic
-def room_end(*, room, actor):
+def room_end(*, room, actor, disposition=None, summary=""):
     room = lock_room(room.pk)
     if room.state == RoomState.CLOSED:
         raise ValidationError({"state": "This interaction has already ended."})
@@ -86,6 +104,9 @@ def room_end(*, room, actor):
         raise PermissionDenied("Only the agent who holds this interaction or an administrator can end it.")
     if room.state != RoomState.ACTIVE and not is_manager:
         raise ValidationError({"state": "Accept or reject the offer; only an active interaction can be ended."})
+    _wrap_up(room, disposition, summary, by_agent=room.agent_id == actor.pk)
+    if room.disposition_id or room.summary:
+        Room.objects.filter(pk=room.pk).update(disposition=room.disposition, summary=room.summary)
     return close_locked(room, CloseReason.ENDED_BY_AGENT)
 
 

@@ -4,3 +4,4 @@ from .contact_points import CarrierAccount, Country, PointOfContact, RoutingRule
 from .rooms import Contact, Message, Room, RoutingDecision  # noqa: F401
 from .reports import AgentStateChange, RoomFact  # noqa: F401
 from .ops import RetentionRun, TranscriptRollup, WorkerBeat  # noqa: F401
+from .workspace import CannedResponse, Disposition  # noqa: F401

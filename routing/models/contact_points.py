@@ -1,10 +1,13 @@
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from .. import patterns, rules
 from ..choices import Channel, CodeType, Provider, RuleKind
+
+DEFAULT_ACK = "Thanks for your message — an agent will be with you shortly."
 
 
 class Country(models.Model):
@@ -84,9 +87,15 @@ class PointOfContact(models.Model):
     carrier_account = models.ForeignKey(CarrierAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="points_of_contact")
     skill = models.ForeignKey("routing.Skill", verbose_name="default skill", on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="default_for")
-    slug = models.SlugField(max_length=60, blank=True, help_text="Chat only: the contact's page is /chat/<slug>/.")
+    slug = models.SlugField(max_length=60, blank=True,
+                            help_text="Chat only: contacts chat at /chat/ followed by this address, for example /chat/porridge/.")
     after_hours_reply = models.CharField(max_length=320, blank=True,
                                          help_text="Sent when a text arrives outside every business-hours rule of the routing script.")
+    # An acknowledgement to a contact whose room has waited this long without an agent (off when empty).
+    ack_after_seconds = models.PositiveIntegerField(
+        "acknowledge after (seconds)", null=True, blank=True, validators=[MinValueValidator(5), MaxValueValidator(3600)],
+        help_text="Send the acknowledgement below once a conversation has waited this long for an agent. Empty: never.")
+    ack_reply = models.CharField("acknowledgement", max_length=320, blank=True, default=DEFAULT_ACK)
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -1,7 +1,8 @@
 from django.contrib.auth.models import AbstractUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .. import rules
@@ -15,16 +16,35 @@ session_limit_validators = [
 PROFICIENCY_MIN, PROFICIENCY_MAX = 1, 20
 
 
-class Team(models.Model):
+class NameOnceInTenant:
+    """A name unique in the tenant in any case ("Night Shift" and "night shift" are one): the
+    constraint's error belongs to the name field, where the console and the API show it."""
+
+    def validate_constraints(self, exclude=None):
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            taken = [e for e in general if "with this name already exists" in " ".join(ValidationError(e).messages)]
+            if taken:
+                errors.setdefault("name", []).extend(taken)
+            rest = [e for e in general if e not in taken]
+            if rest:
+                errors[NON_FIELD_ERRORS] = rest
+            raise ValidationError(errors)
+
+
+class Team(NameOnceInTenant, models.Model):
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=100)
     session_limit = models.PositiveSmallIntegerField("chat/SMS session limit", default=5, validators=session_limit_validators,
-                                                     help_text="Concurrent chat + SMS sessions per agent, 1 to 12 (R3).")
+                                                     help_text="Concurrent chat + SMS sessions per agent, 1 to 12.")
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "name"], name="team_unique_name",
+            models.UniqueConstraint(Lower("name"), "tenant", name="team_unique_name",
                                     violation_error_message="A team with this name already exists."),
             models.CheckConstraint(condition=models.Q(session_limit__gte=1, session_limit__lte=12), name="team_session_limit_range"),
         ]
@@ -99,7 +119,7 @@ class User(AbstractUser):
         rules.user_validate_keeps_admin(self)
 
 
-class Skill(models.Model):
+class Skill(NameOnceInTenant, models.Model):
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="skills")
     name = models.CharField(max_length=100)
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -114,7 +134,7 @@ class Skill(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="skill_unique_name",
+        constraints = [models.UniqueConstraint(Lower("name"), "tenant", name="skill_unique_name",
                                                violation_error_message="A skill with this name already exists.")]
 
     def __str__(self):

@@ -47,6 +47,14 @@ class Room(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the contact was told an agent will come (the point of contact's acknowledgement); once per room.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Transfer: who handed the room on, and the note the receiving agent reads.
+    transferred_by = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    transfer_note = models.CharField(max_length=500, blank=True)
+    # Wrap-up, chosen when the agent ends the room.
+    disposition = models.ForeignKey("routing.Disposition", on_delete=models.SET_NULL, null=True, blank=True, related_name="rooms")
+    summary = models.TextField(max_length=2000, blank=True)
     close_reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
     transcript_kept = models.BooleanField(default=True)
     # Agents who rejected or let an offer of this room lapse; they are skipped next time.
@@ -100,12 +108,16 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Automatic replies (opt-out confirmation, help, after-hours) are not written by an agent.
     automatic = models.BooleanField(default=False)
+    # Which automatic reply (routing.choices.AutoReply): each kind is limited per contact number.
+    auto_kind = models.CharField(max_length=12, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="message_outbox_idx"),
                    models.Index(fields=["point_of_contact", "contact_number"], condition=models.Q(room__isnull=True),
-                                name="message_roomless_idx")]
+                                name="message_roomless_idx"),
+                   models.Index(fields=["tenant", "contact_number", "auto_kind", "created_at"], condition=models.Q(automatic=True),
+                                name="message_auto_reply_idx")]
 
     def __str__(self):
         return f"{self.direction} {self.body[:30]}"

@@ -21,6 +21,12 @@ class Tenant(models.Model):
     help_reply = models.CharField(max_length=320, default=DEFAULT_HELP)
     opt_out_reply = models.CharField(max_length=320, default=DEFAULT_OPT_OUT)
     opt_in_reply = models.CharField(max_length=320, default=DEFAULT_OPT_IN)
+    # Automatic replies (acknowledgement, after hours, HELP, opt-out/opt-in confirmation): at most one of
+    # each kind per contact number in this window, so a contact's own auto-responder cannot loop with ours.
+    auto_reply_window_minutes = models.PositiveIntegerField(
+        "automatic replies: at most one of each kind per contact every (minutes)", default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(10080)],
+        help_text="A contact gets the same kind of automatic reply at most once in this many minutes.")
     case_limit = models.PositiveSmallIntegerField("concurrent-case limit", default=5,
                                                   help_text="Digital Experience contact-handling setting: cases an agent may hold at once.")
     # Data retention (routing/ops/retention.py): messages of rooms closed longer ago than this are deleted; empty: kept forever.

@@ -41,7 +41,7 @@ class InteractionRowSerializer(serializers.Serializer):
     rejected = serializers.IntegerField()
     lapsed = serializers.IntegerField()
     abandoned = serializers.IntegerField()
-    transferred = serializers.IntegerField(help_text="Always 0 until transfer exists.")
+    transferred = serializers.IntegerField(help_text="Transfers of these rooms to another agent or skill.")
     asa_seconds = serializers.FloatField(allow_null=True, help_text="Average speed of answer: queued → accepted.")
     asa_p90_seconds = serializers.FloatField(allow_null=True)
     first_response_seconds = serializers.FloatField(allow_null=True, help_text="The contact's first text → the agent's first reply.")

@@ -7,6 +7,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from .. import selectors
+from ..acd import queues
 from ..choices import AgentState, Channel, Role, RoomState
 from ..models import AgentSkill, Room, Skill, Tenant, User
 from ..ops import workers
@@ -93,5 +94,5 @@ def chat_snapshot(token):
     messages = [{"id": m.id, "direction": m.direction, "body": m.body, "created_at": _iso(m.created_at), "automatic": m.automatic}
                 for m in selectors.messages_for_room(room)]
     return {"type": "snapshot", "room": {"state": room.state, "closed": room.state == RoomState.CLOSED, "close_reason": room.close_reason,
-                                         "contact_name": room.contact_name},
+                                         "contact_name": room.contact_name, "queue_position": queues.queue_position(room)},
             "messages": messages}

@@ -20,6 +20,8 @@
     drafts: {},           // room id -> composer text
     pending: {},          // "accept:12" -> true while a request runs
     selectWhenSeen: null, // room id to open once it appears (outbound started here, accepted offer)
+    view: "list",         // below ~800 px one column shows either the list ("list") or the thread ("thread")
+    lapsed: false,        // set Unavailable because an offer timed out (said until the agent changes state)
   };
 
   function byOpened(a, b) { return (a.opened_at || "").localeCompare(b.opened_at || "") || a.id - b.id; }
@@ -68,7 +70,15 @@
         break;
       case "room.revoked":
         if (S.rooms[ev.room.id] && S.rooms[ev.room.id].state === "offered") {
-          toast("The offer from " + contactLabel(ev.room) + " was withdrawn" + (ev.reason ? " (" + String(ev.reason).replace(/_/g, " ") + ")" : "") + ".");
+          if (ev.reason === "lapsed") {
+            // The server sets an agent who let an offer time out to Unavailable: say so plainly.
+            S.lapsed = true;
+            toast("You were set to Unavailable because an offer timed out. The conversation went to the next agent.");
+          } else if (ev.reason !== "rejected") {
+            toast("The offer from " + contactLabel(ev.room) + " was taken back.");
+          }
+        } else if (S.rooms[ev.room.id] && ev.reason === "transferred") {
+          toast("The conversation with " + contactLabel(ev.room) + " was transferred.");
         }
         delete S.rooms[ev.room.id];
         if (S.selected === ev.room.id) S.selected = null;
@@ -104,6 +114,7 @@
         break;
       case "agent.state":
         if (S.agent) S.agent.state = ev.state;
+        if (ev.state !== "unavailable") S.lapsed = false;
         break;
       default:
         return;
@@ -113,6 +124,7 @@
 
   // ---- rendering ------------------------------------------------------------------------
   function renderAll() {
+    $("ws-main").classList.toggle("is-thread", S.view === "thread" && !!current());
     renderBar();
     renderOffers();
     renderRooms();
@@ -144,7 +156,8 @@
     });
     var hint = $("state-hint");
     hint.textContent = a.state === "available" ? "" : a.state === "logged_out" ? "Logged out — set yourself available to receive texts" :
-      "Unavailable — no new offers";
+      S.lapsed ? "You were set to Unavailable because an offer timed out" : "Unavailable — no new offers";
+    hint.dataset.testid = "state-hint";
     hint.hidden = a.state === "available";
     $("new-text").hidden = !(a.channels || []).includes("sms") && (a.channels || []).length > 0;
   }
@@ -168,6 +181,7 @@
         r.channel === "sms" ? h("span", "texted ", h("b", L.phone(r.poc_number))) : h("span", "web chat"),
         r.skill_name ? h("span.skill", r.skill_name) : null),
       first ? h("p.offer-body", first.body) : null,
+      r.transfer_note ? h("p.offer-note", { "data-testid": "offer-note" }, h("b", "Transferred: "), r.transfer_note) : null,
       h("div.offer-actions",
         h("button.btn.btn-accept", { type: "button", disabled: busy, "data-testid": "accept", onclick: function () { accept(r); } },
           S.pending["accept:" + r.id] ? "Accepting…" : "Accept"),
@@ -218,7 +232,10 @@
     }
     var closed = r.state === "closed", offered = r.state === "offered";
     head.hidden = false;
+    var waiting = offers().length;
     L.replace(head, [
+      h("button.btn.btn-ghost.thread-back", { type: "button", "data-testid": "back", onclick: showList, "aria-label": "Back to the conversation list" },
+        "‹ Conversations", waiting ? h("span.count", { title: waiting + " waiting offer(s)" }, String(waiting)) : null),
       h("div.thread-who",
         h("h2", { "data-testid": "thread-contact" }, contactLabel(r)),
         h("div.thread-meta",
@@ -230,7 +247,9 @@
         closed ? h("span.ended-tag", "Ended · " + reasonText(r.close_reason)) :
           r.expires_at ? h("span.timer", { title: "The conversation ends after this much inactivity" },
             h("span.countdown", { "data-deadline": r.expires_at, "data-kind": "session", "data-testid": "time-left" }), " left") : null,
-        h("button.btn.btn-ghost", { type: "button", "data-testid": "history-button", onclick: function () { loadHistory(r); } }, "Previous conversations"),
+        h("button.btn.btn-ghost", { type: "button", "data-testid": "history-button", "aria-label": "Previous conversations", onclick: function () { loadHistory(r); } },
+          h("span.label-long", "Previous conversations"), h("span.label-short", "History")),
+        closed || offered ? null : h("button.btn.btn-ghost", { type: "button", "data-testid": "transfer", onclick: function () { openTransfer(r); } }, "Transfer"),
         closed ? h("button.btn.btn-ghost", { type: "button", onclick: dismissEnded }, "Close") :
           offered ? null : h("button.btn.btn-danger", { type: "button", "data-testid": "end", onclick: function () { confirmEnd(r); } }, "End")),
     ]);
@@ -252,7 +271,9 @@
           h("time", { datetime: m.created_at }, L.clock(m.created_at)),
           m.direction === "outbound" ? h("span.msg-status.status-" + m.status, { "data-testid": "status" }, statusText(m)) : null)));
     });
-    if (closed) items.push(h("li.day.day-end", "Conversation ended · " + reasonText(r.close_reason) + " · transcript kept"));
+    if (r.transfer_note) items.unshift(h("li.transfer-note", { "data-testid": "thread-transfer-note" }, h("b", "Note from the transfer: "), r.transfer_note));
+    if (closed) items.push(h("li.day.day-end", "Conversation ended · " + reasonText(r.close_reason) +
+      (r.disposition_name ? " · " + r.disposition_name : "") + " · transcript kept"));
     L.replace(list, items.length ? h("ol.msg-list", items) : h("p.empty", "No messages yet."));
     if (atBottom) list.scrollTop = list.scrollHeight;
     composer.hidden = closed || offered;
@@ -298,8 +319,14 @@
   setInterval(tick, 1000);
 
   // ---- actions --------------------------------------------------------------------------
+  function showList() {
+    S.view = "list";
+    $("history").hidden = true;
+    renderAll();
+  }
   function select(id) {
     S.selected = id;
+    S.view = "thread";
     delete S.unread[id];
     if (S.ended && S.ended.id !== id) S.ended = null;
     $("history").hidden = true;
@@ -310,6 +337,7 @@
   }
   function dismissEnded() {
     S.ended = null;
+    S.view = "list";
     S.selected = (actives()[0] || {}).id || null;
     renderAll();
   }
@@ -344,6 +372,7 @@
     act("accept:" + r.id, "POST", "/api/v1/rooms/" + r.id + "/accept/", undefined, roomCommand("room.accept", r.id)).then(function (res) {
       if (res && res.ok) {
         if (res.data && res.data.id === r.id && res.data.state && S.rooms[r.id]) merge(Object.assign({}, res.data, { messages: undefined }));
+        if (r.transferred_by) live.resync(); // a transferred room has a thread before its offer: take it whole from a snapshot
         if (S.rooms[r.id] && S.rooms[r.id].state === "active") select(r.id);
         else setTimeout(function () { if (S.rooms[r.id] && S.rooms[r.id].state === "offered") live.resync(); }, 2000);
       } else {
@@ -357,17 +386,96 @@
     });
   }
 
+  // ---- wrap-up: ending a conversation with a disposition and a summary --------------------
+  var dispositions = null; // loaded once: [{id, name, skills, required, is_active}]
+  function loadDispositions() {
+    if (dispositions) return Promise.resolve(dispositions);
+    return L.api("GET", "/api/v1/dispositions/").then(function (res) {
+      dispositions = res.ok ? L.rows(res.data).filter(function (d) { return d.is_active !== false; }) : [];
+      return dispositions;
+    });
+  }
+  function applicable(r) {
+    return (dispositions || []).filter(function (d) { return !d.skills.length || d.skills.indexOf(r.skill) >= 0; });
+  }
+  function setDialogError(id, text) { var el = $(id); el.textContent = text; el.hidden = !text; }
   function confirmEnd(r) {
     var dlg = $("end-dialog");
     $("end-dialog-who").textContent = contactLabel(r);
     dlg.dataset.room = r.id;
-    dlg.showModal();
+    setDialogError("end-error", "");
+    $("wrapup-summary").value = "";
+    loadDispositions().then(function () {
+      var list = applicable(r), required = list.some(function (d) { return d.required; });
+      $("wrapup").hidden = !list.length;
+      $("wrapup-required").textContent = required ? "(required)" : "(optional)";
+      L.replace($("wrapup-disposition"), [h("option", { value: "" }, required ? "— choose one —" : "— none —")].concat(
+        list.map(function (d) { return h("option", { value: d.id }, d.name); })));
+      dlg.dataset.required = required ? "1" : "";
+      if (!dlg.open) dlg.showModal();
+    });
   }
-  $("end-dialog").addEventListener("close", function () {
-    var dlg = $("end-dialog");
-    if (dlg.returnValue !== "end") return;
-    var id = Number(dlg.dataset.room);
-    act("end:" + id, "POST", "/api/v1/rooms/" + id + "/end/", undefined, roomCommand("room.end", id));
+  $("end-cancel").addEventListener("click", function () { $("end-dialog").close(); });
+  $("wrapup-disposition").addEventListener("change", function () { setDialogError("end-error", ""); });
+  $("end-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var dlg = $("end-dialog"), id = Number(dlg.dataset.room);
+    var disposition = $("wrapup").hidden ? null : ($("wrapup-disposition").value ? Number($("wrapup-disposition").value) : null);
+    var summary = $("wrapup").hidden ? "" : $("wrapup-summary").value.trim();
+    if (dlg.dataset.required && !disposition) { setDialogError("end-error", "Choose a disposition to end this conversation."); return; }
+    var body = { disposition: disposition, summary: summary };
+    perform(roomCommand("room.end", id, body), "POST", "/api/v1/rooms/" + id + "/end/", body).then(function (res) {
+      if (!res.ok) { setDialogError("end-error", L.errorText(res, ["disposition", "summary", "state"])); return; }
+      dlg.close();
+    });
+  });
+
+  // ---- transfer ----------------------------------------------------------------------------
+  function transferTo() { return document.querySelector("input[name=transfer-to]:checked").value; }
+  function showTransferTarget() {
+    $("transfer-agent-field").hidden = transferTo() !== "agent";
+    $("transfer-skill-field").hidden = transferTo() !== "skill";
+  }
+  document.querySelectorAll("input[name=transfer-to]").forEach(function (el) { el.addEventListener("change", showTransferTarget); });
+  function openTransfer(r) {
+    var dlg = $("transfer-dialog");
+    dlg.dataset.room = r.id;
+    $("transfer-who").textContent = contactLabel(r);
+    $("transfer-note").value = "";
+    setDialogError("transfer-error", "");
+    L.replace($("transfer-agent"), h("option", { value: "" }, "Loading…"));
+    L.replace($("transfer-skill"), h("option", { value: "" }, "Loading…"));
+    showTransferTarget();
+    dlg.showModal();
+    L.api("GET", "/api/v1/rooms/" + r.id + "/transfer/").then(function (res) {
+      if (!res.ok) { setDialogError("transfer-error", L.errorText(res)); return; }
+      var agents = res.data.agents, free = agents.filter(function (a) { return a.available; });
+      L.replace($("transfer-agent"), [h("option", { value: "" }, free.length ? "— choose an agent —" : "Nobody can take it now")].concat(
+        agents.map(function (a) {
+          return h("option", { value: a.id, disabled: !a.available, title: a.reason },
+            a.name + (a.available ? " · " + a.held + " of " + a.limit : " — " + a.reason));
+        })));
+      L.replace($("transfer-skill"), res.data.skills.map(function (sk) {
+        return h("option", { value: sk.id, selected: sk.id === r.skill }, sk.name + (sk.id === r.skill ? " (this queue)" : ""));
+      }));
+    });
+  }
+  $("transfer-cancel").addEventListener("click", function () { $("transfer-dialog").close(); });
+  $("transfer-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var id = Number($("transfer-dialog").dataset.room), to = transferTo();
+    var target = Number($(to === "agent" ? "transfer-agent" : "transfer-skill").value);
+    if (!target) { setDialogError("transfer-error", to === "agent" ? "Choose an agent." : "Choose a queue."); return; }
+    var body = { note: $("transfer-note").value };
+    body[to] = target;
+    L.api("POST", "/api/v1/rooms/" + id + "/transfer/", body).then(function (res) {
+      if (!res.ok) { setDialogError("transfer-error", L.errorText(res, ["agent", "skill", "note", "state"])); return; }
+      $("transfer-dialog").close();
+      delete S.rooms[id];
+      if (S.selected === id) { S.selected = (actives()[0] || {}).id || null; S.view = "list"; }
+      toast("Transferred. " + (to === "agent" ? "The agent gets it as an offer." : "It waits in that queue."));
+      renderAll();
+    });
   });
 
   document.querySelectorAll("[data-set-state]").forEach(function (b) {
@@ -407,10 +515,72 @@
     el.classList.toggle("is-ucs2", info.encoding === "ucs2" && !!text);
     el.classList.toggle("is-over", text.length > MAX_BODY);
   }
-  input.addEventListener("input", function () { updateCounter(); setComposerError(""); });
+  input.addEventListener("input", function () { updateCounter(); setComposerError(""); updateCanned(); });
   input.addEventListener("keydown", function (e) {
+    if (!$("canned").hidden && cannedKey(e)) return;
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
   });
+
+  // ---- canned responses: "/" at the start of a word opens a searchable list --------------------
+  var canned = null, cannedPick = 0, cannedMatches = [];
+  function loadCanned() {
+    if (canned) return Promise.resolve(canned);
+    return L.api("GET", "/api/v1/canned-responses/").then(function (res) { canned = res.ok ? L.rows(res.data) : []; return canned; });
+  }
+  function slashQuery() {
+    var upto = input.value.slice(0, input.selectionStart);
+    var m = /(^|\s)\/([^\s\/]*)$/.exec(upto);
+    return m ? { query: m[2].toLowerCase(), start: upto.length - m[2].length - 1 } : null;
+  }
+  function merged(body, r) {
+    var contact = r.contact_name || (r.channel === "chat" ? "there" : "");
+    var agentName = (S.agent && (S.agent.first_name || S.agent.username)) || "";
+    return body.replace(/\{contact_name\}/g, contact).replace(/\{agent_name\}/g, agentName).replace(/ +([,.!?])/g, "$1");
+  }
+  function updateCanned() {
+    var q = slashQuery(), box = $("canned");
+    if (!q) { box.hidden = true; return; }
+    loadCanned().then(function (list) {
+      if (!slashQuery()) return;
+      cannedMatches = list.filter(function (c) {
+        return !q.query || (c.shortcut || "").toLowerCase().indexOf(q.query) === 0 || c.name.toLowerCase().indexOf(q.query) >= 0;
+      }).slice(0, 8);
+      cannedPick = Math.min(cannedPick, Math.max(cannedMatches.length - 1, 0));
+      box.hidden = false;
+      L.replace(box, cannedMatches.length ? cannedMatches.map(function (c, i) {
+        return h("button.canned-item" + (i === cannedPick ? ".is-active" : ""), { type: "button", role: "option",
+          "aria-selected": i === cannedPick ? "true" : "false", "data-testid": "canned-item",
+          onmousedown: function (e) { e.preventDefault(); insertCanned(c); } },
+          h("span.canned-name", c.name, c.shortcut ? h("code", "/" + c.shortcut) : null, c.owner ? h("span.canned-mine", "yours") : null),
+          h("span.canned-body", c.body));
+      }) : h("p.empty", list.length ? "No canned response matches." : "No canned responses yet. An administrator adds them for everyone."));
+    });
+  }
+  function cannedKey(e) {
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      cannedPick = (cannedPick + (e.key === "ArrowDown" ? 1 : -1) + cannedMatches.length) % Math.max(cannedMatches.length, 1);
+      updateCanned();
+      return true;
+    }
+    if ((e.key === "Enter" || e.key === "Tab") && cannedMatches[cannedPick]) { e.preventDefault(); insertCanned(cannedMatches[cannedPick]); return true; }
+    if (e.key === "Escape") { e.preventDefault(); $("canned").hidden = true; return true; }
+    return false;
+  }
+  function insertCanned(c) {
+    var q = slashQuery(), r = current();
+    if (!q || !r) return;
+    var text = merged(c.body, r);
+    input.value = input.value.slice(0, q.start) + text + input.value.slice(input.selectionStart);
+    var caret = q.start + text.length;
+    input.setSelectionRange(caret, caret);
+    $("canned").hidden = true;
+    cannedPick = 0;
+    updateCounter();
+    input.focus();
+  }
+  input.addEventListener("blur", function () { setTimeout(function () { $("canned").hidden = true; }, 150); });
+
   function setComposerError(text) {
     var el = $("composer-error");
     el.textContent = text;
@@ -441,22 +611,37 @@
     });
   });
 
-  // previous conversations (R9)
-  function loadHistory(r) {
+  // previous conversations (R9): this contact's first; the business number's (other contacts) on the
+  // second tab. Nothing opens by itself: the agent picks the transcript to read.
+  var historyFor = { room: null, by: "contact" };
+  function loadHistory(r, by) {
     var panel = $("history"), list = $("history-list");
+    historyFor = { room: r, by: by || "contact" };
     panel.hidden = false;
-    $("history-for").textContent = contactLabel(r) + (r.channel === "sms" ? " or " + L.phone(r.poc_number) : "");
+    document.querySelectorAll("[data-history-by]").forEach(function (tab) {
+      tab.setAttribute("aria-selected", tab.dataset.historyBy === historyFor.by ? "true" : "false");
+      tab.hidden = tab.dataset.historyBy === "number" && !r.poc_number;
+    });
+    var bySms = r.channel === "sms";
+    $("history-for").textContent = historyFor.by === "contact" ? "Last ten with " + contactLabel(r) :
+      "Last ten on " + (bySms ? L.phone(r.poc_number) : "this chat") + ", with any contact";
     L.replace(list, h("p.empty", "Loading…"));
-    L.api("GET", "/api/v1/rooms/" + r.id + "/history/").then(function (res) {
+    L.api("GET", "/api/v1/rooms/" + r.id + "/history/?by=" + historyFor.by).then(function (res) {
+      if (historyFor.room !== r || historyFor.by !== (by || "contact")) return; // another tab or room meanwhile
       if (!res.ok) { L.replace(list, h("p.error-text", "Could not load the transcripts: " + L.errorText(res))); return; }
       var items = L.rows(res.data);
-      if (!items.length) { L.replace(list, h("p.empty", { "data-testid": "history-empty" }, "No earlier conversations with this contact or number.")); return; }
-      L.replace(list, items.map(function (t, i) {
+      if (!items.length) {
+        L.replace(list, h("p.empty", { "data-testid": "history-empty" }, historyFor.by === "contact" ?
+          "No earlier conversations with this contact." : "No earlier conversations on this number."));
+        return;
+      }
+      L.replace(list, items.map(function (t) {
         var msgs = t.messages || [];
-        return h("details.transcript", { open: i === 0, "data-testid": "transcript" },
+        var other = historyFor.by === "number" && t.contact_number !== r.contact_number;
+        return h("details.transcript", { "data-testid": "transcript" },
           h("summary",
             h("span.transcript-when", L.dateTime(t.closed_at || t.opened_at)),
-            h("span.transcript-who", contactLabel(t)),
+            h("span.transcript-who" + (other ? ".is-other" : ""), contactLabel(t)),
             h("span.transcript-meta", [t.agent_username ? "with " + t.agent_username : null, t.close_reason ? reasonText(t.close_reason) : null,
               msgs.length + (msgs.length === 1 ? " message" : " messages")].filter(Boolean).join(" · "))),
           msgs.length ? h("ol.msg-list.compact", msgs.map(function (m) {
@@ -465,6 +650,9 @@
       }));
     });
   }
+  document.querySelectorAll("[data-history-by]").forEach(function (tab) {
+    tab.addEventListener("click", function () { if (historyFor.room) loadHistory(historyFor.room, tab.dataset.historyBy); });
+  });
   $("history-close").addEventListener("click", function () { $("history").hidden = true; });
 
   // new outbound text (R11)

@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from routing.choices import Channel, CloseReason, Direction, MessageStatus, Role, RoomState, RuleKind
-from routing.models import Message, Room, RoutingDecision, RoutingRule
+from routing.models import CannedResponse, Disposition, Message, Room, RoutingDecision, RoutingRule
 from routing import services
 from tests import factories as f
 
@@ -67,6 +67,8 @@ class TenantWorld:
     chat_poc: object
     rule: object
     rooms: dict = field(default_factory=dict)
+    canned: object = None  # a tenant-wide canned response
+    disposition: object = None
 
     def client(self, role):
         return client_for(getattr(self, role))
@@ -88,6 +90,8 @@ def build_tenant(label, number_base):
     agent = f.agent(t, username=f"agent-{label.lower()}", team=team, skills=[sms, out, chat])
     agent2 = f.agent(t, username=f"agent2-{label.lower()}", team=team, skills=[sms])
     w = TenantWorld(t, admin, supervisor, agent, agent2, team, sms, out, chat, carrier, sms_poc, chat_poc, rule)
+    w.canned = services.object_save(instance=CannedResponse(tenant=t, name=f"Welcome {label}", shortcut="hi", body="Hello!"))
+    w.disposition = services.disposition_save(disposition=Disposition(tenant=t, name=f"Resolved {label}"), skills=[sms])
     w.rooms = {
         "queued": make_room(t, sms_poc, contact="+12125550111", messages=["Queued hello"]),
         "offered": make_room(t, sms_poc, state=RoomState.OFFERED, agent=agent, contact="+12125550112", messages=["Offered hello"]),

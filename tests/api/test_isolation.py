@@ -151,6 +151,11 @@ def config_resources(p):
             payload=lambda: {"point_of_contact": a.sms_poc.id, "kind": "keyword", "pattern": "#ISO", "skill": a.sms_skill.id,
                              "priority": 5},
             refs={"point_of_contact": b.sms_poc.id, "skill": b.sms_skill.id}),
+        "canned-responses": dict(b_ids=[b.canned.id], a_obj=a.canned,
+                                 payload=lambda: {"name": p.uniq("Canned"), "body": "Hello there"},
+                                 refs={"tenant": b.tenant.id, "owner": b.agent.id}),
+        "dispositions": dict(b_ids=[b.disposition.id], a_obj=a.disposition, payload=lambda: {"name": p.uniq("Disposition")},
+                             refs={"tenant": b.tenant.id, "skills": [b.sms_skill.id]}),
         "countries": dict(b_ids=[], a_obj=Country.objects.get(code="US"), creatable=False, writable=False,
                           payload=lambda: {"code": "QQ", "name": "Q"}, refs={}),
     }
@@ -185,7 +190,8 @@ def b_ids_of(resource, b):
         return set(Room.objects.filter(tenant=b.tenant).values_list("id", flat=True))
     if resource == "countries":
         return set()
-    spec_models = {"teams": "Team", "skills": "Skill", "carrier-accounts": "CarrierAccount", "points-of-contact": "PointOfContact"}
+    spec_models = {"teams": "Team", "skills": "Skill", "carrier-accounts": "CarrierAccount", "points-of-contact": "PointOfContact",
+                   "canned-responses": "CannedResponse", "dispositions": "Disposition"}
     if resource in spec_models:
         model = apps.get_model("routing", spec_models[resource])
         return set(model.objects.filter(tenant=b.tenant).values_list("id", flat=True))
@@ -258,7 +264,7 @@ def handle_detail(p, resource, spec, method, client):
 
 ROOM_ACTIONS = {  # path suffix -> methods
     "": ["get"], "accept/": ["post"], "reject/": ["post"], "end/": ["post"], "messages/": ["get", "post"], "history/": ["get"],
-    "decisions/": ["get"],
+    "decisions/": ["get"], "transfer/": ["get", "post"],
 }
 
 
@@ -268,6 +274,11 @@ def handle_room_detail(p, suffix, method, clients):
     for role, client in clients.items():
         for room in p.b.rooms.values():
             p.same_as_missing(client, method, template, room.id, body, expect=(403, 404))
+    if suffix == "transfer/" and method == "post":
+        # A's own room handed to B's agent or B's skill: refused like a missing one
+        path = template.format(id=p.a.rooms["active"].id)
+        p.refused_ref(clients["agent"], "post", path, {"agent": p.b.agent.id}, "agent")
+        p.refused_ref(clients["agent"], "post", path, {"skill": p.b.sms_skill.id}, "skill")
     if suffix == "history/":
         # A's active room shares its contact number with a closed room of B: B's never shows up (R9 is per tenant)
         r = p.send(clients["agent"], "get", template.format(id=p.a.rooms["active"].id))

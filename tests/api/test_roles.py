@@ -16,7 +16,7 @@ from campaigns.models import Campaign
 from routing import services
 from routing.audit.models import AuditEntry
 from routing.choices import Channel
-from routing.models import Country, Room
+from routing.models import CannedResponse, Country, Disposition, Room
 from tests import factories as f
 from tests.api.conftest import API, build_tenant, client_for
 from tests.digital.test_roles import DIGITAL_MATRIX
@@ -84,6 +84,20 @@ MATRIX = [
     ("GET", "rooms/{active}/history/", (200, 200, 200, 200, 401)),
     ("GET", "rooms/{active}/decisions/", (200, 200, 200, 403, 401)),
     ("POST", "rooms/outbound/", (403, 403, 403, 201, 401)),
+    ("GET", "rooms/{active}/transfer/", (200, 200, 200, 200, 401)),
+    ("POST", "rooms/{active}/transfer/", (200, 200, 200, 200, 401)),  # its agent, or a manager (here: to its skill's queue)
+    ("GET", "canned-responses/", (200, 200, 200, 200, 401)),
+    ("POST", "canned-responses/", (201, 201, 201, 201, 401)),  # a supervisor's or an agent's own
+    ("GET", "canned-responses/{canned}/", (200, 200, 200, 200, 401)),  # a tenant-wide one
+    ("PUT", "canned-responses/{canned}/", (200, 200, 403, 403, 401)),
+    ("PATCH", "canned-responses/{canned}/", (200, 200, 403, 403, 401)),
+    ("DELETE", "canned-responses/{canned}/", (204, 204, 403, 403, 401)),
+    ("GET", "dispositions/", (200, 200, 200, 200, 401)),
+    ("POST", "dispositions/", (201, 201, 403, 403, 401)),
+    ("GET", "dispositions/{disposition}/", (200, 200, 200, 200, 401)),
+    ("PUT", "dispositions/{disposition}/", (200, 200, 403, 403, 401)),
+    ("PATCH", "dispositions/{disposition}/", (200, 200, 403, 403, 401)),
+    ("DELETE", "dispositions/{disposition}/", (204, 204, 403, 403, 401)),
     ("GET", "me/", (200, 200, 200, 200, 401)),
     ("GET", "me/state/", (403, 403, 403, 200, 401)),
     ("PUT", "me/state/", (403, 403, 403, 200, 401)),
@@ -134,13 +148,15 @@ def body_for(method, path, t, role):
         return {"tenants": {"save_transcripts": False}, "users": {"session_limit": 3}, "teams": {"session_limit": 7},
                 "skills": {"name": "Renamed " + n}, "carrier-accounts": {"name": "Renamed"}, "points-of-contact": {"name": "Renamed"},
                 "routing-rules": {"priority": 9}, "countries": {"short": True}, "campaigns": {"name": "Renamed " + n},
-                "send-rates": {"rate": 5.0}}[resource]
+                "send-rates": {"rate": 5.0}, "canned-responses": {"body": "Patched " + n}, "dispositions": {"required": True}}[resource]
     if path == "rooms/{active}/messages/":
         return {"body": "How can I help?"}
     if path == "rooms/outbound/":
         return {"point_of_contact": t["sms_poc"], "contact_number": "+12125550190", "body": "Your order is ready"}
     if path == "me/state/":
         return {"state": "available"}
+    if path == "rooms/{active}/transfer/" and method == "POST":
+        return {"skill": t["sms_skill"], "note": "Over to the queue"}
     if path == "contacts/erase/":
         return {"number": "+12125550191"}  # a contact with no live room
     if resource == "send-rates" and method in ("PUT", "PATCH"):
@@ -167,6 +183,8 @@ def body_for(method, path, t, role):
         "points-of-contact": {**tenant, "channel": "chat", "slug": "chat-" + n, "skill": t["chat_skill"]},
         "routing-rules": {"point_of_contact": t["sms_poc"], "kind": "keyword", "pattern": "#ROLE", "skill": t["sms_skill"], "priority": 4},
         "countries": {"code": "QQ" if method == "POST" else "ZZ", "name": "Country " + n, "long": True},
+        "canned-responses": {**tenant, "name": "Canned " + n, "shortcut": "c-" + n, "body": "Hello {contact_name}"},
+        "dispositions": {**tenant, "name": "Disposition " + n, "required": False},
     }
     body = dict(bodies[resource])
     if method == "PUT" and resource == "users":
@@ -188,10 +206,12 @@ def targets(django_db_setup, django_db_blocker):
             spare_carrier = f.carrier(w.tenant)
             spare_user = f.agent(w.tenant, username="spare-user", team=spare_team)
             country = services.object_save(instance=Country(code="ZZ", name="Zedland"))
+            canned = services.object_save(instance=CannedResponse(tenant=w.tenant, name="Spare", shortcut="spare", body="Hi"))
+            disposition = services.disposition_save(disposition=Disposition(tenant=w.tenant, name="Spare"))
             ids = {"tenant": w.tenant.id, "user": spare_user.id, "team": spare_team.id, "skill": spare_skill.id,
                    "carrier": spare_carrier.id, "poc": w.chat_poc.id, "rule": w.rule.id, "country": country.id,
                    "active": w.rooms["active"].id, "offered": w.rooms["offered"].id, "sms_poc": w.sms_poc.id, "team_a": w.team.id,
-                   "chat_skill": w.chat_skill.id, "sms_skill": w.sms_skill.id,
+                   "chat_skill": w.chat_skill.id, "sms_skill": w.sms_skill.id, "canned": canned.id, "disposition": disposition.id,
                    "audit": AuditEntry.objects.get(content_type__model="team", object_pk=str(spare_team.id), action=0).id}
             contact_list = campaigns_services.contact_list_import(tenant=w.tenant, name="Prospects",
                                                                   file=io.BytesIO(b"phone,name\n2125550101,Ann\n2125550102,\n"))
@@ -229,7 +249,8 @@ def test_role_matrix(targets, db, role, method, path, expected):
 
 MODELS = {"tenants": "routing.Tenant", "users": "routing.User", "teams": "routing.Team", "skills": "routing.Skill",
           "carrier-accounts": "routing.CarrierAccount", "points-of-contact": "routing.PointOfContact",
-          "routing-rules": "routing.RoutingRule", "countries": "routing.Country", "campaigns": "campaigns.Campaign"}
+          "routing-rules": "routing.RoutingRule", "countries": "routing.Country", "campaigns": "campaigns.Campaign",
+          "canned-responses": "routing.CannedResponse", "dispositions": "routing.Disposition"}
 WRITE_ONLY = {"password"}
 
 
@@ -315,6 +336,10 @@ def assert_effect(method, path, ids, user, body, changes):
         closed = [new for _old, new in rooms.get("changed", {}).values() if new["state"] == "closed"]
         assert ids["active"] in [r["id"] for r in closed], rooms
         assert not Room.objects.filter(tenant_id=ids["tenant"], channel=Channel.SMS).exclude(state="closed").exists()
+    elif path == "rooms/{active}/transfer/":
+        _old, new = rooms["changed"][ids["active"]]
+        got = (new["state"], new["agent_id"], new["transferred_by_id"], new["transfer_note"])
+        assert got == ("queued", None, user.id, body["note"]), new
     elif path == "contacts/erase/":
         # Nothing of that number was held: the erasure is recorded, and nothing else changes.
         assert set(changes) == {"audit.AuditEntry"} and len(changes["audit.AuditEntry"]["added"]) == 1, changes
@@ -327,7 +352,7 @@ def test_matrix_lists_every_operation_of_the_schema(db):
     in_schema = {(m.upper(), p[len("/api/v1/"):]) for p, ops in schema["paths"].items() for m in ops
                  if m in ("get", "post", "put", "patch", "delete")}
     placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}",
-                   "{active}", "{offered}", "{audit}", "{list}", "{campaign}", "{sms_poc}"}
+                   "{active}", "{offered}", "{audit}", "{list}", "{campaign}", "{sms_poc}", "{canned}", "{disposition}"}
     placeholder |= DIGITAL_PLACEHOLDERS
     in_matrix = set()
     for method, path, _ in MATRIX + DIGITAL_MATRIX:  # digital/: tests/digital/test_roles.py, on a Digital tenant

@@ -79,8 +79,15 @@ JUSTIFIED = {
     ("POST", "/api/v1/campaigns/{id}/pause/"): ({409}, "only a running or scheduled campaign can be paused"),
     ("POST", "/api/v1/campaigns/{id}/resume/"): ({409}, "only a paused campaign can be resumed"),
     ("POST", "/api/v1/campaigns/{id}/cancel/"): ({409}, "a cancelled or completed campaign cannot be cancelled again"),
+    ("POST", "/api/v1/rooms/{id}/transfer/"): ({404}, "an earlier request transferred the room: out of the agent's sight"),
+    ("GET", "/api/v1/rooms/{id}/transfer/"): ({404}, "an earlier request transferred the room: out of the agent's sight"),
+    ("POST", "/api/v1/rooms/{id}/end/"): ({404}, "an earlier request transferred the room: out of the agent's sight"),
+    ("POST", "/api/v1/canned-responses/"): ({403}, "only administrators write tenant-wide responses (owner null) or name another owner"),
+    ("PUT", "/api/v1/canned-responses/{id}/"): ({403}, "a tenant-wide response is the administrators' to change"),
+    ("PATCH", "/api/v1/canned-responses/{id}/"): ({403}, "a tenant-wide response is the administrators' to change"),
+    ("DELETE", "/api/v1/canned-responses/{id}/"): ({403}, "a tenant-wide response is the administrators' to delete"),
 }
-REFERENCE_FIELDS = ("team", "skill", "point_of_contact", "carrier_account", "agent", "contact_list")
+REFERENCE_FIELDS = ("team", "skill", "point_of_contact", "carrier_account", "agent", "contact_list", "owner", "disposition")
 
 
 APP = WSGIHandler()
@@ -117,12 +124,13 @@ def world(django_db_setup, django_db_blocker):
             campaign = campaigns_services.campaign_save(campaign=Campaign(tenant=w.tenant, name="Lisbon", point_of_contact=w.sms_poc,
                                                                           contact_list=contact_list, template="Hi {name|there}"))
             ids = {"team": w.team.pk, "skill": w.sms_skill.pk, "point_of_contact": w.sms_poc.pk, "carrier_account": w.carrier.pk,
-                   "agent": w.agent.pk, "contact_list": contact_list.pk}
+                   "agent": w.agent.pk, "contact_list": contact_list.pk, "owner": w.agent.pk, "disposition": w.disposition.pk}
             paths = {"/api/v1/teams/": w.team.pk, "/api/v1/skills/": w.sms_skill.pk, "/api/v1/points-of-contact/": w.sms_poc.pk,
                      "/api/v1/carrier-accounts/": w.carrier.pk, "/api/v1/routing-rules/": w.rule.pk, "/api/v1/users/": w.agent2.pk,
                      "/api/v1/tenants/": w.tenant.pk, "/api/v1/countries/": Country.objects.get(code="FR").pk,
                      "/api/v1/rooms/{id}/accept/": w.rooms["offered"].pk, "/api/v1/rooms/{id}/reject/": w.rooms["offered"].pk,
-                     "/api/v1/rooms/": w.rooms["active"].pk,
+                     "/api/v1/rooms/": w.rooms["active"].pk, "/api/v1/canned-responses/": w.canned.pk,
+                     "/api/v1/dispositions/": w.disposition.pk,
                      "/api/v1/audit-log/": AuditEntry.objects.filter(tenant=w.tenant).values_list("pk", flat=True).first(),
                      "/api/v1/contact-lists/": contact_list.pk, "/api/v1/campaigns/": campaign.pk, "/api/v1/send-rates/": w.sms_poc.pk}
             paths.update(_digital_world(tokens))

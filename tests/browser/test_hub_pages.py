@@ -49,13 +49,17 @@ def test_simulator_and_chat_pages(server, new_page, artifacts_dir):
     assert "not a phone number" in phone.inner_text("#sim-error")
 
     contact = new_page()
+    contact.set_viewport_size({"width": 390, "height": 844})
     contact.goto(server.url + "/chat/porridge/")
     contact.fill("#chat-name", "Goldilocks")
     contact.fill("#chat-first", "Is the porridge too hot?")
     contact.click("#chat-start button[type=submit]")
     contact.wait_for_selector("#chat-live:not([hidden])")
-    contact.wait_for_selector("#chat-state >> text=Connected")
+    # Waiting, and told so with the place in the queue (mama is busy with the text above, limit permitting: next).
+    contact.wait_for_selector("#chat-state >> text=Waiting for an agent")
+    contact.screenshot(path=str(artifacts_dir / "chat-contact-waiting.png"))
     agent.get_by_role("button", name="Accept").first.click()
+    contact.wait_for_selector("#chat-state >> text=An agent is with you")
     agent.wait_for_selector("#thread-head >> text=Goldilocks")
     agent.fill("textarea", "Just right, Goldilocks.")
     agent.get_by_role("button", name="Send").click()
@@ -65,3 +69,20 @@ def test_simulator_and_chat_pages(server, new_page, artifacts_dir):
     agent.wait_for_selector("text=Thank you!")
     assert contact.is_hidden("#chat-start")  # the start form gives way to the conversation
     contact.screenshot(path=str(artifacts_dir / "chat-contact.png"))
+
+    # The agent ends the chat: the contact is told and can start again, also after a reload.
+    agent.locator("#thread-head").get_by_role("button", name="End").click()
+    agent.get_by_test_id("confirm-end").click()
+    contact.wait_for_selector("#chat-state >> text=This chat has ended")
+    contact.reload()
+    contact.wait_for_selector("[data-testid=chat-new]:visible")
+    assert "This chat has ended" in contact.inner_text("#chat-state")
+    assert contact.locator(".bubble", has_text="Just right, Goldilocks.").count() == 1  # the transcript stays readable
+    contact.screenshot(path=str(artifacts_dir / "chat-contact-ended.png"))
+    contact.get_by_test_id("chat-new").click()
+    contact.wait_for_selector("#chat-start:not([hidden])")
+    assert contact.locator(".bubble").count() == 0
+    contact.fill("#chat-first", "One more question")
+    contact.click("#chat-start button[type=submit]")
+    contact.wait_for_selector("#chat-state >> text=Waiting for an agent")
+    agent.wait_for_selector("[data-testid=offer] >> text=One more question")

@@ -78,7 +78,7 @@ def test_admin_refuses_delivery_switch_while_rooms_are_active(operator):
     response = operator.post(f"/admin/routing/tenant/{t.pk}/change/", tenant_data(name=t.name, slug=t.slug, sms_delivery="digital",
                                                                                  digital_experience_enabled="on"))
     assert response.status_code == 200
-    assert "cannot change while 1 interaction(s) are active" in text(response)
+    assert "cannot change while 1 conversation is open" in text(response)
     assert Tenant.objects.get(pk=t.pk).sms_delivery == SmsDelivery.ACD
 
 

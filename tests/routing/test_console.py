@@ -550,7 +550,7 @@ def test_delivery_switch_refused_while_interactions_are_active(client):
     Room.objects.create(tenant=t, channel=Channel.SMS, point_of_contact=poc, state=RoomState.ACTIVE, contact_number="+12125550111")
     response = client.post(reverse("console:settings"), settings_data(sms_delivery="digital"))
     assert response.status_code == 200
-    assert "cannot change while 1 interaction(s) are active" in field_errors(response, "sms_delivery")
+    assert "cannot change while 1 conversation is open" in field_errors(response, "sms_delivery")
     assert Tenant.objects.get(pk=t.pk).sms_delivery == SmsDelivery.ACD
     Room.objects.update(state=RoomState.CLOSED)
     assert client.post(reverse("console:settings"), settings_data(sms_delivery="digital")).status_code == 302

@@ -77,7 +77,7 @@ def test_delivery_switch_refused_while_rooms_are_open(state):
                         poc_number=poc.number)
     t.sms_delivery = SmsDelivery.DIGITAL
     msg = refused("sms_delivery", lambda: services.object_save(instance=t))
-    assert "cannot change while 1 interaction(s) are active" in msg
+    assert "cannot change while 1 conversation is open" in msg
     assert Tenant.objects.get(pk=t.pk).sms_delivery == SmsDelivery.ACD
 
 

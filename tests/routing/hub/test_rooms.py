@@ -207,3 +207,23 @@ def test_outbound_room_refusals(client, bears, case):
     with pytest.raises(error):
         acd_outbound.room_open_outbound(**kwargs)
     assert Room.objects.count() == before
+
+
+def test_history_by_contact_or_by_number_through_the_api(client, bears):
+    from tests.api.conftest import client_for
+
+    bears["team"].session_limit = 12
+    bears["team"].save()
+    mine = accept_new(client, bears, body="mine")
+    hub_rooms.room_end(room=mine, actor=bears["mama"])
+    post_inbound(client, bears["poc"], "+12025550999", "someone else")
+    other = offers.room_accept(room=Room.objects.get(contact_number="+12025550999"), agent=bears["mama"])
+    hub_rooms.room_end(room=other, actor=bears["mama"])
+    current = accept_new(client, bears, body="now")
+    api = client_for(bears["mama"])
+    url = f"/api/v1/rooms/{current.pk}/history/"
+    assert [h["id"] for h in api.get(url + "?by=contact").json()] == [mine.pk]
+    assert [h["id"] for h in api.get(url + "?by=number").json()] == [other.pk, mine.pk]
+    assert [h["id"] for h in api.get(url).json()] == [other.pk, mine.pk]
+    bad = api.get(url + "?by=everyone")
+    assert bad.status_code == 400 and "by" in bad.json()
