@@ -14,8 +14,8 @@ if [ "${1:-}" = "--pg-only" ]; then pg_only=1; shift; fi
 
 # Lint and the architecture's import contracts first (pyproject.toml; docs/architecture.md).
 echo "=== lint: ruff, import contracts ==="
-[ -n "${CXSMS_SKIP_LINT:-}" ] || .venv/bin/ruff check . || { echo "ruff found problems (above)" >&2; exit 1; }
-[ -n "${CXSMS_SKIP_LINT:-}" ] || PYTHONPATH=. .venv/bin/lint-imports --no-cache || { echo "an import contract is broken (above)" >&2; exit 1; }
+.venv/bin/ruff check . || { echo "ruff found problems (above)" >&2; exit 1; }
+PYTHONPATH=. .venv/bin/lint-imports --no-cache || { echo "an import contract is broken (above)" >&2; exit 1; }
 
 scripts/ensure-chromium.sh || exit 1
 

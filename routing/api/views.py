@@ -121,7 +121,8 @@ ROOM_ACTION = dict(request=None, responses={200: s.RoomSerializer})
 
 @extend_schema_view(
     list=extend_schema(summary="List rooms",
-                       description="Administrators and supervisors see the tenant's rooms; an agent the rooms offered or assigned to them."),
+                       description="Administrators and supervisors see the tenant's rooms; "
+                                   "an agent the rooms offered or assigned to them."),
     retrieve=extend_schema(summary="Get a room"),
 )
 class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
@@ -155,7 +156,8 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def _room_response(self, room, code=status.HTTP_200_OK):
         return Response(s.RoomSerializer(room).data, status=code)
 
-    @extend_schema(summary="Accept an offered room", description="The agent takes the offer; the inactivity timer starts (R7).", **ROOM_ACTION)
+    @extend_schema(summary="Accept an offered room", description="The agent takes the offer; the inactivity timer starts (R7).",
+                   **ROOM_ACTION)
     @action(detail=True, methods=["post"], filter_backends=[])
     def accept(self, request, pk=None):
         return self._room_response(offers.room_accept(room=self.get_object(), agent=request.user))

@@ -224,7 +224,8 @@ class UserForm(TenantScopedForm):
             has = forms.BooleanField(label=str(skill), required=False, initial=skill.pk in held)
             prof = forms.IntegerField(label=f"Proficiency for {skill.name}", required=False, min_value=PROFICIENCY_MIN,
                                       max_value=PROFICIENCY_MAX, initial=held.get(skill.pk, 1),
-                                      widget=forms.NumberInput(attrs={"min": PROFICIENCY_MIN, "max": PROFICIENCY_MAX, "class": "input input-narrow"}))
+                                      widget=forms.NumberInput(attrs={"min": PROFICIENCY_MIN, "max": PROFICIENCY_MAX,
+                                                                      "class": "input input-narrow"}))
             self.fields[f"skill_{skill.pk}"] = has
             self.fields[f"proficiency_{skill.pk}"] = prof
             self.skill_rows.append((skill, f"skill_{skill.pk}", f"proficiency_{skill.pk}"))

@@ -235,7 +235,8 @@ class PointOfContactMixin(ObjectMixin):
                  "In Digital Experience mode only US long codes are allowed.")
 
     def row_cells(self, obj):
-        address = format_html("<code>{}</code>", obj.number) if obj.channel == Channel.SMS else format_html("<code>/chat/{}/</code>", obj.slug)
+        address = (format_html("<code>{}</code>", obj.number) if obj.channel == Channel.SMS
+                   else format_html("<code>/chat/{}/</code>", obj.slug))
         if not obj.is_active:
             address = format_html("{} {}", address, badge("inactive", "off"))
         rules = format_html('<a href="{}">{} rule{}</a>', reverse("console:rule_list", args=[obj.pk]), obj.rule_count,
@@ -434,7 +435,8 @@ class DashboardView(ConsoleView):
              "add": reverse("console:team_add"), "detail": "Session limits per team"},
             {"label": "Skills", "count": selectors.skills_for(user).count(), "url": reverse("console:skill_list"),
              "add": reverse("console:skill_add"), "detail": "{} SMS · {} chat".format(
-                 selectors.skills_for(user).filter(channel=Channel.SMS).count(), selectors.skills_for(user).filter(channel=Channel.CHAT).count())},
+                 selectors.skills_for(user).filter(channel=Channel.SMS).count(),
+                 selectors.skills_for(user).filter(channel=Channel.CHAT).count())},
             {"label": "Points of contact", "count": pocs.count(), "url": reverse("console:poc_list"), "add": reverse("console:poc_add"),
              "detail": f"{plural(pocs.filter(channel=Channel.SMS).count(), 'SMS number')} · "
                        f"{plural(pocs.filter(channel=Channel.CHAT).count(), 'chat address', 'chat addresses')}"},

@@ -132,7 +132,8 @@ def simulator(request):
     pocs = list(selectors.points_of_contact_for(request.user).filter(channel=Channel.SMS, tenant=tenant)) if tenant else []
     recent = []
     if tenant:
-        recent = list(Message.objects.filter(tenant=tenant, room__channel=Channel.SMS).select_related("room").order_by("-created_at", "-id")[:40])
+        recent = list(Message.objects.filter(tenant=tenant, room__channel=Channel.SMS).select_related("room")
+                      .order_by("-created_at", "-id")[:40])
         recent.reverse()
     return render(request, "hub/simulator.html", {
         "tenant": tenant, "pocs": pocs, "recent": recent,

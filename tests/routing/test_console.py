@@ -22,7 +22,8 @@ def text(response):
 
 def field_errors(response, name):
     """The error messages rendered next to form field `name` (empty string when none)."""
-    match = re.search(r'<ul class="errorlist field-errors" id="id_%s_errors"[^>]*>(.*?)</ul>' % re.escape(name), response.content.decode(), re.S)
+    match = re.search(r'<ul class="errorlist field-errors" id="id_%s_errors"[^>]*>(.*?)</ul>' % re.escape(name),
+                      response.content.decode(), re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))) if match else ""
 
 
@@ -135,7 +136,8 @@ def test_wrong_password_is_refused(client, bears):
 def test_dashboard_counts_and_links(console, bears, other):
     f.agent(bears["tenant"], skills=[bears["sms"]])
     poc = f.sms_poc(bears["tenant"], "+12125550100", carrier_account=bears["carrier"])
-    Room.objects.create(tenant=bears["tenant"], channel=Channel.SMS, point_of_contact=poc, state=RoomState.QUEUED, contact_number="+12125550111")
+    Room.objects.create(tenant=bears["tenant"], channel=Channel.SMS, point_of_contact=poc, state=RoomState.QUEUED,
+                        contact_number="+12125550111")
     response = console.get(reverse("console:dashboard"))
     page = text(response)
     assert response.status_code == 200
@@ -223,7 +225,8 @@ def test_delete_confirmation_names_what_else_goes(console, bears):
 
 def user_data(bears, **kw):
     data = {"username": "mama", "first_name": "Mama", "last_name": "Bear", "email": "mama@example.com", "role": "agent",
-            "team": bears["team"].pk, "session_limit": "", "is_active": "on", "password1": "Porridge-pass-99", "password2": "Porridge-pass-99",
+            "team": bears["team"].pk, "session_limit": "", "is_active": "on",
+            "password1": "Porridge-pass-99", "password2": "Porridge-pass-99",
             f"skill_{bears['sms'].pk}": "on", f"proficiency_{bears['sms'].pk}": 2,
             f"skill_{bears['chat'].pk}": "on", f"proficiency_{bears['chat'].pk}": 1}
     data.update(kw)
@@ -331,7 +334,8 @@ def test_carrier_create_edit_delete_and_token_is_write_only(console, bears):
     assert "s3cret-token-value" not in text(console.get(reverse("console:carrier_edit", args=[carrier.pk])))
     assert "s3cret-token-value" not in text(console.get(reverse("console:carrier_list")))
 
-    console.post(reverse("console:carrier_edit", args=[carrier.pk]), {"name": "Twilio", "provider": "twilio", "account_sid": sid, "auth_token": ""})
+    console.post(reverse("console:carrier_edit", args=[carrier.pk]),
+                 {"name": "Twilio", "provider": "twilio", "account_sid": sid, "auth_token": ""})
     carrier.refresh_from_db()
     assert carrier.name == "Twilio" and carrier.auth_token == "s3cret-token-value"
     console.post(reverse("console:carrier_edit", args=[carrier.pk]), {"name": "Twilio", "provider": "twilio", "account_sid": sid,
@@ -406,7 +410,8 @@ def test_chat_poc_create(console, bears):
 
 
 @pytest.mark.parametrize("changes,field,message", [
-    ({"country": "GB", "code_type": "short", "number": "72345"}, "code_type", "United Kingdom allows long codes only: a short code is not supported there."),
+    ({"country": "GB", "code_type": "short", "number": "72345"}, "code_type",
+     "United Kingdom allows long codes only: a short code is not supported there."),
     ({"country": "GB", "code_type": "toll_free", "number": "+448001234567"}, "code_type", "United Kingdom allows long codes only"),
     ({"number": "porridge"}, "number", "is not a phone number"),
     ({"number": "+442071838750"}, "number", "+442071838750 is a number of GB, not of US."),
@@ -453,7 +458,8 @@ def test_poc_form_offers_only_own_carriers_and_skills(console, bears, other):
 
 def test_poc_with_interactions_cannot_be_deleted(console, bears):
     poc = f.sms_poc(bears["tenant"], "+12125550100", carrier_account=bears["carrier"])
-    Room.objects.create(tenant=bears["tenant"], channel=Channel.SMS, point_of_contact=poc, state=RoomState.CLOSED, contact_number="+12125550111")
+    Room.objects.create(tenant=bears["tenant"], channel=Channel.SMS, point_of_contact=poc, state=RoomState.CLOSED,
+                        contact_number="+12125550111")
     response = console.post(reverse("console:poc_delete", args=[poc.pk]))
     assert "is still used by 1 other object(s)" in text(response)
     assert PointOfContact.objects.filter(pk=poc.pk).exists()
@@ -466,7 +472,8 @@ def test_routing_rules_create_edit_move_delete(console, bears):
     urgent = f.skill(bears["tenant"], "Urgent porridge")
     add = reverse("console:rule_add", args=[poc.pk])
     assert "No routing rules yet" in text(console.get(reverse("console:rule_list", args=[poc.pk])))
-    console.post(add, {"position": 1, "kind": "keyword", "pattern": "lumpy", "days": "", "time_zone": "", "skill": urgent.pk, "priority": 9})
+    console.post(add, {"position": 1, "kind": "keyword", "pattern": "lumpy", "days": "", "time_zone": "", "skill": urgent.pk,
+                       "priority": 9})
     console.post(add, {"position": 2, "kind": "hours", "pattern": "", "days": "01234", "start_time": "08:00", "end_time": "18:00",
                        "time_zone": "America/New_York", "skill": bears["sms"].pk, "priority": 5})
     first, second = RoutingRule.objects.order_by("position")
@@ -499,7 +506,8 @@ def test_routing_rules_create_edit_move_delete(console, bears):
 ])
 def test_routing_rule_refusals_next_to_field(console, bears, data, field, message):
     poc = f.sms_poc(bears["tenant"], "+12125550100", carrier_account=bears["carrier"])
-    base = {"position": 1, "pattern": "x", "days": "01234", "start_time": "08:00", "end_time": "17:00", "time_zone": "", "skill": bears["sms"].pk,
+    base = {"position": 1, "pattern": "x", "days": "01234", "start_time": "08:00", "end_time": "17:00", "time_zone": "",
+            "skill": bears["sms"].pk,
             "priority": 5}
     response = console.post(reverse("console:rule_add", args=[poc.pk]), {**base, **data})
     assert response.status_code == 200
@@ -511,7 +519,8 @@ def test_rule_skill_must_match_the_poc_channel(console, bears):
     poc = f.sms_poc(bears["tenant"], "+12125550100", carrier_account=bears["carrier"])
     page = text(console.get(reverse("console:rule_add", args=[poc.pk])))
     assert "Porridge Chat" not in page
-    response = console.post(reverse("console:rule_add", args=[poc.pk]), {"position": 1, "kind": "fallback", "skill": bears["chat"].pk, "priority": 5})
+    response = console.post(reverse("console:rule_add", args=[poc.pk]),
+                            {"position": 1, "kind": "fallback", "skill": bears["chat"].pk, "priority": 5})
     assert "Select a valid choice" in field_errors(response, "skill")
 
 
@@ -525,7 +534,8 @@ def settings_data(**kw):
 
 
 def test_settings_save(console, bears):
-    response = console.post(reverse("console:settings"), settings_data(sms_messaging_enabled="", digital_experience_enabled="on"), follow=True)
+    response = console.post(reverse("console:settings"), settings_data(sms_messaging_enabled="", digital_experience_enabled="on"),
+                            follow=True)
     assert "Tenant settings saved." in text(response)
     t = Tenant.objects.get(pk=bears["tenant"].pk)
     assert (t.time_zone, t.help_reply, t.opt_out_reply, t.opt_in_reply) == ("America/Chicago", "Help!", "Bye.", "Hi again.")
@@ -664,7 +674,8 @@ def test_empty_states(client, name, empty):
 # --- tenant isolation --------------------------------------------------------------------------
 
 def test_other_tenants_objects_are_404(console, bears, other):
-    pairs = [("user", other["agent"]), ("team", other["team"]), ("skill", other["sms"]), ("carrier", other["carrier"]), ("poc", other["poc"])]
+    pairs = [("user", other["agent"]), ("team", other["team"]), ("skill", other["sms"]), ("carrier", other["carrier"]),
+             ("poc", other["poc"])]
     for prefix, obj in pairs:
         for action in ("edit", "delete"):
             url = reverse(f"console:{prefix}_{action}", args=[obj.pk])
@@ -684,7 +695,8 @@ def test_other_tenants_objects_are_404(console, bears, other):
 
 
 @pytest.mark.parametrize("name,secret", [
-    ("user_list", "tommy"), ("team_list", "Adventurers"), ("skill_list", "Adventure SMS"), ("poc_list", "+14155550199"), ("tokens", "tommy"),
+    ("user_list", "tommy"), ("team_list", "Adventurers"), ("skill_list", "Adventure SMS"), ("poc_list", "+14155550199"),
+    ("tokens", "tommy"),
 ])
 def test_lists_never_show_other_tenants_rows(console, other, name, secret):
     assert secret not in text(console.get(reverse(f"console:{name}")))
