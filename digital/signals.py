@@ -9,7 +9,9 @@ from . import services
 
 
 @receiver(post_save, sender=User, dispatch_uid="digital.agent_saved")
-def agent_saved(sender, instance, **kwargs):
+def agent_saved(sender, instance, update_fields=None, **kwargs):
+    if update_fields is not None and "state" not in update_fields:
+        return  # the ACD's own bookkeeping (counts, flags): no state change, no query
     if (instance.role == Role.AGENT and instance.state == AgentState.AVAILABLE and instance.tenant_id
             and instance.tenant.sms_delivery == SmsDelivery.DIGITAL):
         services.dispatch_soon(instance.tenant_id)

@@ -224,7 +224,7 @@ def test_delivery_mode_r2(operator, world_a):
                                         "enabled on the tenant."]
     # with both enabled, the switch is still refused while interactions are open, saying how many
     r = api.patch(API + f"tenants/{world_a.tenant.id}/", {"sms_delivery": "digital", "digital_experience_enabled": True}, format="json")
-    assert r.status_code == 400 and "cannot change while 4 interaction(s) are active" in r.json()["sms_delivery"][0]
+    assert r.status_code == 400 and "cannot change while 4 conversations are open" in r.json()["sms_delivery"][0]
     assert Tenant.objects.get(pk=world_a.tenant.id).sms_delivery == "acd"
 
 

@@ -401,6 +401,22 @@ def handle_campaigns(p, method, path, clients, b_objects, a_objects):
         p.refused_ref(admin, "post", path, {"name": p.uniq("List"), "point_of_contact": p.b.sms_poc.pk}, "point_of_contact")
 
 
+def handle_digital(p, method, path, clients):
+    """Digital Experience routes for an ACD tenant's administrator: lists leak nothing of B's, an id
+    that is not A's is refused, writes without a valid body change nothing (B's rows are compared at
+    the end). tests/digital/ checks a Digital tenant's own cases, queues and filters against another's."""
+    admin = clients["admin"]
+    if "{id}" in path:
+        r = p.send(admin, method, path.replace("{id}", str(MISSING)), {} if method in ("post", "put", "patch") else None)
+        p.check(r.status_code in (403, 404), f"{method.upper()} {path} with an id not A's: {_json(r)}")
+    elif method == "get":
+        r = p.send(admin, "get", path)
+        p.check(r.status_code in (200, 403), f"GET {path}: {_json(r)}")
+    else:
+        r = p.send(admin, method, path, {})
+        p.check(400 <= r.status_code < 500, f"{method.upper()} {path} with an empty body: {_json(r)}")
+
+
 def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
     p = Probe(world_a, world_b)
     schema = api_schema()
@@ -446,6 +462,8 @@ def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
                 handle_reports(p, path, clients)
             elif path == "contacts/erase/" and method == "post":
                 handle_erase(p, clients)
+            elif path.startswith("digital/"):
+                handle_digital(p, method, path, clients)
             elif path.split("/")[0] in ("contact-lists", "campaigns", "send-rates"):
                 handle_campaigns(p, method, path, clients, b_campaigns, a_campaigns)
             else:

@@ -114,7 +114,7 @@ def test_switching_delivery_is_refused_while_cases_are_open(client):
     op = f.operator()
     c = login(client, op)
     r = c.patch(f"/api/v1/tenants/{w.tenant.id}/", {"sms_delivery": "acd"}, content_type="application/json")
-    assert r.status_code == 400 and "1 interaction" in str(r.json())
+    assert r.status_code == 400 and "1 conversation is open" in str(r.json())
     case = Case.objects.get()
     r = login(client, case.agent).post(f"/api/v1/digital/cases/{case.id}/state/", {"state": "closed"}, content_type="application/json")
     assert r.status_code == 200

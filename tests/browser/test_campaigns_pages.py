@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from campaigns import rules
-from tests.browser.conftest import browser, login, new_page, server  # noqa: F401 (fixtures)
+from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
 PASSWORD = "demo-pass-1234"
@@ -26,7 +26,7 @@ def shot(page, artifacts_dir, name):
     page.set_viewport_size({"width": 1440, "height": 900})
 
 
-def test_upload_preview_start_and_live_progress(server, new_page, artifacts_dir, tmp_path):  # noqa: F811
+def test_upload_preview_start_and_live_progress(server, new_page, artifacts_dir, tmp_path):
     page = new_page()
     page.set_viewport_size({"width": 1440, "height": 900})
     login(page, server, "tuppence", PASSWORD)
