@@ -116,3 +116,15 @@ def world_b(db):
 @pytest.fixture
 def operator(db):
     return f.operator()
+
+
+def changed(before, after):
+    """{model: {"added": [rows], "removed": [rows], "changed": {id: (old row, new row)}}} for the models that changed."""
+    out = {}
+    for label in before:
+        old, new = before[label], after[label]
+        diff = {"added": [new[k] for k in new.keys() - old.keys()], "removed": [old[k] for k in old.keys() - new.keys()],
+                "changed": {k: (old[k], new[k]) for k in old.keys() & new.keys() if old[k] != new[k]}}
+        if any(diff.values()):
+            out[label] = diff
+    return out

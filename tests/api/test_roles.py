@@ -18,7 +18,7 @@ from routing.audit.models import AuditEntry
 from routing.choices import Channel
 from routing.models import CannedResponse, Country, Disposition, Room
 from tests import factories as f
-from tests.api.conftest import API, build_tenant, client_for
+from tests.api.conftest import API, build_tenant, changed, client_for
 from tests.digital.test_roles import DIGITAL_MATRIX
 from tests.digital.test_roles import PLACEHOLDERS as DIGITAL_PLACEHOLDERS
 
@@ -263,18 +263,6 @@ def database():
                           *apps.get_app_config("campaigns").get_models()]
               if m._meta.label != "routing.RoomFact"]
     return {m._meta.label: {row[m._meta.pk.attname]: row for row in m.objects.values()} for m in models}
-
-
-def changed(before, after):
-    """{model: {"added": [rows], "removed": [rows], "changed": {id: (old row, new row)}}} for the models that changed."""
-    out = {}
-    for label in before:
-        old, new = before[label], after[label]
-        diff = {"added": [new[k] for k in new.keys() - old.keys()], "removed": [old[k] for k in old.keys() - new.keys()],
-                "changed": {k: (old[k], new[k]) for k in old.keys() & new.keys() if old[k] != new[k]}}
-        if any(diff.values()):
-            out[label] = diff
-    return out
 
 
 def as_stored(row, body):

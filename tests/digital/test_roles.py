@@ -11,6 +11,7 @@ from routing import services
 
 from tests import factories as f
 from tests.api.conftest import API, client_for
+from tests.api.conftest import changed
 from tests.digital.world import digital_world
 
 ROLES = ("operator", "admin", "supervisor", "agent", "anonymous")
@@ -98,15 +99,6 @@ def database():
     return {m._meta.label: {row[m._meta.pk.attname]: row for row in m.objects.values()} for m in models}
 
 
-def changed(before, after):
-    out = {}
-    for label in before:
-        old, new = before[label], after[label]
-        diff = {"added": [new[k] for k in new.keys() - old.keys()], "removed": [old[k] for k in old.keys() - new.keys()],
-                "changed": {k: (old[k], new[k]) for k in old.keys() & new.keys() if old[k] != new[k]}}
-        if any(diff.values()):
-            out[label] = diff
-    return out
 
 
 MODELS = {"queues": "digital.Queue", "filters": "digital.Filter", "contacts": "digital.Contact"}
