@@ -23,7 +23,7 @@ def main():
             frames = stack.split(";")
             own[frames[-1]] += n
             for frame in set(frames):
-                if "(routing/" in frame or "(cxsms_site/" in frame or "(bench/" in frame:
+                if any(f"({app}/" in frame for app in ("routing", "digital", "campaigns", "cxsms_site", "bench")):
                     inclusive[frame] += n
     print(f"{total} samples")
     print("\n# inclusive, our code")

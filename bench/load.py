@@ -3,7 +3,11 @@
   python -m bench.load agents SPEC   N websocket clients, one per agent (token auth, `websockets`).
                                      They answer every room.offered: accept, then send a text (product
                                      only), over their socket as the workspace page does, or with
-                                     "actions": "rest" in SPEC through POST accept/ and messages/. Commands on stdin, one JSON line each:
+                                     "actions": "rest" in SPEC through POST accept/ and messages/. With
+                                     "tenant": "digital" in SPEC (the product's Digital mode) they answer
+                                     every case.assigned as the inbox page does: accept, send a text, close
+                                     the case, over the socket (or the REST API with "actions": "rest").
+                                     Commands on stdin, one JSON line each:
                                        {"cmd": "drain", "gen": PATH, "quiet": s, "max": s}  wait for the offers of a step
                                           and the agents' answers -> {"drained": true}; then
                                        {"cmd": "resync"}  resync every socket (final snapshot) -> {"ok": ..., "p99": ...}
@@ -152,8 +156,9 @@ async def generate(spec, out, rate, seconds, first):
 # --- the agents -----------------------------------------------------------------------------------
 
 class Agent:
-    def __init__(self, info, url, mode, obs, actions="ws"):
+    def __init__(self, info, url, mode, obs, actions="ws", tenant="acd"):
         self.info, self.url, self.mode, self.obs, self.actions = info, url, mode, obs, actions
+        self.digital = mode == "product" and tenant == "digital"  # cases (case.assigned) instead of rooms
         self.ws = None
         self.agent_seq = None
         self.queue = asyncio.Queue()
@@ -187,6 +192,14 @@ class Agent:
             if room.get("state") == "offered" and room.get("id") not in self.handled:
                 self.handled.add(room["id"])
                 self.queue.put_nowait(room["id"])
+        for case in frame.get("cases", []) if self.digital else ():
+            if initial:
+                self.handled.add(case.get("id"))
+                continue
+            self.seen(case, t, how)
+            if case.get("state") == "new" and case.get("id") not in self.handled:
+                self.handled.add(case["id"])
+                self.queue.put_nowait(case["id"])
 
     async def read(self):
         import websockets
@@ -225,6 +238,15 @@ class Agent:
                     if self.mode == "product" and room.get("id") not in self.handled:
                         self.handled.add(room["id"])
                         self.queue.put_nowait(room["id"])
+                elif kind == "case.assigned" and self.digital:
+                    case = frame["case"]
+                    if case.get("agent") != self.info["id"]:
+                        continue
+                    self.obs["offers"].append([case.get("contact_number"), case.get("id"), self.info["id"], t])
+                    self.seen(case, t, "frame")
+                    if case.get("id") not in self.handled:
+                        self.handled.add(case["id"])
+                        self.queue.put_nowait(case["id"])
         except websockets.ConnectionClosed as exc:
             self.obs["closed"].append([self.info["id"], str(exc)])
 
@@ -248,6 +270,8 @@ class Agent:
         """Accept, then answer, every room offered to this agent (product only): over the socket as
         the workspace page does (actions "ws"), or through the REST API (actions "rest")."""
         body = "Hello, this is the bench agent."
+        if self.digital:
+            return await self.work_cases(body)
         while True:
             room_id = await self.queue.get()
             for path, payload, command, key in (
@@ -266,11 +290,35 @@ class Agent:
                 if key == "accept" and status not in (200, 201, 202):
                     break
 
+    async def work_cases(self, body):
+        """Digital mode: accept every case offered to this agent, answer it and close it (which frees
+        the agent's capacity, R15): over the socket as the inbox page does while it is open (actions
+        "ws": case.accept, case.reply, case.state), or through the REST API (actions "rest")."""
+        while True:
+            case_id = await self.queue.get()
+            base = f"/api/v1/digital/cases/{case_id}/"
+            for path, payload, command, key in (
+                    (base + "accept/", None, {"type": "case.accept", "case": case_id}, "accept"),
+                    (base + "messages/", {"body": body}, {"type": "case.reply", "case": case_id, "body": body}, "answer"),
+                    (base + "state/", {"state": "closed"}, {"type": "case.state", "case": case_id, "state": "closed"}, "close")):
+                t0 = time.monotonic()
+                try:
+                    if self.actions == "ws":
+                        status = await self.command(command)
+                    else:
+                        status, _ = await self.http.request("POST", path, payload)
+                except Exception as exc:
+                    status = repr(exc)[:60]
+                self.obs.setdefault(key, []).append([status, time.monotonic() - t0])
+                if status not in (200, 201, 202):
+                    break
+
 
 async def run_agents(spec):
     obs = {"seen": [], "offers": [], "gaps": 0, "closed": [], "accept": [], "answer": [], "final_resync_failures": 0}
     urls = spec["urls"]
-    agents = [Agent(a, urls[k % len(urls)], spec["mode"], obs, spec.get("actions", "ws")) for k, a in enumerate(spec["agents"])]
+    agents = [Agent(a, urls[k % len(urls)], spec["mode"], obs, spec.get("actions", "ws"), spec.get("tenant", "acd"))
+              for k, a in enumerate(spec["agents"])]
     sem = asyncio.Semaphore(20)
 
     async def connect(a):

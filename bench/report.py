@@ -39,6 +39,11 @@ def knee(rows):
     return {"last_pass": last_pass, "first_fail": None}
 
 
+def label(res):
+    """A configuration's name; a Digital-mode run (bench/run.py --tenant digital) says so."""
+    return res["config"] + (" Digital" if res.get("tenant") == "digital" else "")
+
+
 def rate(r):
     return f"{r:g}"
 
@@ -95,7 +100,7 @@ def steps_table(results):
                 b = base.get(r["rate"], {})
                 extra = f" (+{r['errors']} errors)" if r["errors"] else ""
                 busy = r.get("machine_busy_cores")
-                lines.append(f"| {res['config']} | {mode} | {rate(r['rate'])} | {fmt(r['p50'])} | {fmt(r['p99'])} | {fmt(r['max'])} | "
+                lines.append(f"| {label(res)} | {mode} | {rate(r['rate'])} | {fmt(r['p50'])} | {fmt(r['p99'])} | {fmt(r['max'])} | "
                              f"{r['lost']}{extra} | {r['duplicates']} | {fmt(r['http_p99'])} | {fmt(r.get('gen_lag_p99'))} | "
                              f"{r['server_cpu_ms_per_text']:.1f} | {'–' if busy is None else f'{busy:.2f}'} | "
                              + " | ".join(ratio(r[k], b.get(k)) if mode != "baseline" else "1.0×"
@@ -108,7 +113,7 @@ def knees_table(results):
     for res in results["configs"]:
         kb = res["pipelines"].get("baseline", {}).get("knee")
         kp = res["pipelines"].get("product", {}).get("knee")
-        lines.append(f"| {res['config']} | {knee_text(kb)} | {knee_text(kp)} | {knee_ratio(kp, kb)} |")
+        lines.append(f"| {label(res)} | {knee_text(kb)} | {knee_text(kp)} | {knee_ratio(kp, kb)} |")
     return "\n".join(lines)
 
 
@@ -126,7 +131,7 @@ def cpu_table(results):
                 pg = f"{other['postgres']:.1f}" if res["database"] == "pg" else "–"
                 rd = f"{other['redis']:.1f}" if res["layer"] != "in-memory" else "–"
                 busy = r.get("machine_busy_cores")
-                lines.append(f"| {res['config']} | {mode} | {rate(r['rate'])} | {r['server_cpu_ms_per_text']:.1f} | {pg} | {rd} | "
+                lines.append(f"| {label(res)} | {mode} | {rate(r['rate'])} | {r['server_cpu_ms_per_text']:.1f} | {pg} | {rd} | "
                              f"{other['agents']:.1f} | {r['busy_cores']:.2f} | {'–' if busy is None else f'{busy:.2f}'} |")
     return "\n".join(lines)
 

@@ -37,6 +37,8 @@ def parse_args():
     p.add_argument("--samples", type=int, default=7)
     p.add_argument("--regenerate", action="store_true")
     p.add_argument("--drop", action="store_true", help="drop the database at the end")
+    p.add_argument("--rebuild-rollup", action="store_true", help="build the rollups again from the kept data")
+    p.add_argument("--build-only", action="store_true", help="generate and build, time nothing")
     p.add_argument("--json", help="also write the results here")
     return p.parse_args()
 
@@ -62,7 +64,41 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def generate(args, connection):
+LOADED_TABLES = ("routing_room", "routing_message", "routing_routingdecision", "routing_agentstatechange")
+
+
+def _indexes_drop(cur, tables):
+    """Drop the tables' secondary indexes and their foreign-key and unique constraints (the primary
+    keys stay): a bulk load into bare tables, then one sort per index, is many times faster than
+    maintaining ten indexes and checking four foreign keys row by row. Returns what to put back."""
+    saved = []
+    for table in tables:
+        cur.execute("""SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                       WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC""", [table])
+        constraints = cur.fetchall()
+        cur.execute("""SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                       WHERE x.indrelid = %s::regclass AND NOT x.indisprimary
+                         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid AND c.conrelid = x.indrelid)""",
+                    [table])
+        indexes = cur.fetchall()
+        for name, _ in constraints:
+            cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+        # Unique constraints first when put back (a foreign key of another table may need one), then the indexes, then foreign keys.
+        saved.extend([(table, name, d, "constraint") for name, d in constraints if d.startswith("UNIQUE")]
+                     + [(table, name, d, "index") for name, d in indexes]
+                     + [(table, name, d, "constraint") for name, d in constraints if not d.startswith("UNIQUE")])
+    return saved
+
+
+def _indexes_restore(cur, saved):
+    order = sorted(saved, key=lambda s: {"index": 1}.get(s[3], 0 if s[2].startswith("UNIQUE") else 2))
+    for table, name, definition, kind in order:
+        cur.execute(definition if kind == "index" else f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+def generate(args, connection, results):
     """The world, in set-based SQL (a million rows a few seconds each instead of an hour of ORM saves)."""
     from routing import services
     from routing.choices import Channel, CodeType
@@ -85,11 +121,13 @@ def generate(args, connection):
     t = time.time()
     with connection.cursor() as cur:
         cur.execute("SET synchronous_commit = off")
+        cur.execute("SET maintenance_work_mem = '1GB'")
+        saved = _indexes_drop(cur, LOADED_TABLES)
         # Rooms: spread over 30 days, 92 % answered within 0-119 s, 8 % abandoned; the last 200 still queued.
         cur.execute(f"""
             INSERT INTO routing_room (tenant_id, channel, direction, state, point_of_contact_id, contact_number, contact_name, poc_number,
                                       skill_id, priority, routed_by, agent_id, opened_at, queued_at, offered_at, accepted_at, expires_at,
-                                      last_message_at, closed_at, close_reason, transcript_kept, declined_by)
+                                      last_message_at, closed_at, close_reason, transcript_kept, declined_by, summary, transfer_note)
             SELECT %s, 'sms', 'inbound', CASE WHEN i < %s - 200 THEN 'closed' ELSE 'queued' END, {p0} + i %% 10,
                    '+1202' || lpad((i %% 9000000)::text, 7, '0'), '', '+1212555' || lpad((i %% 10)::text, 4, '0'),
                    {s0} + i %% 20, 5, '', CASE WHEN i %% 100 < 92 AND i < %s - 200 THEN {a0} + (i * 7) %% {n_agents} END,
@@ -98,25 +136,26 @@ def generate(args, connection):
                    CASE WHEN i >= %s - 200 THEN NULL
                         WHEN i %% 100 < 92 THEN o + ((i * 13) %% 120 + 60 + (i * 31) %% 1800) * interval '1 second'
                         ELSE o + interval '5 minutes' END,
-                   CASE WHEN i >= %s - 200 THEN '' WHEN i %% 100 < 92 THEN 'ended_by_agent' ELSE 'expired' END, true, '[]'::jsonb
+                   CASE WHEN i >= %s - 200 THEN '' WHEN i %% 100 < 92 THEN 'ended_by_agent' ELSE 'expired' END, true, '[]'::jsonb, '', ''
             FROM generate_series(0, %s - 1) AS i,
                  LATERAL (SELECT {month} + (i::float8 / %s * 30 * 86400) * interval '1 second' AS o) AS x
         """, [tenant.pk, *[args.rooms] * 7])
+        results["load_s"] = {"rooms": round(time.time() - t)}
         log(f"  rooms: {args.rooms:,} in {time.time() - t:.0f} s")
         t = time.time()
         cur.execute("SELECT min(id), max(id) FROM routing_room WHERE tenant_id = %s", [tenant.pk])
         lo, hi = cur.fetchone()
-        step = 100_000
+        step = 250_000
         for start in range(lo, hi + 1, step):
             cur.execute("""
                 INSERT INTO routing_message (room_id, tenant_id, point_of_contact_id, contact_number, direction, body, author_id,
                                              carrier_sid, send_key, status, error_code, error_message, encoding, segments, attempts,
-                                             next_attempt_at, created_at, automatic)
+                                             next_attempt_at, created_at, automatic, auto_kind)
                 SELECT r.id, r.tenant_id, r.point_of_contact_id, r.contact_number, CASE WHEN k %% 2 = 0 THEN 'inbound' ELSE 'outbound' END,
                        CASE WHEN k = %s - 2 AND r.id %% 50 = 0 THEN 'STOP' ELSE 'A message of an ordinary length, about porridge.' END,
                        CASE WHEN k %% 2 = 1 THEN r.agent_id END, NULL, gen_random_uuid(),
                        CASE WHEN k %% 2 = 0 THEN 'received' ELSE 'delivered' END, '', '', 'gsm7', 1 + (k %% 3 = 1)::int, 0, NULL,
-                       COALESCE(r.accepted_at, r.opened_at) + k * interval '20 seconds', false
+                       COALESCE(r.accepted_at, r.opened_at) + k * interval '20 seconds', false, ''
                 FROM routing_room r, generate_series(0, %s - 1) AS k
                 WHERE r.tenant_id = %s AND r.id >= %s AND r.id < %s
             """, [args.messages, args.messages, tenant.pk, start, start + step])
@@ -136,9 +175,103 @@ def generate(args, connection):
                          ('available', interval '12 hours 30 minutes'), ('logged_out', interval '16 hours 30 minutes')) AS s(state, at)
             WHERE u.tenant_id = %s AND u.role = 'agent'
         """, [tenant.pk, tenant.pk])
+        results["load_s"]["messages_decisions_states"] = round(time.time() - t)
         log(f"  messages, decisions, state changes in {time.time() - t:.0f} s")
+        t = time.time()
+        _indexes_restore(cur, saved)
+        results["load_s"]["indexes"] = round(time.time() - t)
+        log(f"  indexes and constraints put back in {time.time() - t:.0f} s")
         cur.execute("ANALYZE")
     return tenant, admin
+
+
+def facts_build_sql(cur, tenant):
+    """Every room's RoomFact row in one INSERT … SELECT: the SQL twin of rollup.compute_facts for the
+    bench's data (a million rooms through the Python rollup take a quarter of an hour; this, a minute
+    or two). Two rules are not restated: the interval keys of each 15-minute slot come from
+    periods.keys, and the opt-out texts from sms.keyword applied to the distinct short bodies.
+    facts_check compares the rows with compute_facts on a sample after every build."""
+    from routing import sms
+    from routing.reports import periods, rollup
+
+    tz = periods.tz_of(tenant)
+    # A slot's keys are those of any instant in it: every zone in use is a whole number of quarter hours from UTC.
+    cur.execute("SELECT DISTINCT to_timestamp(floor(extract(epoch FROM opened_at) / 900) * 900) FROM routing_room WHERE tenant_id = %s",
+                [tenant.pk])
+    slots = [r[0] for r in cur.fetchall()]
+    cur.execute("CREATE TEMP TABLE bench_slot (slot timestamptz PRIMARY KEY, hour timestamptz, day date, week date)")
+    cur.executemany("INSERT INTO bench_slot VALUES (%s, %s, %s, %s)", [periods.keys(s, tz) for s in slots])
+    cur.execute("SELECT DISTINCT body FROM routing_message WHERE tenant_id = %s AND direction = 'inbound' AND length(body) <= %s",
+                [tenant.pk, rollup.KEYWORD_READ_LENGTH])
+    stop_bodies = [b for (b,) in cur.fetchall() if sms.keyword(b) == "opt_out"]
+    cur.execute("SET work_mem = '512MB'")
+    cur.execute("""
+        INSERT INTO routing_roomfact (room_id, tenant_id, channel, direction, skill_id, agent_id, team_id, point_of_contact_id, opened_at,
+                                      slot, hour, day, week, final, offered, accepted, abandoned, rejected, lapsed, transferred,
+                                      answered_in_target, responded_in_target, asa_seconds, first_response_seconds, handle_seconds,
+                                      messages_in, messages_out, segments_out, opt_outs, disposition_id)
+        WITH m AS (
+            SELECT room_id, count(*) FILTER (WHERE direction = 'inbound') AS n_in, count(*) FILTER (WHERE direction = 'outbound') AS n_out,
+                   sum(segments) FILTER (WHERE direction = 'outbound') AS segments,
+                   min(created_at) FILTER (WHERE direction = 'inbound') AS first_in,
+                   count(*) FILTER (WHERE direction = 'inbound' AND length(body) <= %(read)s AND body = ANY(%(stops)s::text[])) AS opt_outs
+            FROM routing_message WHERE tenant_id = %(tenant)s AND room_id IS NOT NULL GROUP BY room_id
+        ), reply AS (
+            SELECT x.room_id, min(x.created_at) AS at FROM routing_message x JOIN m ON m.room_id = x.room_id
+            WHERE x.tenant_id = %(tenant)s AND x.direction = 'outbound' AND x.author_id IS NOT NULL AND NOT x.automatic
+              AND x.created_at >= m.first_in
+            GROUP BY x.room_id
+        ), d AS (
+            SELECT room_id, count(*) AS n, count(*) FILTER (WHERE outcome = 'rejected') AS rejected,
+                   count(*) FILTER (WHERE outcome = 'lapsed') AS lapsed, count(*) FILTER (WHERE outcome = 'transferred') AS transferred
+            FROM routing_routingdecision GROUP BY room_id
+        )
+        SELECT r.id, r.tenant_id, r.channel, r.direction, r.skill_id,
+               CASE WHEN r.accepted_at IS NOT NULL THEN r.agent_id END, CASE WHEN r.accepted_at IS NOT NULL THEN u.team_id END,
+               r.point_of_contact_id, r.opened_at, s.slot, s.hour, s.day, s.week,
+               r.state = 'closed', o.offered, f.accepted, o.offered AND r.state = 'closed' AND r.accepted_at IS NULL,
+               coalesce(d.rejected, 0), coalesce(d.lapsed, 0), coalesce(d.transferred, 0),
+               coalesce(f.asa <= sk.service_level_seconds, false), coalesce(f.frt <= sk.first_response_target_seconds, false),
+               f.asa, f.frt,
+               CASE WHEN r.state = 'closed' AND r.accepted_at IS NOT NULL THEN extract(epoch FROM r.closed_at - r.accepted_at) END,
+               coalesce(m.n_in, 0), coalesce(m.n_out, 0), CASE WHEN r.channel = 'sms' THEN coalesce(m.segments, 0) ELSE 0 END,
+               coalesce(m.opt_outs, 0), r.disposition_id
+        FROM routing_room r
+        JOIN bench_slot s ON s.slot = to_timestamp(floor(extract(epoch FROM r.opened_at) / 900) * 900)
+        LEFT JOIN routing_user u ON u.id = r.agent_id
+        LEFT JOIN routing_skill sk ON sk.id = r.skill_id
+        LEFT JOIN m ON m.room_id = r.id
+        LEFT JOIN reply ON reply.room_id = r.id
+        LEFT JOIN d ON d.room_id = r.id
+        CROSS JOIN LATERAL (SELECT r.direction = 'inbound' AND coalesce(d.n, 0) > 0 AS offered) o
+        CROSS JOIN LATERAL (SELECT o.offered AND r.accepted_at IS NOT NULL AS accepted,
+                                   CASE WHEN o.offered AND r.accepted_at IS NOT NULL
+                                        THEN extract(epoch FROM r.accepted_at - r.queued_at) END AS asa,
+                                   extract(epoch FROM reply.at - m.first_in) AS frt) f
+        WHERE r.tenant_id = %(tenant)s
+        ORDER BY r.id  -- in room order, as the periodic job appends them: a day's rows lie together
+    """, {"tenant": tenant.pk, "read": rollup.KEYWORD_READ_LENGTH, "stops": stop_bodies})
+    n = cur.rowcount
+    cur.execute("DROP TABLE bench_slot")
+    return n
+
+
+def facts_check(tenant, sample=3000):
+    """The SQL rows against rollup.compute_facts (the definition) on rooms spread over the month, the
+    last (still queued) ones included: any difference stops the benchmark."""
+    from routing.models import Room, RoomFact
+    from routing.reports import periods, rollup
+
+    ids = list(Room.objects.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True))
+    picked = sorted(set(ids[:: max(len(ids) // sample, 1)] + ids[-50:]))
+    expected = {f.room_id: f for f in rollup.compute_facts(picked, {tenant.pk: periods.tz_of(tenant)})}
+    stored = RoomFact.objects.in_bulk(picked)
+    wrong = [(room_id, name, getattr(stored.get(room_id), name, None), getattr(f, name))
+             for room_id, f in expected.items() for name in rollup.FIGURE_FIELDS
+             if getattr(stored.get(room_id), name, None) != getattr(f, name)]
+    if wrong or len(stored) != len(expected):
+        sys.exit(f"the SQL rollup differs from rollup.compute_facts: {len(wrong)} values, e.g. {wrong[:5]}")
+    return len(expected)
 
 
 def timed(fn, samples):
@@ -158,10 +291,11 @@ def main():
     from django.test import Client
     from django.test.utils import setup_databases, teardown_databases
 
-    from routing.models import Message, Room, RoomFact, Tenant, User
-    from routing.reports import rollup
+    from routing.models import AgentStateFact, Message, Room, RoomFact, Tenant, User
+    from routing.reports import rollup, state_rollup
 
-    old = setup_databases(verbosity=0, interactive=False, keepdb=True)
+    # No serialized copy of the data (a test-runner feature for rollback emulation): it would read every row.
+    old = setup_databases(verbosity=0, interactive=False, keepdb=True, serialized_aliases=set())
     results = {"rooms": args.rooms, "messages_per_room": args.messages}
     try:
         tenant = Tenant.objects.filter(slug="bench-center").first()
@@ -173,20 +307,44 @@ def main():
         if tenant is None:
             log(f"generating {args.rooms:,} rooms × {args.messages} messages …")
             t = time.time()
-            tenant, admin = generate(args, connection)
+            tenant, admin = generate(args, connection, results)
             results["generate_s"] = round(time.time() - t)
         admin = User.objects.get(username="bench-admin")
         results["messages"] = Message.objects.filter(tenant=tenant).count()
-        if not RoomFact.objects.filter(tenant_id=tenant.pk).exists():
-            log("building the rollup …")
-            t = time.time()
-            n = rollup.room_facts_refresh(tenant_ids=[tenant.pk])
-            results["rollup_build"] = {"rooms": n, "seconds": round(time.time() - t, 1), "rooms_per_s": round(n / (time.time() - t))}
+        if args.rebuild_rollup:
             with connection.cursor() as cur:
-                cur.execute("ANALYZE routing_roomfact")
+                cur.execute("TRUNCATE routing_roomfact, routing_agentstatefact, routing_agentreasonfact, routing_agentstateday, "
+                            "routing_agentreasonday, routing_staterollupmark")
+        if not RoomFact.objects.filter(tenant_id=tenant.pk).exists():
+            log("building the rollup (RoomFact) in SQL …")
+            t = time.time()
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE")  # without statistics on fresh tables the planner nests loops over millions of rows
+                saved = _indexes_drop(cur, ["routing_roomfact"])
+                n = facts_build_sql(cur, tenant)
+                _indexes_restore(cur, saved)
+                cur.execute("VACUUM ANALYZE routing_roomfact")
+            results["rollup_build"] = {"rooms": n, "seconds": round(time.time() - t, 1), "in": "SQL"}
             log(f"  {results['rollup_build']}")
+            t = time.time()
+            results["rollup_checked_rooms"] = facts_check(tenant)
+            log(f"  the SQL rollup matches rollup.compute_facts on {results['rollup_checked_rooms']:,} rooms ({time.time() - t:.0f} s)")
+        if not AgentStateFact.objects.filter(tenant_id=tenant.pk).exists():
+            log("building the agent state rollup …")
+            t = time.time()
+            n = state_rollup.agent_state_facts_refresh(tenant_ids=[tenant.pk], rebuild=True)
+            results["state_rollup_build"] = {"slots": n, "seconds": round(time.time() - t, 1)}
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE routing_agentstatefact")
+                cur.execute("ANALYZE routing_agentreasonfact")
+            log(f"  {results['state_rollup_build']}")
+        if args.build_only:
+            if args.json:
+                Path(args.json).write_text(json.dumps(results, indent=2))
+            return
         t = time.time()
         rollup.room_facts_refresh(tenant_ids=[tenant.pk])
+        state_rollup.agent_state_facts_refresh(tenant_ids=[tenant.pk])
         results["refresh_catch_up_ms"] = round((time.time() - t) * 1000, 1)  # the open rooms (3 %) recomputed, nothing new
         from django.conf import settings
 
@@ -226,8 +384,10 @@ def main():
         results["requests"] = rows
         with connection.cursor() as cur:
             cur.execute("SELECT pg_size_pretty(pg_total_relation_size('routing_roomfact')), "
-                        "pg_size_pretty(pg_total_relation_size('routing_message'))")
-            results["sizes"] = dict(zip(("roomfact", "message"), cur.fetchone()))
+                        "pg_size_pretty(pg_total_relation_size('routing_message')), "
+                        "pg_size_pretty(pg_total_relation_size('routing_agentstatefact') "
+                        "+ pg_total_relation_size('routing_agentreasonfact'))")
+            results["sizes"] = dict(zip(("roomfact", "message", "agent_state_slots"), cur.fetchone()))
     finally:
         connection.close()
         if args.drop:

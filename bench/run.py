@@ -14,6 +14,12 @@ Latency is counted from each webhook's scheduled send time (open loop: a send th
 late counts its lateness). A rate fails when p99 passes 1 s or a webhook is lost or refused; the
 knee is reported as the interval between the last passing and the first failing rate.
 
+With --tenant digital (`make bench-digital`) the product's tenant delivers in Digital mode (R15):
+each text becomes a case, latency runs until the case.assigned frame reaches the agent's socket, and
+the agents accept, answer and close each case over their socket as the inbox page does while it is
+open (case.accept, case.reply, case.state; --actions rest: through the REST API instead). The
+baseline pipeline is the same bare pipeline, in the same run, so the knee ratio compares with ACD's.
+
 Results: bench/results/scratch/<stamp>.json and .md (git-ignored), or with --record LABEL
 bench/results/<date>-<LABEL>.json and .md, kept in the repository: the runs docs/benchmarks.md
 quotes (bench/report.py regenerates its tables from them).
@@ -171,13 +177,13 @@ def analyse(gen, obs):
 class Pipeline:
     """The daphne processes of one pipeline and the process holding the agents' sockets."""
 
-    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None, actions="ws", base_env=None):
+    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None, actions="ws", base_env=None, tenant="acd"):
         self.cluster, self.data, self.mode, self.tmp = cluster, data, mode, tmp
         self.base_env = base_env or {}
         self.name, self.profile_dir = name, profile_dir
         self.spec_path = os.path.join(tmp, f"spec-{mode}.json")
         with open(self.spec_path, "w") as f:
-            json.dump(dict(data, urls=cluster.urls, mode=mode, actions=actions), f)
+            json.dump(dict(data, urls=cluster.urls, mode=mode, actions=actions, tenant=tenant), f)
         self.agents = None
 
     def start(self):
@@ -229,6 +235,7 @@ class Pipeline:
 
     def support_cpu(self):
         groups = support_pids(self.base_env)
+        groups["workers"] = [str(p.pid) for p in self.cluster.worker_procs]  # the background jobs' processes
         groups["agents"] = [str(self.agents.pid)]
         return cpu_by_pid(groups)
 
@@ -310,20 +317,21 @@ def run_config(name, args, base_env, counter):
     for mode in args.pipelines:
         clusters[mode] = first_cluster = make_cluster(database, processes, env, base_env, share=first_cluster)
     owner = next(iter(clusters.values()))
-    result = {"config": name, "database": database, "processes": processes, "layer": LAYERS.get(layer, "in-memory"),
+    result = {"config": name, "tenant": args.tenant, "database": database, "processes": processes, "layer": LAYERS.get(layer, "in-memory"),
               "server_env": args.server_env, "agent_actions": args.actions, "pipelines_side_by_side": False, "pipelines": {}}
     owner.create_database()
     pipeline = None
     try:
         t0 = time.monotonic()
         owner.manage("migrate", "--noinput", env={"DJANGO_SETTINGS_MODULE": "bench.baseline.settings"})
-        out = subprocess.run([sys.executable, "-m", "bench.setup_data", str(args.agents)], cwd=ROOT, capture_output=True, text=True,
+        out = subprocess.run([sys.executable, "-m", "bench.setup_data", str(args.agents), "--tenant", args.tenant], cwd=ROOT,
+                             capture_output=True, text=True,
                              env=dict(owner.env, DJANGO_SETTINGS_MODULE="bench.baseline.settings"), check=True).stdout
         data = json.loads(out.strip().splitlines()[-1])
         log(f"{name}: database ready, {len(data['agents'])} agents ({time.monotonic() - t0:.0f} s)")
         with tempfile.TemporaryDirectory(prefix="cxsms-bench-") as tmp:
             for mode in args.pipelines:
-                pipeline = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy, args.actions, base_env)
+                pipeline = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy, args.actions, base_env, args.tenant)
                 pipeline.start()
                 if args.warmup:
                     first = counter[0]
@@ -369,7 +377,8 @@ def run_config(name, args, base_env, counter):
                                              "agents_process_cpu_s": obs.get("cpu_s") if obs else None,
                                              "closed_sockets": len(obs["closed"]) if obs else None,
                                              "accept": summarise_http(obs["accept"]) if obs else None,
-                                             "answer": summarise_http(obs["answer"]) if obs else None}
+                                             "answer": summarise_http(obs["answer"]) if obs else None,
+                                             **({"close": summarise_http(obs.get("close"))} if args.tenant == "digital" and obs else {})}
     except Exception:
         for c in clusters.values():
             log(f"{name}: failed; server logs:\n" + c.log_text()[-3000:])
@@ -436,8 +445,11 @@ def main():
     parser.add_argument("--record", default=None, metavar="LABEL",
                         help="write bench/results/<date>-LABEL.json (and .md), kept in the repository: for runs the docs quote")
     parser.add_argument("--actions", choices=["ws", "rest"], default="ws",
-                        help="how the product's agents accept and answer: over their socket, as the workspace page does "
-                             "(default), or through the REST API")
+                        help="how the product's agents accept and answer (Digital: and close): over their socket, as the "
+                             "workspace and inbox pages do (default), or through the REST API")
+    parser.add_argument("--tenant", choices=["acd", "digital"], default="acd",
+                        help="the product's tenant delivers in ACD mode (default) or Digital mode "
+                             "(cases to the inbox; `make bench-digital`)")
     parser.add_argument("--py-spy", default=None, metavar="DIR",
                         help="record every server process with py-spy during each rate (collapsed stacks in DIR; see bench/hotspots.py)")
     args = parser.parse_args()

@@ -1,7 +1,9 @@
 """Bench data in a throwaway database: one tenant, one SMS skill, one team (limit 12), N available
 agents with API tokens, an administrator, a simulator carrier account and one SMS number.
+With `--tenant digital` the tenant delivers in Digital mode (R15): concurrent-case limit 12 and one
+fallback queue with every agent on it, so each text becomes a case offered to an agent.
 
-Run by bench/run.py as `python -m bench.setup_data N` with the server's DATABASE_URL; prints JSON.
+Run by bench/run.py as `python -m bench.setup_data N [--tenant digital]` with the server's DATABASE_URL; prints JSON.
 Everything goes through routing.services, like the product's own set-up."""
 import json
 import os
@@ -10,7 +12,7 @@ import sys
 import django
 
 
-def main(n_agents):
+def main(n_agents, tenant_mode="acd"):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.baseline.settings")
     django.setup()
     from django.db import transaction
@@ -22,7 +24,10 @@ def main(n_agents):
     from routing.models import CarrierAccount, Country, PointOfContact, Skill, Team, Tenant, User
 
     with transaction.atomic():
-        tenant = services.object_save(instance=Tenant(name="Bench", slug="bench", sms_messaging_enabled=True))
+        digital = tenant_mode == "digital"
+        tenant = services.object_save(instance=Tenant(name="Bench", slug="bench", sms_messaging_enabled=True,
+                                                      digital_experience_enabled=digital,
+                                                      **({"sms_delivery": "digital", "case_limit": 12} if digital else {})))
         team = services.object_save(instance=Team(tenant=tenant, name="Bench team", session_limit=12))
         skill = services.object_save(instance=Skill(tenant=tenant, name="Bench SMS", channel=Channel.SMS, direction=Direction.INBOUND))
         carrier = services.object_save(instance=CarrierAccount(tenant=tenant, name="Bench simulator", provider=Provider.SIMULATOR))
@@ -34,6 +39,11 @@ def main(n_agents):
         for i in range(n_agents):
             agent = services.user_save(user=User(tenant=tenant, username=f"agent{i:03d}", role=Role.AGENT, team=team), skills=[skill])
             agents.append(agent)
+        if digital:
+            from digital import services as digital_services
+            from digital.models import Queue
+
+            digital_services.queue_save(instance=Queue(tenant=tenant, name="Bench queue", is_fallback=True), agents=agents)
     # Available one by one, outside the set-up transaction, as agents would log in.
     for agent in agents:
         acd_agents.agent_set_state(agent=agent, state="available")
@@ -57,4 +67,7 @@ def main(n_agents):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    args = sys.argv[1:]
+    mode = args[args.index("--tenant") + 1] if "--tenant" in args else "acd"
+    numbers = [a for a in args if a.isdigit()]
+    main(int(numbers[0]) if numbers else 200, mode)

@@ -93,30 +93,34 @@ def _claim(campaign, zones, limit):
 
 
 def send_batch(campaign, zones, limit, now):
-    """Text up to `limit` pending recipients in `zones`, in one transaction. Returns (claimed, segments sent)."""
+    """Text up to `limit` pending recipients in `zones`, in one transaction. Returns (claimed, segments sent).
+    A batch costs the same few statements whatever its size: the claim, the opt-out check, the texts'
+    INSERT and the recipients' UPDATE (docs/benchmarks.md). An opted-out number is skipped with the
+    reason texts_send refused it with."""
     poc = campaign.point_of_contact
-    segments = 0
+    opt_out = rules.opt_out_line(campaign.tenant, campaign.append_opt_out)
     with transaction.atomic():
         rows = _claim(campaign, zones, limit)
-        for r in rows:
-            # The conditional update is the claim (on SQLite, with no row locks, the only one): a row another
-            # dispatcher or a cancel already moved is left alone.
-            if not Recipient.objects.filter(pk=r.pk, state=RecipientState.PENDING).update(state=RecipientState.SENT,
-                                                                                          sent_at=timezone.now()):
-                continue
-            if optout.contact_is_opted_out(campaign.tenant_id, r.number):
-                Recipient.objects.filter(pk=r.pk).update(state=RecipientState.SKIPPED_OPTED_OUT, sent_at=None,
-                                                         error=optout.opted_out_reason(r.number)[:300])
-                continue
-            body = rules.template_render(campaign.template, r.fields, campaign.append_opt_out)
-            try:
-                message = outbound.text_send(point_of_contact=poc, to_number=r.number, body=body)
-            except ValidationError as exc:
-                Recipient.objects.filter(pk=r.pk).update(state=RecipientState.SKIPPED_INVALID, sent_at=None,
-                                                         error=" ".join(exc.messages)[:300])
-                continue
-            Recipient.objects.filter(pk=r.pk).update(message=message)
-            segments += message.segments
+        if not rows:
+            return 0, 0
+        # The conditional update is the claim. PostgreSQL: the rows are ours, locked above. SQLite: a write
+        # after another writer's commit fails (its snapshot is stale), so every row read is still pending.
+        claimed_at = timezone.now()  # the batch's slot: its texts' sent time
+        claimed = Recipient.objects.filter(pk__in=[r.pk for r in rows], state=RecipientState.PENDING).update(
+            state=RecipientState.SENT, sent_at=claimed_at)
+        if claimed != len(rows):  # a cancel got in between: roll the batch back, the dispatcher reads again
+            raise DatabaseError(f"{len(rows) - claimed} of the batch's recipients moved meanwhile")
+        results = outbound.texts_send(point_of_contact=poc, texts=[
+            (r.number, rules.template_render(campaign.template, r.fields, opt_out)) for r in rows])
+        segments = 0
+        for r, result in zip(rows, results):
+            if isinstance(result, ValidationError):
+                r.state = RecipientState.SKIPPED_OPTED_OUT if optout.is_opt_out_refusal(result) else RecipientState.SKIPPED_INVALID
+                r.sent_at, r.error, r.message = None, " ".join(result.messages)[:300], None
+            else:
+                r.state, r.sent_at, r.error, r.message = RecipientState.SENT, claimed_at, "", result
+                segments += result.segments
+        Recipient.objects.bulk_update(rows, ["state", "sent_at", "error", "message"])
     return len(rows), segments
 
 

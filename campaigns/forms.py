@@ -50,6 +50,12 @@ class CampaignForm(forms.ModelForm):
             self.fields[name].widget.attrs["class"] = "input"
         self.fields["contact_list"].widget.attrs["data-preview-source"] = ""
         self.fields["append_opt_out"].widget.attrs["data-preview-source"] = ""
+        tenant = user.tenant
+        if tenant is not None and tenant.campaign_opt_out_enabled and tenant.campaign_opt_out_line.strip():
+            line = tenant.campaign_opt_out_line.strip()
+            self.fields["append_opt_out"].help_text = f"Adds “{line}” (the company's line, set in Settings)."
+        elif tenant is not None:
+            self.fields["append_opt_out"].help_text = "The opt-out line is switched off for every campaign in Settings."
 
     def apply_service_error(self, exc):
         if hasattr(exc, "error_dict"):

@@ -48,11 +48,13 @@ class Batch:
     rows: list = field(default_factory=list)  # (line, number, fields)
     errors: list = field(default_factory=list)  # (line, reason)
     read: int = 0
+    position: int = 0  # bytes of the file read so far (a little ahead: the reader's buffer)
 
 
-def read_rows(f, phone_column, region, columns_expected=None):
+def read_rows(f, phone_column, region, columns_expected=None, skip_rows=0):
     """(columns, batches): the merge-field columns and a generator of Batch. Raises ValidationError for a file
-    that cannot be read as a CSV with the phone column (nothing imported then)."""
+    that cannot be read as a CSV with the phone column (nothing imported then). `skip_rows`: data rows already
+    imported by an import that was interrupted (a killed worker), read past without a second look."""
     encoding = detect_encoding(f)
     text = io.TextIOWrapper(f, encoding=encoding, newline="", errors="replace")
     first = text.readline()
@@ -74,6 +76,7 @@ def read_rows(f, phone_column, region, columns_expected=None):
         raise ValidationError({"file": f"The columns differ from the list's ({', '.join(columns_expected) or 'the phone number only'}): "
                                        "append a file with the same header row."})
     reader = csv.reader(text, delimiter=delimiter)
+    normalize = _cached(rules.number_normalize)
 
     def batches():
         batch = Batch()
@@ -89,22 +92,100 @@ def read_rows(f, phone_column, region, columns_expected=None):
                     batch.read -= 1
                     batch.errors.append((line, f"The file has more than {MAX_ROWS:,} rows: the rest was not imported."))
                     break
+                if sum_read[0] + batch.read <= skip_rows:
+                    batch.read -= 1
+                    sum_read[0] += 1
+                    continue
                 raw = row[phone_at] if phone_at < len(row) else ""
-                number, reason = rules.number_normalize(raw, region)
+                number, reason = normalize(raw, region)
                 if reason:
                     batch.errors.append((line, reason))
                 else:
                     batch.rows.append((line, number, {h: (row[i] if i < len(row) else "") for i, h in columns}))
                 if batch.read >= BATCH:
                     sum_read[0] += batch.read
+                    batch.position = f.tell()
                     yield batch
                     batch = Batch()
         except csv.Error as exc:
             batch.errors.append((line_end + 1, f"The file could not be read from here on: {exc}."))
+        batch.position = f.tell()
         yield batch
 
     sum_read = [0]
     return names, batches()
+
+
+def _cached(normalize, size=4096):
+    """number_normalize once per distinct cell of a file (lists repeat numbers: the duplicates), in bounded memory."""
+    seen = {}
+
+    def cached(raw, region):
+        if raw in seen:
+            return seen[raw]
+        if len(seen) >= size:
+            seen.clear()
+        seen[raw] = got = normalize(raw, region)
+        return got
+    return cached
+
+
+CHUNK = 1 << 20
+
+
+class StoredUpload(io.RawIOBase):
+    """A stored upload (campaigns.UploadChunk rows) read back as a seekable binary file, one chunk in memory at a time."""
+
+    def __init__(self, contact_list_id, size):
+        from .models import UploadChunk  # models import nothing from here; this module is imported by services
+
+        self.chunks = UploadChunk.objects.filter(contact_list_id=contact_list_id)
+        self.size, self.pos, self.seq, self.data = size, 0, None, b""
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self.pos
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        self.pos = max(0, {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence] + offset)
+        return self.pos
+
+    def readinto(self, buffer):
+        if self.pos >= self.size:
+            return 0
+        seq, offset = divmod(self.pos, CHUNK)
+        if seq != self.seq:
+            self.data = bytes(self.chunks.filter(seq=seq).values_list("data", flat=True).first() or b"")
+            self.seq = seq
+        n = min(len(buffer), len(self.data) - offset)
+        if n <= 0:
+            return 0
+        buffer[:n] = self.data[offset:offset + n]
+        self.pos += n
+        return n
+
+
+def upload_store(contact_list_id, f):
+    """The uploaded file into UploadChunk rows of CHUNK bytes; returns its size."""
+    from .models import UploadChunk
+
+    f.seek(0)
+    size = seq = 0
+    while data := f.read(CHUNK):
+        UploadChunk.objects.create(contact_list_id=contact_list_id, seq=seq, data=data)
+        size += len(data)
+        seq += 1
+    f.seek(0)
+    return size
+
+
+def upload_open(contact_list_id, size):
+    return io.BufferedReader(StoredUpload(contact_list_id, size), buffer_size=1 << 16)
 
 
 def escape_cell(value):

@@ -23,6 +23,12 @@ class ContactList(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)  # [{"line": N, "reason": "..."}], the first MAX_ERRORS
     created_at = models.DateTimeField(auto_now_add=True)
+    # The upload being imported: its size and how far the import has read (the progress bar), the data rows of it
+    # already committed (a restarted import goes on after them) and the importing job's heartbeat.
+    file_size = models.BigIntegerField(default=0)
+    file_done = models.BigIntegerField(default=0)
+    import_rows_done = models.PositiveIntegerField(default=0)
+    import_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -42,13 +48,26 @@ class ContactListEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["contact_list", "number"], name="campaigns_entry_unique_number")]
 
 
+class UploadChunk(models.Model):
+    """A large upload kept in the database while the task engine imports it (any worker of any host can read it);
+    deleted once imported."""
+
+    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="upload_chunks")
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact_list", "seq"], name="campaigns_upload_chunk_unique_seq")]
+
+
 class Campaign(models.Model):
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=100)
     point_of_contact = models.ForeignKey("routing.PointOfContact", on_delete=models.PROTECT, related_name="campaigns")
     contact_list = models.ForeignKey(ContactList, on_delete=models.PROTECT, related_name="campaigns")
     template = models.TextField(help_text="Merge fields from the list's columns: {first_name}, with a fallback {first_name|there}.")
-    append_opt_out = models.BooleanField("append “Reply STOP to opt out”", default=True)
+    append_opt_out = models.BooleanField("append the opt-out line", default=True,
+                                         help_text="The line set in Settings (“Reply STOP to opt out” unless changed there).")
     start_at = models.DateTimeField(null=True, blank=True, help_text="Empty: when started.")
     window_start = models.TimeField(default=WINDOW_EARLIEST)
     window_end = models.TimeField(default=WINDOW_LATEST)

@@ -9,7 +9,7 @@ from routing.choices import MessageStatus
 from routing.models import Contact
 
 from . import rules
-from .choices import CampaignState, RecipientState
+from .choices import CampaignState, ListState, RecipientState
 from .models import Campaign, ContactList, ContactListEntry, Recipient, SendRate
 
 
@@ -92,11 +92,31 @@ def progress_many(campaigns):
     return {r["campaign_id"]: (r["done"], r["total"]) for r in rows}
 
 
+def import_progress(contact_list):
+    """A list's import as it stands: how far through the file, rows read, accepted, duplicates, refused; the refused
+    rows (line and reason, the first 1,000) once it is done."""
+    contact_list.refresh_from_db(fields=["state", "rows", "accepted", "duplicates", "rejected", "errors", "file_size", "file_done"])
+    done = contact_list.state != ListState.IMPORTING
+    return {"state": contact_list.state, "state_display": contact_list.get_state_display(), "done": done,
+            "rows": contact_list.rows, "accepted": contact_list.accepted, "duplicates": contact_list.duplicates,
+            "rejected": contact_list.rejected, "file_size": contact_list.file_size,
+            "file_done": min(contact_list.file_done, contact_list.file_size), "percent": import_percent(contact_list),
+            "errors": contact_list.errors if done else []}
+
+
+def import_percent(contact_list):
+    if contact_list.state != ListState.IMPORTING:
+        return 100
+    size = contact_list.file_size
+    return min(99, int(100 * contact_list.file_done / size)) if size else 0
+
+
 def preview(template, contact_list, append_opt_out, n=5):
     """The first recipients' texts with their encoding and segments (routing.sms counts like the carriers)."""
+    opt_out = rules.opt_out_line(contact_list.tenant, append_opt_out)
     out = []
     for entry in contact_list.entries.order_by("pk")[:n]:
-        body = rules.template_render(template, entry.fields, append_opt_out)
+        body = rules.template_render(template, entry.fields, opt_out)
         encoding, segments = sms.encoding_and_segments(body)
         out.append({"number": entry.number, "body": body, "encoding": encoding, "segments": segments, "characters": len(body)})
     return out

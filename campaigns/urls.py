@@ -6,6 +6,7 @@ app_name = "campaigns"
 urlpatterns = [
     path("contact-lists/", views.ContactListsPage.as_view(), name="list_list"),
     path("contact-lists/<int:pk>/", views.ContactListPage.as_view(), name="list_detail"),
+    path("contact-lists/<int:pk>/progress.json", views.ContactListProgressJson.as_view(), name="list_progress"),
     path("contact-lists/<int:pk>/download.csv", views.ContactListDownload.as_view(), name="list_download"),
     path("campaigns/", views.CampaignsPage.as_view(), name="campaign_list"),
     path("campaigns/new/", views.CampaignEditPage.as_view(), name="campaign_add"),

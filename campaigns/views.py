@@ -10,10 +10,25 @@ from django.utils.html import format_html
 from routing.console.base import ConsoleView, plural
 
 from . import exports, rules, selectors, services
-from .choices import CampaignState
+from .choices import CampaignState, ListState
 from .forms import AppendForm, CampaignForm, UploadForm
 
 PAGE = 50
+
+
+def _wants_json(request):
+    """The upload page's script sends the file itself (to show its progress) and asks for JSON; without script, pages."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _form_errors_json(form):
+    return JsonResponse({"errors": [e for errors in form.errors.values() for e in errors]}, status=400)
+
+
+def _imported_json(contact_list, status=201):
+    return JsonResponse({"id": contact_list.pk, "url": reverse("campaigns:list_detail", args=[contact_list.pk]),
+                         "progress_url": reverse("campaigns:list_progress", args=[contact_list.pk]),
+                         **selectors.import_progress(contact_list)}, status=status)
 
 
 class ContactListsPage(ConsoleView):
@@ -25,20 +40,41 @@ class ContactListsPage(ConsoleView):
 
     def post(self, request):
         form = UploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.get(request, form, status=400)
-        try:
-            contact_list = services.contact_list_import(tenant=request.user.tenant, name=form.cleaned_data["name"],
-                                                        file=form.cleaned_data["file"].file,
-                                                       phone_column=form.cleaned_data["phone_column"])
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-            return self.get(request, form, status=400)
+        if form.is_valid():
+            try:
+                contact_list = services.contact_list_import(tenant=request.user.tenant, name=form.cleaned_data["name"],
+                                                            file=form.cleaned_data["file"].file,
+                                                            phone_column=form.cleaned_data["phone_column"])
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                if _wants_json(request):
+                    return _imported_json(contact_list)
+                _imported_message(request, contact_list)
+                return redirect("campaigns:list_detail", contact_list.pk)
+        if _wants_json(request):
+            return _form_errors_json(form)
+        return self.get(request, form, status=400)
+
+
+def _imported_message(request, contact_list, before=None):
+    if contact_list.state == ListState.IMPORTING:
+        messages.info(request, format_html("“{}” is importing: its counts grow below until it is done.", contact_list.name))
+    elif before is not None:
+        messages.success(request, f"{plural(contact_list.accepted - before, 'number')} added.")
+    else:
         messages.success(request, format_html("“{}” imported: {} accepted, {}, {}.", contact_list.name, contact_list.accepted,
-                                              plural(contact_list.duplicates, "duplicate"), plural(contact_list.rejected,
-                                                                                                   "row") + " refused"))
-        return redirect("campaigns:list_detail", contact_list.pk)
+                                              plural(contact_list.duplicates, "duplicate"),
+                                              plural(contact_list.rejected, "row") + " refused"))
+
+
+class ContactListProgressJson(ConsoleView):
+    """Polled by the upload's progress panel while a list imports: rows read, accepted, refused so far; the refused
+    rows with their line once it is done."""
+
+    def get(self, request, pk):
+        return JsonResponse(selectors.import_progress(get_object_or_404(selectors.contact_lists_for(request.user), pk=pk)))
 
 
 class ContactListPage(ConsoleView):
@@ -65,8 +101,12 @@ class ContactListPage(ConsoleView):
             except ValidationError as exc:
                 form.add_error("file", exc.messages)
             else:
-                messages.success(request, f"{plural(contact_list.accepted - before, 'number')} added.")
+                if _wants_json(request):
+                    return _imported_json(contact_list, status=200)
+                _imported_message(request, contact_list, before)
                 return redirect("campaigns:list_detail", pk)
+        if _wants_json(request):
+            return _form_errors_json(form)
         return self.get(request, pk, form, status=400)
 
 
@@ -161,7 +201,8 @@ class CampaignPage(ConsoleView):
         page = Paginator(recipients, PAGE).get_page(request.GET.get("page"))
         return self.render("campaigns/campaign_detail.html", {
             "campaign": campaign, "progress": selectors.progress(campaign), "page": page, "q": q, "state": state,
-            "state_choices": RECIPIENT_FILTERS, "actions": _actions(campaign)})
+            "state_choices": RECIPIENT_FILTERS, "actions": _actions(campaign),
+            "opt_out": rules.opt_out_line(campaign.tenant, campaign.append_opt_out)})
 
 
 def _actions(campaign):

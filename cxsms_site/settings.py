@@ -194,7 +194,8 @@ if REDIS_URL:
         })
     CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKEND, "CONFIG": _layer_config}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    # One process, no Redis: the in-memory layer, swept once a second (cxsms_site/layers.py says why).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "cxsms_site.layers.SweepingInMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
 AUTH_USER_MODEL = "routing.User"
 AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"  # django-auditlog's entry plus tenant and source (routing/audit/models.py)

@@ -2,7 +2,7 @@
 agents change it in the console, the inbox and the API, where the rules and the live events are."""
 from django.contrib import admin
 
-from .models import Case, CaseEntry, Contact, Filter, Queue
+from .models import Case, CaseEntry, Filter, Queue
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -26,13 +26,6 @@ class QueueAdmin(ReadOnly):
 class FilterAdmin(ReadOnly):
     list_display = ["__str__", "tenant", "position", "queue", "keywords", "pattern"]
     list_filter = ["tenant"]
-
-
-@admin.register(Contact)
-class ContactAdmin(ReadOnly):
-    list_display = ["number", "name", "tags", "tenant"]
-    list_filter = ["tenant"]
-    search_fields = ["number", "name", "tags"]
 
 
 class CaseEntryInline(admin.TabularInline):

@@ -6,14 +6,17 @@ class DigitalConfig(AppConfig):
     verbose_name = "Digital Experience"
 
     def ready(self):
+        from routing import events as routing_events
         from routing import jobs
         from routing.console import nav
         from routing.hub import delivery as hub_delivery
 
+        from . import events as digital_events
         from . import services, signals  # noqa: F401 (signals: connects the receivers)
         from .delivery import DigitalDelivery
 
         hub_delivery.register(DigitalDelivery())
+        routing_events.on_message_status(digital_events.message_status)
         jobs.register("digital.dispatch", services.dispatch, queue="timers")
         jobs.register("digital.lapse", services.case_lapse, queue="timers")
         jobs.register("digital.expire", services.case_expire, queue="timers")

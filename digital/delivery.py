@@ -3,12 +3,13 @@ with the text hub in DigitalConfig.ready()."""
 from routing.choices import SmsDelivery
 from routing.hub import delivery
 
-from . import selectors, services
+from . import selectors, services, sockets
 
 
 class DigitalDelivery(delivery.Mode):
     name = SmsDelivery.DIGITAL
     agent_home = "digital:inbox"
+    agent_actions = sockets.ACTIONS
 
     def hand_off(self, room, message, trigger):
         services.case_open(room=room, message=message)

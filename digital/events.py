@@ -1,5 +1,5 @@
 """Live events of cases, pushed after commit through routing.events (docs/digital.md lists them):
-`case.assigned`, `case.message`, `case.updated`, `case.closed` to the case's agent (numbered by their
+`case.assigned`, `case.message`, `case.updated`, `case.closed`, `case.message_status` to the case's agent (numbered by their
 `agent_seq`, as rooms' events are) and to the tenant's supervisors."""
 from routing import events
 from routing import selectors as routing_selectors
@@ -29,3 +29,18 @@ def case_closed(case, previous_agent_id=None):
 
 def case_message(case, message):
     _send("case.message", case, message=routing_selectors.message_payload(message))
+
+
+def message_status(message):
+    """A delivery report for one of a case's texts (registered with routing.events.on_message_status):
+    the inbox shows it without reading the case again."""
+    if message.room_id and message.room.agent_id:
+        return  # an ACD room's text: routing's own message.status reaches its agent
+    case = selectors.case_for_message(message)
+    if case is None:
+        return
+    event = {"type": "case.message_status", "case_id": case.id, "message_id": message.id, "status": message.status,
+             "segments": message.segments, "error_code": message.error_code, "error_message": message.error_message}
+    if case.agent_id:
+        events.to_agent(case.agent_id, event)
+    events.to_supervisors(case.tenant_id, event)

@@ -70,26 +70,6 @@ class Filter(models.Model):
             raise ValidationError({"point_of_contact": "Choose a point of contact of this tenant."})
 
 
-class Contact(models.Model):
-    """The contact card: what agents know about a number, kept across cases."""
-    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="digital_contacts")
-    number = models.CharField(max_length=20)
-    name = models.CharField(max_length=100, blank=True)
-    tags = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
-    notes = models.TextField(blank=True, max_length=4000)
-
-    class Meta:
-        ordering = ["number"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="digital_contact_unique")]
-
-    def __str__(self):
-        return self.name or self.number
-
-    @property
-    def tag_list(self):
-        return split_list(self.tags)
-
-
 def split_list(text):
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 

@@ -1,16 +1,19 @@
 """Reads of the Digital Experience, scoped to the caller's tenant."""
 import zoneinfo
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Case as Case_
+from django.db.models import Count, F, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from routing.choices import AgentState, Role
-from routing.models import Message, User
+from routing import selectors as routing_selectors
+from routing.models import Contact, Message, User
 from routing.selectors import message_payload
 
 from . import rules
 from .choices import COUNTING_STATES, CaseState
-from .models import Case, CaseEntry, Contact, Filter, Queue
+from .models import Case, CaseEntry, Filter, Queue
 
 
 def _iso(dt):
@@ -34,12 +37,18 @@ def filters_for(user):
 
 
 def contacts_for(user):
-    return _tenant_scope(Contact.objects.all(), user)
+    """The contact cards: routing's, shared with the ACD workspace."""
+    return routing_selectors.contacts_for(user)
 
 
 def cases_for(user):
     names = Contact.objects.filter(tenant_id=OuterRef("tenant_id"), number=OuterRef("contact_number")).values("name")[:1]
     return _tenant_scope(Case.objects.select_related("queue", "agent", "point_of_contact").annotate(contact_name=Subquery(names)), user)
+
+
+def case_visible(user, case_id):
+    """Whether `case_id` is among cases_for(user), in one light statement (a socket action's scope check)."""
+    return _tenant_scope(Case.objects.filter(pk=case_id), user).exists()
 
 
 def case_load(agent_id):
@@ -62,6 +71,17 @@ def case_messages(case):
     return qs.select_related("author").order_by("created_at", "id")
 
 
+def case_for_message(message):
+    """The case whose thread holds `message` (see case_messages), or None (an ACD room's, a campaign's text)."""
+    if message.room_id:
+        return Case.objects.filter(room_id=message.room_id).first()
+    if not message.author_id:
+        return None  # a room-less text no agent wrote (a campaign's): no case shows it
+    return (Case.objects.filter(tenant_id=message.tenant_id, point_of_contact_id=message.point_of_contact_id,
+                                contact_number=message.contact_number, room__isnull=True, opened_at__lte=message.created_at)
+            .order_by("-opened_at", "-id").first())
+
+
 def case_payload(case, detail=False):
     data = {
         "id": case.id, "state": case.state, "queue": case.queue_id, "queue_name": case.queue.name if case.queue_id else None,
@@ -72,17 +92,11 @@ def case_payload(case, detail=False):
         "last_message_at": _iso(case.last_message_at), "unread": case.unread, "preview": case.first_body[:120],
     }
     if detail:
-        contact = Contact.objects.filter(tenant_id=case.tenant_id, number=case.contact_number).first()
-        data["contact"] = contact_payload(contact, case.tenant_id, case.contact_number)
+        data["contact"] = routing_selectors.contact_payload(routing_selectors.contact_card(case.tenant_id, case.contact_number),
+                                                            case.contact_number)
         data["messages"] = [message_payload(m) for m in case_messages(case)]
         data["entries"] = [entry_payload(e) for e in case.entries.select_related("actor", "agent", "queue")]
     return data
-
-
-def contact_payload(contact, tenant_id=None, number=None):
-    if contact is None:
-        return {"id": None, "number": number, "name": "", "tags": [], "notes": ""}
-    return {"id": contact.id, "number": contact.number, "name": contact.name, "tags": contact.tag_list, "notes": contact.notes}
 
 
 def entry_payload(e):
@@ -108,21 +122,33 @@ def state_counts(qs):
     return dict(qs.values_list("state").annotate(n=Count("id")).order_by())
 
 
+CANDIDATES = 10  # the best few: each is checked again under its lock, and a later dispatch tries again
+
+
 def candidates(case, excluded=()):
-    """Agents who may get `case` now, best first: on its queue, active and available, the agent it
-    prefers first (reopened: who resolved it), then the fewest counting cases, then the longest since their last case.
-    The limit is checked again under each agent's lock (services.dispatch)."""
+    """Agents who may get `case` now, best first (the best CANDIDATES of them): on its queue, active and
+    available, under their limit, the agent it prefers first (reopened: who resolved it), then the fewest
+    counting cases, then the longest since their last case (never first). The limit is checked again
+    under each agent's lock (services.case_dispatch_one).
+
+    On the measured path of every text to a Digital tenant (docs/benchmarks.md): chosen and ordered in
+    SQL, per agent by subqueries on their own cases (index on agent), where reading every agent of a
+    large queue as an object made each offer slower the more agents the queue had."""
     if case.queue_id is None:
         return []
+    counting = (Case.objects.filter(agent=OuterRef("pk"), state__in=COUNTING_STATES).order_by().values("agent")
+                .annotate(n=Count("id")).values("n"))
+    latest = Case.objects.filter(agent=OuterRef("pk"), assigned_at__isnull=False).order_by("-assigned_at").values("assigned_at")[:1]
     qs = (User.objects.filter(digital_queues=case.queue_id, is_active=True, role=Role.AGENT, state=AgentState.AVAILABLE)
           .exclude(pk__in=excluded)
-          .annotate(load=Count("digital_cases", filter=Q(digital_cases__state__in=COUNTING_STATES)),
-                    last_case=Max("digital_cases__assigned_at"))
-          .select_related("tenant"))
-    found = [a for a in qs if rules.under_limit(a.load, a.case_limit, a.tenant.case_limit)]
-    epoch = timezone.now().replace(year=1970)
-    found.sort(key=lambda a: (a.pk != case.preferred_agent_id, a.load, a.last_case or epoch, a.pk))
-    return found
+          .annotate(load=Coalesce(Subquery(counting), 0), last_case=Subquery(latest),
+                    # SQL twin of rules.effective_case_limit (the agent's override, else the tenant's setting)
+                    limit=Coalesce("case_limit", "tenant__case_limit"),
+                    other=Case_(When(pk=case.preferred_agent_id or 0, then=0), default=1))
+          .filter(load__lt=F("limit"))
+          .order_by("other", "load", F("last_case").asc(nulls_first=True), "pk")
+          .only("pk", "username", "case_limit", "tenant_id"))
+    return list(qs[:CANDIDATES])
 
 
 def excluded_agents(case):

@@ -16,13 +16,14 @@ from django.utils import timezone
 from routing import jobs
 from routing import rules as routing_rules
 from routing import services as routing_services
+from routing import selectors as routing_selectors
 from routing.choices import CodeType, Role
 from routing.hub import ending, outbound
 from routing.models import PointOfContact, Room, User
 
 from . import events, rules, selectors
 from .choices import COUNTING_STATES, LIVE_STATES, SETTABLE_STATES, CaseState, EntryKind
-from .models import Case, CaseEntry, Contact, Queue
+from .models import Case, CaseEntry, Queue
 
 DISPATCH_BATCH = 200
 
@@ -40,16 +41,21 @@ def _entry(case, kind, actor=None, *, from_state="", to_state="", agent=None, qu
                                     agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body)
 
 
-def _lock_case(case_id):
-    case = Case.objects.select_for_update().filter(pk=case_id).first()
+def _lock_case(case_id, *related):
+    """The case with its row locked until commit, read in the same statement with its queue and agent
+    (the payloads name them) and `related` (a reply: its point of contact). FOR UPDATE OF the case's
+    row alone: PostgreSQL cannot lock the nullable side of the outer joins. One statement, not a lock
+    then a read: it runs three times per text in the agent's actions (docs/benchmarks.md)."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("queue", "agent", *related).filter(pk=case_id).first()
     if case is None:
         raise Case.DoesNotExist(f"no case {case_id}")
-    return Case.objects.select_related("queue", "agent", "tenant", "point_of_contact__tenant").get(pk=case.pk)
+    return case
 
 
-def _lock_agent(agent_id):
-    """The agent's row held until commit: who counts their cases next waits for this transaction."""
-    return User.objects.select_for_update(of=("self",)).filter(pk=agent_id).select_related("tenant").first()
+def _lock_agent(agent_id, skip_locked=False):
+    """The agent's row held until commit: who counts their cases next waits for this transaction.
+    `skip_locked`: None at once when another transaction holds it (it is giving them a case now)."""
+    return User.objects.select_for_update(of=("self",), skip_locked=skip_locked).filter(pk=agent_id).select_related("tenant").first()
 
 
 def _is_manager(actor, tenant_id):
@@ -99,7 +105,7 @@ def case_open(*, room, message):
         waiting.room_id = room.pk
         waiting.save(update_fields=["room"])
         return case_received(case=waiting, message=message)
-    contact = Contact.objects.filter(tenant_id=tenant.pk, number=room.contact_number).first()
+    contact = routing_selectors.contact_card(tenant.pk, room.contact_number)
     queue, matched = queue_choose(tenant=tenant, poc_id=room.point_of_contact_id, body=message.body,
                                   tags=contact.tag_list if contact else [], now=message.created_at)
     case = Case.objects.create(tenant_id=tenant.pk, room_id=room.pk, point_of_contact_id=room.point_of_contact_id,
@@ -109,8 +115,14 @@ def case_open(*, room, message):
     _entry(case, EntryKind.OPENED, to_state=CaseState.NEW, now=message.created_at)
     _entry(case, EntryKind.QUEUED, queue=queue, body=f"Filter: {matched}" if matched else "No filter matched: the fallback queue",
            now=message.created_at)
-    events.case_updated(case)
-    dispatch_soon(tenant.pk)
+    # Offered at once, in the text's own transaction (the new case is nobody else's to see yet), when
+    # no older case waits on its queue (queue order holds): it reaches an agent's page with the text's
+    # commit, not a job's turn later. Otherwise, or when nobody on the queue has room, it waits and the
+    # dispatch job serves the queue in order.
+    older = queue is not None and Case.objects.filter(queue=queue, agent__isnull=True, state=CaseState.NEW).exclude(pk=case.pk).exists()
+    if queue is None or older or _give(case, message.created_at, skip_locked=True) is None:
+        events.case_updated(case)  # waiting in its queue (supervisors see it)
+        dispatch_soon(tenant.pk)
     return case
 
 
@@ -172,13 +184,25 @@ def case_dispatch_one(case_id, now=None):
             return None, True
         case = Case.objects.select_related("queue", "tenant").get(pk=case.pk)
         excluded = selectors.excluded_agents(case)
-        for candidate in selectors.candidates(case, excluded):
-            agent = _lock_agent(candidate.pk)
-            if agent is None or not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
-                continue  # another case reached them first
-            _offer(case, agent, now)
+        agent = _give(case, now, excluded)
+        if agent is not None:
             return agent, False
     return None, bool(excluded)
+
+
+def _give(case, now, excluded=frozenset(), skip_locked=False):
+    """Offer `case` (waiting, held by the caller's transaction) to the best agent with room, checked
+    under the agent's lock; returns the agent, or None when nobody on its queue has room.
+    `skip_locked` (a text's own transaction): an agent another transaction is giving a case to is
+    passed over rather than waited for; texts in parallel each hold one agent and would otherwise
+    wait for each other's (a deadlock); a case left waiting is the dispatch job's."""
+    for candidate in selectors.candidates(case, excluded):
+        agent = _lock_agent(candidate.pk, skip_locked=skip_locked)
+        if agent is None or not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+            continue  # another case reached them first
+        _offer(case, agent, now)
+        return agent
+    return None
 
 
 def dispatch(tenant_id, now=None):
@@ -246,9 +270,7 @@ def case_lapse(case_id, now=None, sweeping=False):
                                                                           offer_expires_at__isnull=False).first()
         if case is None:
             return False
-        if case.offer_expires_at > now:
-            if not sweeping:
-                jobs.enqueue_at("digital.lapse", case.offer_expires_at, case.pk)
+        if jobs.not_yet_due("digital.lapse", case.pk, case.offer_expires_at, now, sweeping):
             return False
         _back_to_queue(_lock_case(case.pk), EntryKind.LAPSED, None, now)
     return True
@@ -341,9 +363,7 @@ def case_expire(case_id, now=None, sweeping=False):
             state=CaseState.CLOSED).first()
         if case is None:
             return False
-        if case.expires_at > now:
-            if not sweeping:
-                jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
+        if jobs.not_yet_due("digital.expire", case.pk, case.expires_at, now, sweeping):
             return False
         _change_state(_lock_case(case.pk), CaseState.CLOSED, None, now, kind=EntryKind.EXPIRED)
     return True
@@ -383,7 +403,7 @@ def case_pull(*, agent):
 @transaction.atomic
 def case_reply(*, case, author, body):
     """The agent's text on their case: refused (with the reason) to an opted-out number (R17); starts or resets the timer (R7)."""
-    case = _lock_case(case.pk)
+    case = _lock_case(case.pk, "point_of_contact__tenant")
     if case.agent_id != author.pk:
         raise PermissionDenied("Only the agent who holds this case can text the contact.")
     if case.state == CaseState.CLOSED:
@@ -450,14 +470,6 @@ def case_note(*, case, author, body):
 @transaction.atomic
 def case_mark_read(*, case, agent):
     Case.objects.filter(pk=case.pk, agent=agent).update(unread=0)
-
-
-@transaction.atomic
-def contact_save(*, instance):
-    """Create or change a contact card (number normalised, tags tidied)."""
-    instance.number = routing_rules.contact_normalize_number(instance.number or "") if instance.number else ""
-    instance.tags = ", ".join(dict.fromkeys(t for t in (p.strip() for p in (instance.tags or "").split(",")) if t))
-    return routing_services.object_save(instance=instance)
 
 
 @transaction.atomic

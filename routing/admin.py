@@ -59,8 +59,9 @@ class TenantAdmin(ServiceAdmin):
         (None, {"fields": ["name", "slug", "time_zone", "created_at"]}),
         ("Features and delivery", {"fields": ["sms_messaging_enabled", "digital_experience_enabled", "sms_delivery"],
                                             "description": "Digital delivery needs both features; the delivery mode cannot change "
-                                                           "while interactions are active."}),
-        ("Interactions", {"fields": ["save_transcripts", "case_limit", "help_reply", "opt_out_reply", "opt_in_reply"]}),
+                                                           "while conversations are open."}),
+        ("Conversations and automatic replies", {"fields": ["save_transcripts", "case_limit", "help_reply", "opt_out_reply",
+                                                            "opt_in_reply"]}),
     ]
 
 

@@ -14,6 +14,11 @@ class RoutingConfig(AppConfig):
         from .ops import workers as ops_workers
         from .reports import rollup, sections
 
+        from django.db.models.signals import pre_migrate
+
+        from .migrate_checks import refuse_clashing_names
+
+        pre_migrate.connect(refuse_clashing_names, sender=self, dispatch_uid="routing.refuse_clashing_names")
         delivery.register(AcdDelivery())
         _console_sidebar()
         sections.register()  # the report pages' own sections; other apps add theirs the same way
@@ -22,9 +27,10 @@ class RoutingConfig(AppConfig):
         jobs.register("outbox.sweep", outbox.outbox_retry, queue="outbox", every=10)
         jobs.register("rooms.expire_room", rooms.expire_room, queue="timers")
         jobs.register("rooms.sweep", rooms.expire_rooms, queue="timers", every=5)
-        # The ACD's: an offer's lapse, its sweep, and the queue sweep (rooms whose routing never ran).
-        jobs.register("acd.lapse_offer", declines.lapse_offer, queue="timers")
-        jobs.register("acd.lapse_sweep", declines.lapse_offers, queue="timers", every=5)
+        # The ACD's: offers' lapses and the queue sweep (rooms whose routing never ran). Lapses have no job
+        # of their own: nearly every offer is accepted or rejected first, and a job per offer, firing for
+        # nothing 45 s later, cost the worker more than one indexed read a second (docs/benchmarks.md).
+        jobs.register("acd.lapse_sweep", declines.lapse_offers, queue="timers", every=1)
         jobs.register("acd.queue_sweep", queues.dispatch_queued, queue="timers", every=5)
         # A waiting contact's acknowledgement (per point of contact, off by default) and its sweep.
         jobs.register("acd.acknowledge", acknowledge.acknowledge, queue="timers")
@@ -47,6 +53,7 @@ def _console_sidebar():
             ("People", "Skills", "console:skill_list", "skills"),
             ("Workspace", "Canned responses", "console:canned_list", "canned"),
             ("Workspace", "Dispositions", "console:disposition_list", "dispositions"),
+            ("Workspace", "Unavailable reasons", "console:unavailable_reason_list", "unavailable_reasons"),
             ("Channels", "Points of contact", "console:poc_list", "pocs"),
             ("Channels", "Carrier accounts", "console:carrier_list", "carriers"),
             ("Tenant", "Settings", "console:settings", "settings"), ("Tenant", "API tokens", "console:tokens", "tokens"),

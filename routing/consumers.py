@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError
 from django.utils import timezone
+from rest_framework import serializers
 
 from . import events, selectors, threads
 from .acd import declines, offers
@@ -70,6 +71,7 @@ async def _still_refused(grant):
 
 
 AGENT_ACTIONS = ("room.accept", "room.reject", "room.end", "message.send")
+BUSY = "The server was too busy to answer in time, so this may not have been done: the screen shows what was done once it catches up."
 NOT_A_ROOM = "No such room: give the room as its number, for example {\"room\": 12}."
 
 
@@ -86,20 +88,37 @@ def _room_id(value):
 @_in_worker_thread
 def _agent_action(grant, user, content):
     """One workspace action sent over the agent's socket, through the same services and scoping as
-    the REST API (rooms/{id}/accept/, reject/, end/, messages/). Returns (reply frame, close code or
-    None): the sign-in and the role the socket was opened with are checked first, as every request
-    checks them."""
+    the REST API (rooms/{id}/accept/, reject/, end/, messages/; a delivery mode's own actions, such
+    as a Digital agent's cases: routing.hub.delivery.SocketAction). Returns (reply frame, close code
+    or None): the sign-in and the role the socket was opened with are checked first, as every
+    request checks them."""
     kind, ref = content.get("type"), content.get("ref")
 
     def reply(status, data):
         return {"type": "reply", "ref": ref, "action": kind, "ok": status < 400, "status": status, "data": data}
 
+    mode_action = None if kind in AGENT_ACTIONS else delivery.agent_action(kind)
     # One statement: the sign-in the socket rests on (re-checked before every action) and whether the room is theirs.
-    room_id = _room_id(content.get("room"))
+    room_id = _room_id(content.get("room")) if mode_action is None else None
     sign_in, theirs = selectors.sign_in_and_room(user_id=user.pk, room_id=room_id, **grant.keys())
     refused = grant.refusal(sign_in)
     if refused:
         return reply(401 if refused == CLOSE_UNAUTHENTICATED else 403, {"detail": CLOSE_DETAIL[refused]}), refused
+    if mode_action is not None:
+        object_id = _room_id(content.get(mode_action.key))
+        if object_id is None:
+            key = mode_action.key
+            return reply(404, {"detail": f"No such {key}: give the {key} as its number, for example {{\"{key}\": 12}}."}), None
+        if not selectors.is_active_agent(sign_in):
+            return reply(403, {"detail": "You are not allowed to do this."}), None
+        try:
+            return reply(*mode_action.run(user, object_id, content)), None
+        except ValidationError as exc:
+            return reply(400, drf_error_detail(exc)), None
+        except serializers.ValidationError as exc:  # the REST API's input rules, run by the action on the frame
+            return reply(400, exc.detail), None
+        except PermissionDenied as exc:
+            return reply(403, {"detail": str(exc) or "You are not allowed to do this."}), None
     if room_id is None:
         # As the REST API answers rooms/<anything but a number>/accept/: not found, saying why.
         return reply(404, {"detail": NOT_A_ROOM}), None
@@ -188,6 +207,16 @@ class SequenceWatch:
 @database_sync_to_async
 def _supervisor_snapshot(tenant_id):
     return snapshots.supervisor_snapshot(tenant_id)
+
+
+@database_sync_to_async
+def _transcript(tenant_id, room_id):
+    return snapshots.transcript_for(tenant_id, room_id)
+
+
+@database_sync_to_async
+def _transcript_message(tenant_id, room_id, message_id):
+    return snapshots.transcript_message(tenant_id, room_id, message_id)
 
 
 @database_sync_to_async
@@ -403,8 +432,10 @@ class AgentConsumer(LiveConsumer):
         self.grant = Grant.from_scope(self.scope, self.user)
         return None
 
-    unknown_message = ("Unknown message; send {\"type\": \"resync\"}, {\"type\": \"ping\"} or an action: "
-                       + ", ".join(AGENT_ACTIONS) + " (docs/websockets.md).")
+    @property
+    def unknown_message(self):
+        return ("Unknown message; send {\"type\": \"resync\"}, {\"type\": \"ping\"} or an action: "
+                + ", ".join((*AGENT_ACTIONS, *delivery.agent_action_names())) + " (docs/websockets.md).")
 
     def group_name(self):
         return events.agent_group(self.user.id)
@@ -469,8 +500,16 @@ class AgentConsumer(LiveConsumer):
     async def receive_json(self, content, **kwargs):
         """The workspace's actions (docs/websockets.md), answered by a `reply` carrying the client's
         `ref`. A consumer handles one message at a time, so events for this socket wait for it."""
-        if isinstance(content, dict) and content.get("type") in AGENT_ACTIONS:
-            answer, refused = await _agent_action(self.grant, self.user, content)
+        kind = content.get("type") if isinstance(content, dict) else None
+        if isinstance(kind, str) and (kind in AGENT_ACTIONS or delivery.agent_action(kind) is not None):
+            try:
+                answer, refused = await _agent_action(self.grant, self.user, content)
+            except OperationalError:
+                # A database too busy to answer in time (SQLite's lock wait ran out under overload). Said so, as
+                # the REST API fails such a request, instead of the socket dropping with the exception.
+                log.warning("agent %s: %s met a busy database", self.user.id, kind)
+                answer, refused = {"type": "reply", "ref": content.get("ref"), "action": kind, "ok": False, "status": 503,
+                                   "data": {"detail": BUSY}}, None
             async with self.lock:
                 await self.emit(answer)
                 if refused:
@@ -503,6 +542,8 @@ class SupervisorConsumer(LiveConsumer):
     every CXSMS_WS_SUPERVISOR_REFRESH seconds (10): a lost push is never stale for longer.
     """
 
+    watching = None  # the room whose transcript this socket follows (transcript.open)
+
     async def authorize(self):
         self.user = self.scope.get("user")
         refusal = _tenant_user(self.user)
@@ -524,8 +565,35 @@ class SupervisorConsumer(LiveConsumer):
         self.pending = None
         self.spawn(self._refresh())
 
+    async def receive_json(self, content, **kwargs):
+        """`transcript.open` ({"room": id}): follow one of the tenant's rooms read-only: a `transcript`
+        frame with its messages, then a `transcript.message` frame for each new message; one room at a
+        time. `transcript.close`: stop. Anything else as every feed."""
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind not in ("transcript.open", "transcript.close"):
+            return await super().receive_json(content, **kwargs)
+        async with self.lock:
+            if self.closed or await self.rights_refused():  # a transcript is a read like any other
+                return
+            if kind == "transcript.close":
+                self.watching = None
+                await self.emit({"type": "transcript.closed"})
+                return
+            room_id = _room_id(content.get("room"))
+            data = await _transcript(self.user.tenant_id, room_id) if room_id is not None else None
+            if data is None:
+                await self.emit({"type": "error", "detail": "No such conversation: it may belong to another tenant."})
+                return
+            self.watching = room_id
+            await self.emit({"type": "transcript", "room": data})
+
     async def on_event(self, event):
         await self.emit(event)
+        if event.get("type") == "room.message" and self.watching is not None and event.get("room_id") == self.watching:
+            # Supervisors' room.message carries ids only; the watched room's message is read here, scoped to the tenant.
+            message = await _transcript_message(self.user.tenant_id, self.watching, event.get("message_id"))
+            if message is not None:
+                await self.emit({"type": "transcript.message", "room_id": self.watching, "message": message})
         if self.pending is None or self.pending.done():
             self.pending = asyncio.ensure_future(self._throttled_snapshot())
             self.tasks.append(self.pending)
@@ -579,18 +647,43 @@ class SimulatorConsumer(LiveConsumer):
     """/ws/simulator/: the phone simulator page of a signed-in person of a tenant; receives the
     texts the simulated carrier "delivers" to simulated phones (simulator.text)."""
 
+    tenant_id = None
+
     async def authorize(self):
         self.user = self.scope.get("user")
-        refusal = _tenant_user(self.user)
-        if refusal is None:
-            self.grant = Grant.from_scope(self.scope, self.user)
-        return refusal
+        user = self.user
+        if user is not None and user.is_authenticated and user.is_active and user.is_superuser and user.tenant_id is None:
+            # The platform operator has no tenant: the page's tenant picker names it (?tenant=<id>).
+            self.tenant_id = await _simulator_tenant_id(self.scope)
+            if self.tenant_id is None:
+                return CLOSE_NOT_FOUND
+        else:
+            refusal = _tenant_user(user)
+            if refusal is not None:
+                return refusal
+            self.tenant_id = user.tenant_id
+        self.grant = Grant.from_scope(self.scope, user)
+        return None
 
     def group_name(self):
-        return events.simulator_group(self.user.tenant_id)
+        return events.simulator_group(self.tenant_id)
 
     async def snapshot(self):
-        return {"type": "snapshot", "tenant": self.user.tenant_id}
+        return {"type": "snapshot", "tenant": self.tenant_id}
+
+
+@database_sync_to_async
+def _simulator_tenant_id(scope):
+    """The tenant the operator's simulator page shows: ?tenant=<id>, else the first by name (as the page)."""
+    from urllib.parse import parse_qs
+
+    from .models import Tenant
+
+    raw = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("tenant") or [""])[0]
+    if raw:
+        tenant_id = _room_id(raw)  # the same check as any id a socket is given
+        return Tenant.objects.filter(pk=tenant_id).values_list("pk", flat=True).first() if tenant_id else None
+    return Tenant.objects.order_by("name").values_list("pk", flat=True).first()
 
 
 class NotFoundConsumer(AsyncJsonWebsocketConsumer):

@@ -15,6 +15,8 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer
+from channels_redis.utils import _consistent_hash, decode_hosts
 from django.db import transaction
 
 from . import selectors, sql
@@ -89,6 +91,38 @@ class Pump:
 
 
 _pump = None
+_publisher = None
+
+
+class Publisher:
+    """A worker process's pushes on the pub/sub layer (channels_redis.pubsub): published from the job's
+    own thread with a plain Redis client, in the layer's format (its group channel name and serializer).
+    Through the pump every push crossed to an event loop's thread and back, about a third of a worker's
+    CPU per text (docs/benchmarks.md); a worker holds no websocket, so it needs no loop."""
+
+    def __init__(self, layer):
+        import redis
+
+        self.layer = layer
+        self.names = RedisPubSubLoopLayer(**layer._kwargs, channel_layer=layer)  # its channel names, no connection
+        self.clients = [redis.Redis.from_url(host["address"], **{k: v for k, v in host.items() if k != "address"})
+                        for host in decode_hosts(layer._kwargs.get("hosts"))]
+
+    def publish(self, group, message):
+        name = self.names._get_group_channel_name(group)
+        self.clients[_consistent_hash(name, len(self.clients))].publish(name, self.layer.serialize(message))
+
+
+def publish_directly():
+    """In a process without websockets (run_worker): push through a Publisher when the layer is the
+    pub/sub one on plain Redis addresses. Returns whether it does."""
+    global _publisher
+    layer = get_channel_layer()
+    hosts = getattr(layer, "_kwargs", {}).get("hosts") or []
+    if not isinstance(layer, RedisPubSubChannelLayer) or not all(isinstance(h, dict) and "address" in h for h in hosts):
+        return False
+    _publisher = Publisher(layer)
+    return True
 
 
 def ensure_pump():
@@ -125,6 +159,14 @@ def _send_now(group, event):
     if layer is None:
         return
     message = {"type": "push", "event": event}
+    if _publisher is not None:
+        try:
+            _publisher.publish(group, message)
+            metrics.record_event_pushed(event["type"])
+        except Exception:  # a lost push delays an update until the next snapshot; it never loses data
+            metrics.record_push_failed()
+            log.exception("push to %s failed", group)
+        return
     if _pump is not None and _pump.loop.is_running():
         _pump.submit(group, message)
         return
@@ -214,7 +256,18 @@ def room_message(room, message):
         send(chat_group(room.chat_token), {"type": "chat.message", "message": payload})
 
 
+_status_listeners = []
+
+
+def on_message_status(listener):
+    """Another app's pages follow delivery reports too (Digital: the case's agent): `listener(message)`
+    is called with every status change, inside its transaction; it pushes with `to_agent` etc."""
+    _status_listeners.append(listener)
+
+
 def message_status(message):
+    for listener in _status_listeners:
+        listener(message)
     room = message.room
     if room is None:  # a text without a room (a campaign's): its sender follows it, no agent does
         return
@@ -224,8 +277,16 @@ def message_status(message):
         to_agent(room.agent_id, event)
 
 
+def room_note(room, note):
+    """An internal note in a room: to its agent and the tenant's supervisors (never to a chat page or the contact)."""
+    event = {"type": "room.note", "room_id": room.id, "note": selectors.note_payload(note)}
+    if room.agent_id:
+        to_agent(room.agent_id, event)
+    to_supervisors(room.tenant_id, event)
+
+
 def agent_state_changed(agent):
-    event = {"type": "agent.state", "agent": agent.id, "state": agent.state}
+    event = {"type": "agent.state", "agent": agent.id, "state": agent.state, "reason": agent.state_reason}
     to_agent(agent.id, event)
     to_supervisors(agent.tenant_id, event)
 

@@ -19,7 +19,6 @@ queues in Redis; on the embedded defaults, in threads of the web process (routin
 queues in memory: its in-memory channel layer reaches only its own sockets, so only code inside it
 can push an expiry to a page.
 """
-import datetime
 import logging
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from huey import MemoryHuey, RedisHuey
+from huey.utils import normalize_time
 
 from . import threads
 from .ops import logs
@@ -49,17 +49,39 @@ _jobs = {}
 _queues = {}
 
 
+class _Unrevoked:
+    """Huey without revocation: nothing here revokes a job (a job reads its row and does nothing when
+    the row says so), and asking Redis whether each job was revoked, then clearing the flag, cost two
+    round trips per job."""
+
+    def is_revoked(self, task, timestamp=None, peek=True):
+        return False
+
+    def delete(self, key):
+        if not key.startswith("r:"):  # Task.revoke_id
+            return super().delete(key)
+        return None
+
+
+class _RedisQueue(_Unrevoked, RedisHuey):
+    pass
+
+
+class _MemoryQueue(_Unrevoked, MemoryHuey):
+    pass
+
+
 def queue(name):
     """The Huey instance of a queue (made on first use: settings are read then)."""
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}; one of {', '.join(QUEUES)}")
     if name not in _queues:
         if settings.CXSMS_JOBS_IMMEDIATE:
-            _queues[name] = MemoryHuey(name, immediate=True, results=False, utc=True)
+            _queues[name] = _MemoryQueue(name, immediate=True, results=False, utc=True)
         elif settings.REDIS_URL:
-            _queues[name] = RedisHuey(f"{settings.CXSMS_JOBS_PREFIX}.jobs.{name}", url=settings.REDIS_URL, results=False, utc=True)
+            _queues[name] = _RedisQueue(f"{settings.CXSMS_JOBS_PREFIX}.jobs.{name}", url=settings.REDIS_URL, results=False, utc=True)
         else:
-            _queues[name] = MemoryHuey(name, results=False, utc=True)
+            _queues[name] = _MemoryQueue(name, results=False, utc=True)
     return _queues[name]
 
 
@@ -131,9 +153,31 @@ def enqueue_at(name, eta, *args):
     task = _jobs[name].task
     if settings.CXSMS_JOBS_IMMEDIATE:
         return  # immediate mode runs nothing later: a sweep fires the due row (run_immediately)
-    due = eta.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    # Aware, so Huey converts it exactly: a naive one it reads as the machine's local time and cuts to
+    # the second, and a job woken a fraction early would queue itself again and again until due.
     rid = logs.request_id()
-    transaction.on_commit(lambda: task.schedule(args=args, kwargs={"request_id": rid}, eta=due), robust=True)
+    transaction.on_commit(lambda: _schedule(task, args, {"request_id": rid}, eta), robust=True)
+
+
+def _schedule(task, args, kwargs, eta):
+    """Straight onto the queue's schedule (Huey's scheduler enqueues it when due): Huey's own
+    schedule() queues it first, so a worker takes it, finds it early, and puts it on the schedule,
+    two round trips and a worker's wake-up more for every timer. A job already due is queued."""
+    if eta <= timezone.now():
+        return task.schedule(args=args, kwargs=kwargs, eta=eta)
+    huey = task.huey
+    return huey.add_schedule(task.task_class(args, kwargs, eta=normalize_time(eta, None, huey.utc)))
+
+
+def not_yet_due(name, row_id, due_at, now, sweeping):
+    """A timer job's check, made under its row's lock: True when the row is not due yet (woken early,
+    or its timer was reset by a transaction that committed first). The job then schedules itself again
+    for the row's due time, unless a periodic sweep called it (the sweep comes back on its own)."""
+    if due_at <= now:
+        return False
+    if not sweeping:
+        enqueue_at(name, due_at, row_id)
+    return True
 
 
 def pending():

@@ -10,7 +10,7 @@ import zoneinfo
 import phonenumbers
 from django.core.exceptions import ValidationError
 
-from .choices import OPEN_ROOM_STATES, CodeType, Role, SmsDelivery
+from .choices import OPEN_ROOM_STATES, Channel, CodeType, Direction, Role, SmsDelivery
 
 SHORT_CODE_DIGITS = (3, 8)
 SESSION_LIMIT_MIN, SESSION_LIMIT_MAX = 1, 12
@@ -85,6 +85,29 @@ def same_tenant(obj, field, tenant_id):
         raise ValidationError({field: "Select a valid choice. That choice is not one of the available choices."})
 
 
+def inbound_skill_check(skill, channel, field="skill"):
+    """What a point of contact's default skill or one of its routing rules may route to: an inbound
+    skill of the point of contact's channel (an outbound skill only starts texts; a chat skill's
+    agents never see an SMS number's texts). The console's select offers only these
+    (inbound_skills_of); the forms, the admin and the API refuse the rest with these words."""
+    if skill is None:
+        return
+    if skill.direction != Direction.INBOUND:
+        raise ValidationError({field: f"“{skill.name}” is an outbound skill: it only starts texts. "
+                                      "Choose an inbound skill to receive conversations."})
+    if skill.channel != channel:
+        wanted = "an SMS skill" if channel == Channel.SMS else "a chat skill"
+        where = "An SMS number" if channel == Channel.SMS else "A web chat"
+        kind = "a chat" if skill.channel == Channel.CHAT else "an SMS"
+        raise ValidationError({field: f"{where} routes to {wanted}: “{skill.name}” is {kind} skill."})
+
+
+def inbound_skills_of(skills, channel=None):
+    """inbound_skill_check as a filter on a queryset of skills (channel None: both channels)."""
+    skills = skills.filter(direction=Direction.INBOUND)
+    return skills if channel is None else skills.filter(channel=channel)
+
+
 def ascii_digits(text):
     """Decimal digits of any script (Arabic-Indic ١٢٣, fullwidth １２３) as ASCII 0-9; anything else as it is
     ("²" is a digit to str.isdigit() but no decimal digit, so it stays and is refused)."""
@@ -148,12 +171,14 @@ def contact_normalize_number(number, default_region="US"):
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def unique_in_tenant(instance, field, message, scope=("tenant",), extra=None):
-    """A duplicate refused under the field it is about (the database constraint stays the last word)."""
+def unique_in_tenant(instance, field, message, scope=("tenant",), extra=None, any_case=False):
+    """A duplicate refused under the field it is about (the database constraint stays the last word).
+    any_case: "Night Shift" and "night shift" are one name (the constraint is on Lower(name))."""
     value = getattr(instance, field)
     if value in (None, ""):
         return
-    qs = type(instance)._default_manager.filter(**{field: value}, **{f: getattr(instance, f) for f in scope}, **(extra or {}))
+    lookup = f"{field}__iexact" if any_case else field
+    qs = type(instance)._default_manager.filter(**{lookup: value}, **{f: getattr(instance, f) for f in scope}, **(extra or {}))
     if instance.pk:
         qs = qs.exclude(pk=instance.pk)
     if qs.exists():

@@ -10,8 +10,8 @@ from rest_framework.authtoken.models import Token
 from . import sql
 
 from .choices import CAPACITY_ROOM_STATES, Channel, CloseReason, Role, RoomState
-from .models import (AgentSkill, CannedResponse, CarrierAccount, Country, Disposition, Message, PointOfContact, Room, RoutingDecision,
-                     RoutingRule, Skill, Team, Tenant, User)
+from .models import (AgentSkill, CannedResponse, CarrierAccount, Contact, Country, Disposition, Message, PointOfContact, Room,
+                     RoutingDecision, RoutingRule, Skill, Team, Tenant, User, UnavailableReason)
 
 
 def _scoped(qs, user, field="tenant"):
@@ -21,6 +21,24 @@ def _scoped(qs, user, field="tenant"):
     if not user.is_authenticated or user.tenant_id is None:
         return qs.none()
     return qs.filter(**{f"{field}_id": user.tenant_id})
+
+
+def contacts_for(user):
+    """Contact cards (a number erased to its hash only keeps an opt-out: no card)."""
+    return _scoped(Contact.objects.select_related("notes_by"), user).filter(number__startswith="+")
+
+
+def contact_card(tenant_id, number):
+    return Contact.objects.select_related("notes_by").filter(tenant_id=tenant_id, number=number).first() if number else None
+
+
+def contact_payload(contact, number=None):
+    """The card as pages and events show it; `number` without a card: an empty card for that number."""
+    if contact is None:
+        return {"id": None, "number": number, "name": "", "tags": [], "notes": "", "notes_by": None, "notes_at": None, "opted_out": False}
+    return {"id": contact.id, "number": contact.number, "name": contact.name, "tags": contact.tag_list, "notes": contact.notes,
+            "notes_by": contact.notes_by.username if contact.notes_by_id else None, "notes_at": _iso(contact.notes_at),
+            "opted_out": contact.opted_out}
 
 
 def tenants_for(user):
@@ -74,10 +92,27 @@ def dispositions_for(user):
     return _scoped(Disposition.objects.prefetch_related("skills"), user)
 
 
+def unavailable_reasons_for(user):
+    return _scoped(UnavailableReason.objects.all(), user)
+
+
 def dispositions_for_room(room):
     """The active dispositions that apply to the room's skill (a disposition without skills applies to every skill)."""
     qs = Disposition.objects.filter(tenant_id=room.tenant_id, is_active=True)
     return qs.filter(Q(skills__isnull=True) | Q(skills=room.skill_id)).distinct() if room.skill_id else qs.filter(skills__isnull=True)
+
+
+def disposition_rows_for_room(room):
+    """`dispositions_for_room` as one prepared statement, for an agent ending a room (on the path of
+    every text): {id: required}. Its twin; change both (tests/routing/acd/test_twins.py compares them)."""
+    through = sql.table(Disposition.skills.through)
+    applies, params = f"NOT EXISTS (SELECT 1 FROM {through} x WHERE x.disposition_id = d.id)", [room.tenant_id]
+    if room.skill_id:
+        applies = f"({applies} OR EXISTS (SELECT 1 FROM {through} x WHERE x.disposition_id = d.id AND x.skill_id = %s))"
+        params.append(room.skill_id)
+    found = sql.rows(f"SELECT d.id, d.required FROM {sql.table(Disposition)} d WHERE d.tenant_id = %s AND d.is_active AND {applies}",
+                     params)
+    return {pk: bool(required) for pk, required in found}
 
 
 def rooms_for(user):
@@ -122,6 +157,16 @@ def sign_in_and_room(*, user_id, token_key, session_key, room_id=None):
 def is_active_agent(sign_in):
     """Still an active agent of a tenant (what the REST API requires per request of an agent)."""
     return sign_in is not None and sign_in.is_active and sign_in.role == Role.AGENT and sign_in.tenant_id is not None
+
+
+def notes_for_room(room):
+    return room.notes.select_related("author").order_by("created_at", "id")
+
+
+def note_payload(n):
+    """An internal note as pages show it (never a text: no direction, no status)."""
+    return {"id": n.id, "room": n.room_id, "author": n.author.username if n.author_id and n.author else None, "body": n.body,
+            "created_at": _iso(n.created_at)}
 
 
 def messages_for_room(room):
@@ -176,7 +221,8 @@ def message_payload(m):
 
 def room_payload(room, messages=False, agent_username=None):
     """`agent_username`: the agent's name when the caller read it (the engine's offer), else the
-    room's agent is read (loaded with the room, or by a query)."""
+    room's agent is read (loaded with the room, or by a query). `messages`: True reads the room's
+    messages; a list gives them (read for several rooms at once)."""
     if agent_username is None and room.agent_id:
         agent_username = room.agent.username
     data = {
@@ -192,23 +238,26 @@ def room_payload(room, messages=False, agent_username=None):
         "disposition": room.disposition_id, "disposition_name": room.disposition.name if room.disposition_id else None,
         "summary": room.summary,
     }
-    if messages:
-        data["messages"] = [message_payload(m) for m in messages_for_room(room)]
+    if messages is not False:
+        data["messages"] = [message_payload(m) for m in (messages_for_room(room) if messages is True else messages)]
     return data
 
 
 def agent_snapshot(agent):
     """Everything the agent workspace shows, from the database (sent on connect and on resync)."""
     agent = User.objects.select_related("team").get(pk=agent.pk)
-    rooms = list(Room.objects.filter(agent=agent, state__in=CAPACITY_ROOM_STATES).select_related("skill", "agent")
+    rooms = list(Room.objects.filter(agent=agent, state__in=CAPACITY_ROOM_STATES).select_related("skill", "agent", "disposition")
                  .order_by("opened_at", "id"))
+    messages = {room.id: [] for room in rooms}  # one query for every room's thread (a resync under load asks often)
+    for m in Message.objects.filter(room__in=list(messages)).select_related("author").order_by("created_at", "id"):
+        messages[m.room_id].append(m)
     load = agent_loads([agent.id])[agent.id]
     channels = sorted(set(AgentSkill.objects.filter(agent=agent).values_list("skill__channel", flat=True)))
     return {
         "type": "snapshot",
         "agent_seq": agent.event_seq,
         "agent": {"id": agent.id, "username": agent.username, "first_name": agent.first_name, "state": agent.state,
-                  "session_limit": agent.effective_session_limit,
+                  "state_reason": agent.state_reason, "session_limit": agent.effective_session_limit,
                   "chat": load["chat"], "sms": load["sms"], "channels": channels},
-        "rooms": [room_payload(r, messages=True) for r in rooms],
+        "rooms": [room_payload(r, messages=messages[r.id]) for r in rooms],
     }

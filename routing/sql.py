@@ -99,26 +99,31 @@ def columns(model, alias):
 
 @cache
 def _converters(model, vendor):
-    """Per field: the converters the ORM applies to a value read from this database."""
+    """The fields whose value read from this database the ORM converts: (position, converters, column).
+    Most have none (the driver's value is the field's), and `build` leaves those alone."""
     shape = []
-    for field in model._meta.concrete_fields:
+    for i, field in enumerate(model._meta.concrete_fields):
         col = field.get_col(model._meta.db_table)
-        shape.append((connection.ops.get_db_converters(col) + col.get_db_converters(connection), col))
+        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if converters:
+            shape.append((i, converters, col))
     return shape
 
 
 def build(model, values):
     """A model instance from a row of `columns(model, …)`, converted as the ORM would convert it,
     or None when the row's primary key is NULL (nothing matched a LEFT JOIN)."""
-    shape = _converters(model, connection.vendor)
     if values[0] is None:
         return None
-    converted = []
-    for value, (converters, col) in zip(values, shape):
-        for convert in converters:
-            value = convert(value, col, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, None, converted)
+    shape = _converters(model, connection.vendor)
+    if shape:
+        values = list(values)
+        for i, converters, col in shape:
+            value = values[i]
+            for convert in converters:
+                value = convert(value, col, connection)
+            values[i] = value
+    return model.from_db(connection.alias, None, values)
 
 
 def build_joined(models, values):

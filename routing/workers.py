@@ -116,8 +116,11 @@ def serve_with_workers(app):
 
 
 def start_pump_thread():
-    """A process without a serving loop (run_worker): an event loop of its own for the push pump,
-    so a job's pushes do not wait for the channel layer."""
+    """A process without a serving loop (run_worker): its jobs' pushes are published from their own
+    threads on the pub/sub layer (events.publish_directly), else an event loop of its own for the
+    push pump, so a job's pushes do not wait for the channel layer."""
+    if events.publish_directly():
+        return None
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, name="push-pump", daemon=True).start()
     events.start_pump(loop)

@@ -22,10 +22,31 @@ scripts/ensure-chromium.sh || exit 1
 # Property tests: Hypothesis's fixed-seed profile (tests/conftest.py), so a failure reproduces.
 export CXSMS_HYPOTHESIS_PROFILE="${CXSMS_HYPOTHESIS_PROFILE:-ci}"
 
+# Each pass runs most tests on several pytest-xdist workers (each with its own database and Redis
+# keys, tests/conftest.py), then the tests marked `serial` alone: the PostgreSQL concurrency tests and
+# the live-server tests, which start processes and assert timings. CXSMS_TEST_WORKERS=1: no workers.
+workers="${CXSMS_TEST_WORKERS:-$(( $(nproc) + 1 > 4 ? 4 : $(nproc) + 1 ))}"
+parallel=()
+[ "$workers" -gt 1 ] && parallel=(-n "$workers")
+
+# Both parts of a pass; the worse exit status wins (5, nothing collected, counts as a failure later).
+# $1: the pass's marker expression ("" for all).
+run_pass() {
+    local only="${1:+$1 and }"; shift
+    # --durations: the slowest tests of each part are named at the end (what to shorten first).
+    .venv/bin/pytest "${parallel[@]}" --durations=15 -m "${only}not serial" "$@"
+    local a=$?
+    .venv/bin/pytest --durations=15 -m "${only}serial" "$@"
+    local b=$?
+    [ $a -eq 5 ] && [ $b -eq 0 ] && a=0  # one part may select nothing; the pass as a whole may not
+    [ $b -eq 5 ] && b=0
+    return $(( a > b ? a : b ))
+}
+
 first=0
 if [ $pg_only -eq 0 ]; then
-    echo "=== pass 1/2: the whole suite on SQLite + the in-memory channel layer ==="
-    env -u DATABASE_URL -u REDIS_URL .venv/bin/pytest "$@"
+    echo "=== pass 1/2: the whole suite on SQLite + the in-memory channel layer ($workers workers, then the serial tests) ==="
+    (unset DATABASE_URL REDIS_URL; run_pass "" "$@")
     first=$?
 fi
 
@@ -44,7 +65,7 @@ if scripts/services.sh start; then
     export CXSMS_CHANNEL_PREFIX="cxsms-test-$$"
     # In this pass a skip is a failure and the configured backends must be PostgreSQL and Redis, reachable.
     export CXSMS_TEST_REQUIRE_SERVICES=1
-    .venv/bin/pytest -m pg "$@"
+    run_pass pg "$@"
     second=$?
     if [ $second -eq 5 ]; then
         echo "the PostgreSQL pass collected no test: that is a failure (nothing was tested on PostgreSQL + Redis)" >&2

@@ -42,6 +42,31 @@ def services_problem():
     return None
 
 
+def pytest_configure(config):
+    # Under pytest-xdist (scripts/test.sh) each worker has its own test database (pytest-django adds
+    # the worker's name); its Redis keys (channel layer, cache, queues) get the worker's name too, so
+    # two workers' agent #1 never share a group and their rate-limit counters never add up.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        layer = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+        if "prefix" in layer:
+            layer["prefix"] = f"{layer['prefix']}-{worker}"
+        cache = settings.CACHES["default"]
+        if "KEY_PREFIX" in cache:
+            cache["KEY_PREFIX"] = f"{cache['KEY_PREFIX']}-{worker}"
+        settings.CXSMS_JOBS_PREFIX = f"{settings.CXSMS_JOBS_PREFIX}-{worker}"
+
+
+def pytest_collection_modifyitems(config, items):
+    # scripts/test.sh runs most tests on several workers, then these alone: the PostgreSQL
+    # concurrency tests and the live-server tests start processes and assert timings that other
+    # workers' load would blur.
+    pg_dir = Path(__file__).resolve().parent / "pg"
+    for item in items:
+        if item.get_closest_marker("live") or pg_dir in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.serial)
+
+
 def pytest_sessionstart(session):
     if REQUIRE_SERVICES:
         problem = services_problem()

@@ -11,11 +11,18 @@ TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 
 
 class ContactListSerializer(serializers.ModelSerializer):
+    percent = serializers.SerializerMethodField(help_text="How far the import has read the upload (100 once imported).")
+
     class Meta:
         model = ContactList
         fields = ["id", "name", "phone_column", "country", "state", "rows", "accepted", "duplicates", "rejected", "errors", "columns",
-                  "created_at"]
+                  "created_at", "file_size", "file_done", "percent"]
         read_only_fields = fields
+        extra_kwargs = {"file_size": {"help_text": "Bytes of the upload being imported (or last imported)."},
+                        "file_done": {"help_text": "Bytes of it the import has read so far."}}
+
+    def get_percent(self, obj) -> int:
+        return selectors.import_percent(obj)
 
 
 class ContactListUploadSerializer(serializers.Serializer):

@@ -8,7 +8,9 @@ from routing.rules import contact_normalize_number
 
 from .. import selectors, services
 from ..choices import SETTABLE_STATES
-from ..models import Case, Contact, Filter, Queue
+from ..models import Case, Filter, Queue
+from routing.models import Contact
+from routing import services as routing_services
 
 
 class TextField(serializers.CharField):
@@ -50,14 +52,19 @@ class FilterSerializer(ServiceModelSerializer):
         extra_kwargs = {"tenant": {"required": False}}
 
 
-class ContactSerializer(ServiceModelSerializer):
+class DigitalContactSerializer(ServiceModelSerializer):
+    """The contact card (routing's, shared with the ACD workspace): `notes_by`/`notes_at` say who last
+    changed the notes and when; `opted_out`: the number sent STOP (R17)."""
+    notes_by = serializers.CharField(source="notes_by.username", read_only=True, allow_null=True)  # no default: PATCH answers keep it
+
     class Meta:
         model = Contact
-        fields = ["id", "tenant", "number", "name", "tags", "notes"]
+        fields = ["id", "tenant", "number", "name", "tags", "notes", "notes_by", "notes_at", "opted_out"]
+        read_only_fields = ["notes_at", "opted_out"]
         extra_kwargs = {"tenant": {"required": False}}
 
     def save_instance(self, instance, **extra):
-        return services.contact_save(instance=instance)
+        return routing_services.contact_save(instance=instance, actor=self.context["request"].user)
 
 
 class CaseSerializer(serializers.ModelSerializer):

@@ -12,7 +12,8 @@ from routing.selectors import message_payload
 
 from .. import selectors, services
 from ..choices import CaseState
-from ..models import Case, Contact, Filter, Queue
+from ..models import Case, Filter, Queue
+from routing.models import Contact
 from . import serializers as s
 
 ACTORS = frozenset({OPERATOR, ADMIN, SUPERVISOR, AGENT})  # the services check who may act on which case
@@ -20,7 +21,7 @@ ACTORS = frozenset({OPERATOR, ADMIN, SUPERVISOR, AGENT})  # the services check w
 
 @crud_schema("queues")
 class QueueViewSet(ConfigViewSet):
-    """Digital routing queues: cases wait here for an agent on the queue (R15)."""
+    """Digital routing queues: cases wait here for an agent on the queue."""
     queryset = Queue.objects.none()
     serializer_class = s.QueueSerializer
     selector = selectors.queues_for
@@ -54,7 +55,7 @@ class FilterViewSet(ConfigViewSet):
 class ContactViewSet(ConfigViewSet):
     """Contact cards: name, tags and notes that persist across cases."""
     queryset = Contact.objects.none()
-    serializer_class = s.ContactSerializer
+    serializer_class = s.DigitalContactSerializer
     selector = selectors.contacts_for
     write_roles = ACTORS  # agents keep the card of the contact they are talking to
     action_roles = {"destroy": CONFIGURERS}

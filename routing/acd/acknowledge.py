@@ -41,9 +41,7 @@ def acknowledge(room_id, now=None, sweeping=False):
         due = due_at(room, room.point_of_contact)
         if due is None:
             return False  # switched off meanwhile
-        if due > now:
-            if not sweeping:
-                jobs.enqueue_at("acd.acknowledge", due, room.pk)
+        if jobs.not_yet_due("acd.acknowledge", room.pk, due, now, sweeping):
             return False
         Room.objects.filter(pk=room.pk).update(acknowledged_at=now)
         return reply_automatic(room, room.point_of_contact.ack_reply, AutoReply.ACKNOWLEDGEMENT, now=now) is not None

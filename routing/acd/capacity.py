@@ -148,11 +148,11 @@ def take_slot(cursors, agent, held, now):
     agent.held, agent.routable = held + 1, routable
 
 
-def store_state(agent, state, now):
-    """A locked User's availability changed (routing.acd.agents): the state, its time, idle-since
-    when they become available, and the routable flag that follows, with its copies."""
-    agent.state, agent.state_changed_at = state, now
-    fields = ["state", "state_changed_at", "routable"]
+def store_state(agent, state, now, reason=""):
+    """A locked User's availability changed (routing.acd.agents): the state and its reason, its time,
+    idle-since when they become available, and the routable flag that follows, with its copies."""
+    agent.state, agent.state_changed_at, agent.state_reason = state, now, reason
+    fields = ["state", "state_changed_at", "state_reason", "routable"]
     if state == AgentState.AVAILABLE:
         agent.idle_since = now
         fields.append("idle_since")

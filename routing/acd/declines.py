@@ -4,10 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .. import events, jobs, sql
+from .. import events, sql
 from ..choices import AgentState, RoomState
 from ..hub.rooms import lock_room
 from ..models import Room, User
+from ..models.workspace import OFFER_TIMED_OUT
 from ..ops import metrics
 from . import agents, capacity
 from .offers import record, route_on_commit
@@ -40,30 +41,27 @@ def room_reject(*, room, agent):
     return room
 
 
-def lapse_offer(room_id, now=None, sweeping=False):
+def lapse_offer(room_id, now=None):
     """An offer not accepted in time goes to the next agent; the agent who let it lapse is set
-    unavailable (the job `acd.lapse_offer`, scheduled for the offer's due time). Exactly once: read
-    under the room's lock, only while still offered and due. `sweeping`: see hub.rooms.expire_room."""
+    unavailable. Exactly once: read under the room's lock (skipped when another worker holds it),
+    only while still offered and due."""
     now = now or timezone.now()
     with transaction.atomic():
-        room = sql.locked(Room.objects, skip_locked=sweeping).filter(pk=room_id, state=RoomState.OFFERED,
-                                                                     offer_expires_at__isnull=False).first()
+        room = sql.locked(Room.objects, skip_locked=True).filter(pk=room_id, state=RoomState.OFFERED,
+                                                                 offer_expires_at__lte=now).first()
         if room is None:
-            return False  # accepted, rejected or lapsed meanwhile
-        if room.offer_expires_at > now:
-            if not sweeping:  # woken early (clocks): wait for the due time
-                jobs.enqueue_at("acd.lapse_offer", room.offer_expires_at, room.pk)
-            return False
+            return False  # accepted, rejected or lapsed meanwhile, or another worker has it
         agent_id = room.agent_id
         metrics.record_offer_lapsed(room.tenant_id)
         metrics.record_timer_fired("offer_lapse", room.offer_expires_at, now)
         offer_release(room, agent_id, "lapsed")
-        agents.agent_set_state(agent=User.objects.get(pk=agent_id), state=AgentState.UNAVAILABLE)
+        agents.agent_set_state(agent=User.objects.get(pk=agent_id), state=AgentState.UNAVAILABLE, system_reason=OFFER_TIMED_OUT)
     return True
 
 
 def lapse_offers(now=None):
-    """Every offer that is due (the sweep)."""
+    """Every offer that is due: the job `acd.lapse_sweep`, every second (R13's 45 s lapse lands within
+    a second or two of its due time)."""
     now = now or timezone.now()
     ids = Room.objects.filter(state=RoomState.OFFERED, offer_expires_at__lte=now).values_list("id", flat=True)[:200]
-    return sum(lapse_offer(room_id, now, sweeping=True) for room_id in ids)
+    return sum(lapse_offer(room_id, now) for room_id in ids)

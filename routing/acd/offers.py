@@ -154,8 +154,7 @@ def route(room, first_message, trigger, *, fresh, last_outcome=None):
         agent, seq, decision = _offer_best(room, now, trigger)
     if agent is not None:  # its decision was recorded with the offer
         events.room_offered(room, first_message, agent_seq=seq, agent_username=agent.username)
-        jobs.enqueue_at("acd.lapse_offer", room.offer_expires_at, room.pk)
-        return agent.pk
+        return agent.pk  # its lapse: the sweep every second (declines.lapse_offers) finds it when due
     if fresh or last_outcome != "queued":
         record(room, "queued", None, decision.skipped, trigger, now)
         events.room_queued(room)

@@ -84,7 +84,7 @@ def rule_label(rule):
     kind = RuleKind(rule.kind).label
     detail = f" “{rule.pattern}”" if rule.pattern else ""
     if rule.kind == RuleKind.HOURS and rule.start_time and rule.end_time:
-        detail = f" {rule.start_time:%H:%M}–{rule.end_time:%H:%M} days {rule.days}"
+        detail = f" {rule.start_time:%H:%M}–{rule.end_time:%H:%M} {rule.days_label()}"
     return f"#{rule.position} {kind}{detail}"
 
 

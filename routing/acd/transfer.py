@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from .. import events, jobs
+from .. import events
 from ..choices import CAPACITY_ROOM_STATES, AgentState, Role, RoomState
 from ..hub.rooms import lock_room
 from ..models import AgentSkill, Message, Room, Skill, User
@@ -92,9 +92,13 @@ def room_transfer(*, room, actor, agent=None, skill=None, note=""):
         capacity.recount(previous)
         events.room_offer_revoked(room, previous, "transferred")
         dispatch_on_commit([previous], trigger="transferred")
-    trigger = f"transfer by {actor.username}"
-    # The transfer's own record (reports count them; the sender counts as a decline for a while).
-    record(room, "transferred", previous, (), trigger, now)
+    if previous:
+        trigger = f"transfer by {actor.username}"
+        # The transfer's own record (reports count them; the sender counts as a decline for a while).
+        record(room, "transferred", previous, (), trigger, now)
+    else:
+        # A queued room given to an agent by a supervisor: an assignment, not a transfer (nobody handed it on).
+        trigger = f"assigned by {actor.username}"
     if agent is None:
         events.room_queued(room)
         route_on_commit(room.pk, trigger)
@@ -106,5 +110,4 @@ def room_transfer(*, room, actor, agent=None, skill=None, note=""):
         raise ValidationError({"agent": f"{agent.username} cannot take it now: {held} of {limit} conversations."})
     first = Message.objects.filter(room=room).order_by("created_at", "id").first()
     events.room_offered(room, first, agent_seq=seq, agent_username=agent.username)
-    jobs.enqueue_at("acd.lapse_offer", room.offer_expires_at, room.pk)
-    return room
+    return room  # its lapse: the sweep every second (declines.lapse_offers)

@@ -23,7 +23,7 @@ from rest_framework.settings import api_settings
 from rest_framework.validators import UniqueValidator
 
 from .. import selectors, services
-from ..models import CarrierAccount, PointOfContact, Skill, Team, Tenant, User
+from ..models import CarrierAccount, Disposition, PointOfContact, Skill, Team, Tenant, User
 from .parsers import JSONParser
 from .permissions import CONFIGURERS, EVERYONE, RolePermission
 from .schema import ApiAutoSchema
@@ -162,6 +162,7 @@ FILTER_SELECTORS = {
     CarrierAccount: selectors.carrier_accounts_for,
     PointOfContact: selectors.points_of_contact_for,
     Tenant: selectors.tenants_for,
+    Disposition: selectors.dispositions_for,
 }
 
 

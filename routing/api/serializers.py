@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from .. import selectors, services
 from ..choices import AgentState, Channel, CloseReason, Direction, Encoding, MessageStatus, Role, RoomState
-from ..models import (AgentSkill, CannedResponse, CarrierAccount, Country, Disposition, PointOfContact, RoutingDecision, RoutingRule,
-                      Skill, Team, Tenant, User)
+from ..models import (AgentSkill, CannedResponse, CarrierAccount, Contact, Country, Disposition, PointOfContact, RoutingDecision,
+                      RoutingRule, Skill, Team, Tenant, UnavailableReason, User)
 from ..models.people import PROFICIENCY_MAX, PROFICIENCY_MIN
 from .base import (ScopedPrimaryKeyRelatedField, ServiceModelSerializer, _user, as_drf_validation_error,  # noqa: F401
                    drf_error_detail)
@@ -32,17 +32,17 @@ def tenant_field():
 
 
 class TenantSerializer(ServiceModelSerializer):
-    """A customer of the platform; the operator enables SMS Messaging and Digital Experience here (R1, R2)."""
+    """A customer of the platform; the operator enables SMS Messaging and Digital Experience here."""
 
     class Meta:
         model = Tenant
         fields = ["id", "name", "slug", "sms_messaging_enabled", "digital_experience_enabled", "sms_delivery", "save_transcripts",
                   "time_zone", "help_reply", "opt_out_reply", "opt_in_reply", "auto_reply_window_minutes", "case_limit",
-                  "transcript_retention_days", "created_at"]
+                  "transcript_retention_days", "campaign_opt_out_enabled", "campaign_opt_out_line", "created_at"]
 
 
 class TeamSerializer(ServiceModelSerializer):
-    """A team; its session limit (1 to 12) is shared by chat and SMS (R3)."""
+    """A team; its session limit (1 to 12) is shared by chat and SMS."""
 
     tenant = tenant_field()
 
@@ -121,7 +121,7 @@ class CarrierAccountSerializer(ServiceModelSerializer):
 
 
 class PointOfContactSerializer(ServiceModelSerializer):
-    """A number contacts text (SMS) or a web chat entry point (chat), with its code type and country (R5)."""
+    """A number contacts text (SMS) or a web chat entry point (chat), with its code type and country."""
 
     tenant = tenant_field()
     country = CountryCodeField(required=False, allow_null=True, help_text="ISO 3166 alpha-2 code (SMS only), for example US.")
@@ -137,7 +137,7 @@ class PointOfContactSerializer(ServiceModelSerializer):
 
 
 class RoutingRuleSerializer(ServiceModelSerializer):
-    """One ordered rule of a point of contact's routing script (R12)."""
+    """One ordered rule of a point of contact's routing script."""
 
     point_of_contact = ScopedPrimaryKeyRelatedField(selector=selectors.points_of_contact_for, queryset=PointOfContact.objects.all())
     skill = ScopedPrimaryKeyRelatedField(selector=selectors.skills_for, queryset=Skill.objects.all())
@@ -149,7 +149,7 @@ class RoutingRuleSerializer(ServiceModelSerializer):
 
 
 class CountrySerializer(ServiceModelSerializer):
-    """Which code types a country allows (R5)."""
+    """Which code types a country allows."""
 
     class Meta:
         model = Country
@@ -207,12 +207,23 @@ class RoomSerializer(serializers.Serializer):
 
 
 class RoomTranscriptSerializer(RoomSerializer):
-    """A past session with its messages (R9)."""
+    """A past session with its messages."""
 
     messages = MessageSerializer(many=True)
 
+    notes = serializers.ListField(child=serializers.DictField(), read_only=True, help_text="Internal notes (never sent to the contact).")
+
     def to_representation(self, instance):
-        return selectors.room_payload(instance, messages=True)
+        notes = [selectors.note_payload(n) for n in selectors.notes_for_room(instance)]
+        return dict(selectors.room_payload(instance, messages=True), notes=notes)
+
+
+class RoomNoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    room = serializers.IntegerField(read_only=True)
+    author = serializers.CharField(read_only=True, allow_null=True)
+    body = serializers.CharField(max_length=2000, help_text="Never sent to the contact.")
+    created_at = serializers.DateTimeField(read_only=True)
 
 
 class SkippedAgentSerializer(serializers.Serializer):
@@ -249,10 +260,26 @@ class OutboundSerializer(serializers.Serializer):
 
 class AgentStateSerializer(serializers.Serializer):
     state = NamedChoiceField(AgentState.choices, "AgentStateEnum", read_only=True)
+    reason = serializers.CharField(read_only=True, help_text="Why the agent is unavailable (a reason's name); empty when none was "
+                                                             "given or the agent is not unavailable.")
 
 
 class AgentStateInputSerializer(serializers.Serializer):
     state = NamedChoiceField([(AgentState.AVAILABLE, "Available"), (AgentState.UNAVAILABLE, "Unavailable")], "AgentStateInputEnum")
+    reason = ScopedPrimaryKeyRelatedField(selector=selectors.unavailable_reasons_for, queryset=UnavailableReason.objects.all(),
+                                          required=False, allow_null=True,
+                                          help_text="With unavailable: the id of one of the tenant's active unavailable reasons.")
+
+
+class UnavailableReasonSerializer(ServiceModelSerializer):
+    """Why an agent is unavailable (break, lunch, …): agents choose one when going unavailable; the
+    supervisor page shows it and the agents report sums time per reason."""
+
+    tenant = tenant_field()
+
+    class Meta:
+        model = UnavailableReason
+        fields = ["id", "tenant", "name", "is_active"]
 
 
 ME_ROLES = [(OPERATOR, "Platform operator"), *Role.choices]
@@ -292,6 +319,22 @@ class ActiveCountSerializer(serializers.Serializer):
 
 class EndedCountSerializer(serializers.Serializer):
     ended = serializers.IntegerField(help_text="SMS interactions ended.")
+
+
+class ContactSerializer(ServiceModelSerializer):
+    """A contact card: the same in the ACD workspace and the Digital inbox, across rooms and cases.
+    `notes_by`/`notes_at`: who last changed the notes, and when; `opted_out`: the number sent STOP (R17)."""
+
+    tenant = tenant_field()
+    notes_by = serializers.CharField(source="notes_by.username", read_only=True, allow_null=True)  # no default: PATCH answers keep it
+
+    class Meta:
+        model = Contact
+        fields = ["id", "tenant", "number", "name", "tags", "notes", "notes_by", "notes_at", "opted_out"]
+        read_only_fields = ["notes_at", "opted_out"]
+
+    def save_instance(self, instance, **extra):
+        return services.contact_save(instance=instance, actor=self.context["request"].user)
 
 
 class CannedResponseSerializer(ServiceModelSerializer):

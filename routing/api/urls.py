@@ -20,10 +20,13 @@ router.register("countries", views.CountryViewSet, basename="country")
 router.register("rooms", views.RoomViewSet, basename="room")
 router.register("canned-responses", views.CannedResponseViewSet, basename="canned-response")
 router.register("dispositions", views.DispositionViewSet, basename="disposition")
+router.register("unavailable-reasons", views.UnavailableReasonViewSet, basename="unavailable-reason")
+router.register("contacts", views.ContactViewSet, basename="contact")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("me/state/", views.MeStateView.as_view(), name="me-state"),
+    path("activity/", views.ActivityView.as_view(), name="activity"),
     path("forced-disconnect/", views.ForcedDisconnectView.as_view(), name="forced-disconnect"),
     path("contacts/erase/", ContactEraseView.as_view(), name="contact-erase"),
     *router.urls,

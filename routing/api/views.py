@@ -15,13 +15,18 @@ from .. import filtersets, selectors, services
 from ..acd import agents, declines, offers, transfer
 from ..acd import outbound as acd_outbound
 from ..hub import outbound, rooms
-from ..models import CannedResponse, CarrierAccount, Country, Disposition, PointOfContact, Room, RoutingRule, Skill, Team, Tenant, User
+from ..models import (CannedResponse, CarrierAccount, Contact, Country, Disposition, PointOfContact, Room, RoutingRule, Skill, Team, Tenant,
+                      UnavailableReason, User)
+from ..workspace import snapshots
 from . import serializers as s
 from .base import ApiViewMixin, ConfigViewSet, Conflict, PageNumberPagination, crud_schema, scoped_filterset  # noqa: F401
-from .permissions import (ADMIN, ADMIN_ONLY, AGENT, AGENT_ONLY, EVERYONE, MANAGERS, OPERATOR, OPERATOR_ONLY)
+from .permissions import ADMIN, ADMIN_ONLY, AGENT, AGENT_ONLY, CONFIGURERS, EVERYONE, MANAGERS, OPERATOR, OPERATOR_ONLY, SUPERVISOR
+
+TENANT_MANAGERS = frozenset({ADMIN, SUPERVISOR})  # a tenant's people who watch and steer its agents
 
 
 @crud_schema("tenants")
+
 class TenantViewSet(ConfigViewSet):
     """Tenants. The operator creates and changes them; every tenant user reads their own tenant."""
 
@@ -43,12 +48,22 @@ class UserViewSet(ConfigViewSet):
     filterset_class = scoped_filterset(filtersets.UserFilterSet)
     ordering_fields = ["id", "username", "role", "team", "state"]
 
+    action_roles = {"state": TENANT_MANAGERS}
+
     def get_queryset(self):
         qs = super().get_queryset().prefetch_related("agent_skills")
         user = self.request.user
         if user.is_authenticated and not user.is_superuser and user.role == AGENT:
             qs = qs.filter(pk=user.pk)
         return qs
+
+    @extend_schema(summary="Set an agent's availability (supervisors and administrators)",
+                   description="As the agent's own switch (`me/state/`): available agents receive offers; unavailable "
+                               "agents keep their rooms but get no new ones; logged out agents get nothing new either.",
+                   request=s.AgentStateInputSerializer, responses={200: s.AgentStateSerializer})
+    @action(detail=True, methods=["put"], filter_backends=[], pagination_class=None)
+    def state(self, request, pk=None):
+        return state_set(request, self.get_object())
 
 
 @crud_schema("teams")
@@ -92,7 +107,7 @@ class PointOfContactViewSet(ConfigViewSet):
 
 @crud_schema("routing rules")
 class RoutingRuleViewSet(ConfigViewSet):
-    """The ordered rules of a point of contact's routing script (R12)."""
+    """The ordered rules of a point of contact's routing script."""
 
     queryset = RoutingRule.objects.none()
     selector = selectors.routing_rules_for
@@ -104,7 +119,7 @@ class RoutingRuleViewSet(ConfigViewSet):
 
 @crud_schema("countries")
 class CountryViewSet(ConfigViewSet):
-    """The country table (R5): which code types a country allows. The operator edits it; everyone reads it."""
+    """The country table: which code types a country allows. The operator edits it; everyone reads it."""
 
     queryset = Country.objects.none()
     selector = selectors.countries_for
@@ -126,7 +141,7 @@ ROOM_ACTION = dict(request=None, responses={200: s.RoomSerializer})
     retrieve=extend_schema(summary="Get a room"),
 )
 class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
-    """SMS and chat interactions (R6)."""
+    """SMS and chat interactions."""
 
     queryset = Room.objects.none()
     serializer_class = s.RoomSerializer
@@ -142,6 +157,7 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         "end": frozenset({OPERATOR, ADMIN, AGENT}),
         "messages": {"GET": EVERYONE, "POST": AGENT_ONLY},
         "history": EVERYONE,
+        "notes": {"GET": EVERYONE, "POST": frozenset({ADMIN, SUPERVISOR, AGENT})},
         "decisions": MANAGERS,
         "transfer": EVERYONE,
         "outbound": AGENT_ONLY,
@@ -156,13 +172,13 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def _room_response(self, room, code=status.HTTP_200_OK):
         return Response(s.RoomSerializer(room).data, status=code)
 
-    @extend_schema(summary="Accept an offered room", description="The agent takes the offer; the inactivity timer starts (R7).",
+    @extend_schema(summary="Accept an offered room", description="The agent takes the offer; the inactivity timer starts.",
                    **ROOM_ACTION)
     @action(detail=True, methods=["post"], filter_backends=[])
     def accept(self, request, pk=None):
         return self._room_response(offers.room_accept(room=self.get_object(), agent=request.user))
 
-    @extend_schema(summary="Reject an offered room", description="The room goes to the next agent (R13).", **ROOM_ACTION)
+    @extend_schema(summary="Reject an offered room", description="The room goes to the next agent.", **ROOM_ACTION)
     @action(detail=True, methods=["post"], filter_backends=[])
     def reject(self, request, pk=None):
         return self._room_response(declines.room_reject(room=self.get_object(), agent=request.user))
@@ -213,7 +229,21 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(selectors.messages_for_room(room))
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
 
-    @extend_schema(summary="Past sessions of this contact or number (R9)",
+    @extend_schema(methods=["GET"], summary="Internal notes of the room", responses={200: s.RoomNoteSerializer(many=True)})
+    @extend_schema(methods=["POST"], summary="Add an internal note", description="For the tenant's agents and supervisors; never sent "
+                   "to the contact. The room's agent, or a supervisor or administrator.",
+                   request=s.RoomNoteSerializer, responses={201: s.RoomNoteSerializer})
+    @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
+    def notes(self, request, pk=None):
+        room = self.get_object()
+        if request.method == "POST":
+            data = s.RoomNoteSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            note = services.room_note_add(room=room, author=request.user, body=data.validated_data["body"])
+            return Response(selectors.note_payload(note), status=status.HTTP_201_CREATED)
+        return Response([selectors.note_payload(n) for n in selectors.notes_for_room(room)])
+
+    @extend_schema(summary="Past sessions of this contact or number",
                    description="The last ten closed sessions sharing the room's contact number (ANI) or point-of-contact number "
                                "(DNIS), newest first, each with its messages. `by=contact`: this contact's only; `by=number`: "
                                "the business number's (other contacts too); `by=any` (the default): either.",
@@ -234,7 +264,7 @@ class RoomViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     def decisions(self, request, pk=None):
         return Response(s.RoutingDecisionSerializer(selectors.decisions_for_room(self.get_object()), many=True).data)
 
-    @extend_schema(summary="Start an outbound text (R11)",
+    @extend_schema(summary="Start an outbound text",
                    description="Opens a room assigned to the calling agent (needs an outbound SMS skill), sends the first "
                                "message and starts the inactivity timer.",
                    request=s.OutboundSerializer, responses={201: s.RoomSerializer})
@@ -262,20 +292,33 @@ class MeStateView(ApiViewMixin, APIView):
 
     @extend_schema(summary="The calling agent's availability", responses={200: s.AgentStateSerializer})
     def get(self, request):
-        return Response({"state": User.objects.filter(pk=request.user.pk).values_list("state", flat=True).get()})
+        state, reason = User.objects.filter(pk=request.user.pk).values_list("state", "state_reason").get()
+        return Response({"state": state, "reason": reason})
 
     @extend_schema(summary="Set the calling agent's availability",
-                   description="Available agents receive offers; unavailable agents keep their rooms but get no new ones.",
+                   description="Available agents receive offers; unavailable agents keep their rooms but get no new ones. "
+                               "With unavailable, `reason` may name one of the tenant's unavailable reasons (by id); "
+                               "choosing another reason while unavailable is recorded as a change.",
                    request=s.AgentStateInputSerializer, responses={200: s.AgentStateSerializer})
     def put(self, request):
-        data = s.AgentStateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        agent = agents.agent_set_state(agent=request.user, state=data.validated_data["state"])
-        return Response({"state": agent.state})
+        return state_set(request, request.user)
+
+
+class ActivityView(ApiViewMixin, APIView):
+    """The supervisor's activity feed as it stood before the page (re)loaded."""
+
+    method_roles = {"GET": TENANT_MANAGERS}
+
+    @extend_schema(summary="Recent activity of the tenant",
+                   description="The latest routing decisions, accepts, ends and agent state changes of the last day, newest first, "
+                               "shaped like the supervisor socket's events, each with `at`. Supervisors and administrators.",
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response({"results": snapshots.supervisor_activity(request.user.tenant_id)})
 
 
 class ForcedDisconnectView(ApiViewMixin, APIView):
-    """R10: end every open SMS interaction of the tenant at once. No transcript is lost."""
+    """End every open SMS interaction of the tenant at once. No transcript is lost."""
 
     method_roles = {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY}
 
@@ -306,6 +349,31 @@ class CannedResponseViewSet(ConfigViewSet):
         services.canned_response_delete(response=instance, actor=self.request.user)
 
 
+@crud_schema("unavailable reasons")
+class UnavailableReasonViewSet(ConfigViewSet):
+    """Why agents are unavailable (break, lunch, …); administrators write them, everyone reads them."""
+
+    queryset = UnavailableReason.objects.none()
+    selector = selectors.unavailable_reasons_for
+    serializer_class = s.UnavailableReasonSerializer
+    filterset_class = scoped_filterset(filtersets.UnavailableReasonFilterSet)
+    ordering_fields = ["id", "name"]
+
+
+@crud_schema("contacts")
+class ContactViewSet(ConfigViewSet):
+    """Contact cards: name, tags and notes that persist across rooms and cases (agents keep the card of
+    the contact they are talking to; deleting a card is for administrators). `?number=` finds a number's card."""
+
+    queryset = Contact.objects.none()
+    selector = selectors.contacts_for
+    serializer_class = s.ContactSerializer
+    filterset_class = scoped_filterset(filtersets.ContactFilterSet)
+    write_roles = EVERYONE  # agents keep the card of the contact they are talking to
+    action_roles = {"destroy": CONFIGURERS}
+    ordering_fields = ["id", "number", "name"]
+
+
 @crud_schema("dispositions")
 class DispositionViewSet(ConfigViewSet):
     """Wrap-up codes per skill; administrators write them, everyone reads them."""
@@ -314,3 +382,11 @@ class DispositionViewSet(ConfigViewSet):
     selector = selectors.dispositions_for
     serializer_class = s.DispositionSerializer
     ordering_fields = ["id", "name"]
+
+
+def state_set(request, agent):
+    """PUT me/state/ and users/{id}/state/: the state and (with unavailable) a reason of the tenant's; answers both."""
+    data = s.AgentStateInputSerializer(data=request.data, context={"request": request})
+    data.is_valid(raise_exception=True)
+    agent = agents.agent_set_state(agent=agent, state=data.validated_data["state"], reason=data.validated_data.get("reason"))
+    return Response({"state": agent.state, "reason": agent.state_reason})

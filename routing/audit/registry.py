@@ -20,6 +20,7 @@ from routing.models import (
     Skill,
     Team,
     Tenant,
+    UnavailableReason,
     User,
 )
 
@@ -30,7 +31,7 @@ from .services import audit_event
 MASK = "routing.audit.models.mask_secret"
 
 # Cached routing state and bookkeeping, not configuration.
-USER_EXCLUDED = ["last_login", "state", "state_changed_at", "idle_since", "event_seq", "held", "routable", "date_joined"]
+USER_EXCLUDED = ["last_login", "state", "state_changed_at", "state_reason", "idle_since", "event_seq", "held", "routable", "date_joined"]
 AGENT_SKILL_EXCLUDED = ["agent_routable", "agent_idle_since"]
 
 
@@ -59,6 +60,7 @@ def register_configuration_models():
     _register(CarrierAccount, mask=["auth_token"])
     _register(PointOfContact)
     _register(RoutingRule)
+    _register(UnavailableReason)
     # A token's primary key is its secret: record the event on its user, never the key.
     post_save.connect(_token_saved, sender=Token, dispatch_uid="audit-token-created")
     post_delete.connect(_token_deleted, sender=Token, dispatch_uid="audit-token-revoked")

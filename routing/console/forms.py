@@ -4,13 +4,16 @@ ModelForms run the model's full_clean(), so Model.clean() and routing/rules.py r
 things as the admin and the API, next to the same field. Choice fields only ever offer the
 administrator's own tenant's teams, skills and carrier accounts (through routing.selectors).
 """
+import zoneinfo
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from rest_framework.authtoken.models import Token
 
-from .. import selectors
-from ..choices import Role
-from ..models import CannedResponse, CarrierAccount, Disposition, PointOfContact, RoutingRule, Skill, Team, Tenant, User
+from .. import rules, selectors
+from ..choices import Role, RuleKind
+from ..models import (CannedResponse, CarrierAccount, Disposition, PointOfContact, RoutingRule, Skill, Team, Tenant, UnavailableReason,
+                      User)
 from ..models.people import PROFICIENCY_MAX, PROFICIENCY_MIN
 
 
@@ -41,6 +44,8 @@ class TenantScopedForm(forms.ModelForm):
             remapped = {}
             for name, errors in error.error_dict.items():
                 name = self.error_aliases.get(name, name)
+                if name in self.fields and name in self._errors:
+                    continue  # the field already says what is wrong ("This field is required."): one message each
                 for err in errors:
                     target = name if name in self.fields else NON_FIELD_ERRORS
                     if target == NON_FIELD_ERRORS:
@@ -52,6 +57,12 @@ class TenantScopedForm(forms.ModelForm):
             if field not in self.fields:
                 field = None
         return super().add_error(field, error)
+
+    def star(self, *names):
+        """Mark fields the model requires in some cases (an SMS number, business hours): the form shows
+        them with the others' star; the model says which are missing, all at once."""
+        for name in names:
+            self.fields[name].starred = True
 
     def _field_of_constraint(self, err):
         for message in getattr(err, "messages", [str(err)]):
@@ -69,6 +80,61 @@ class TenantScopedForm(forms.ModelForm):
             self.add_error(None, ValidationError({NON_FIELD_ERRORS: exc.error_list}))
 
 
+class SkillSelect(forms.Select):
+    """A skill select whose options carry their channel (data-channel), so the point of contact form
+    offers only the skills of the channel chosen (static/js/console.js); the server checks anyway."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-channel"] = instance.channel
+        return option
+
+
+def offer_valid_skills(field, tenant_skills, valid):
+    """The select lists only `valid` skills; any skill of the tenant still validates as a choice, so
+    one sent anyway (an old page, a crafted post) is refused by the model's rule (rules.inbound_skill_check)
+    in its plain words instead of "Select a valid choice"."""
+    field.queryset = tenant_skills
+    field.widget = SkillSelect(attrs={"class": "input"})
+    shown = forms.ModelChoiceField(queryset=valid, empty_label=field.empty_label)
+    shown.label_from_instance = field.label_from_instance
+    field.widget.choices = shown.choices
+
+
+WEEKDAYS = [("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"), ("4", "Friday"), ("5", "Saturday"),
+            ("6", "Sunday")]
+# Not places: links kept for old systems, POSIX-style offsets (Etc/GMT+5 is UTC-5) and build leftovers.
+NOT_PLACES = ("Etc/", "SystemV/", "US/", "Canada/", "Mexico/", "Brazil/", "Chile/", "right/", "posix/")
+
+
+def time_zone_choices(current=""):
+    """The IANA time zones as a select grouped by region (America, Europe, …), plus UTC; a stored
+    name not in the list (a legacy link such as US/Eastern) stays choosable so a save keeps it."""
+    names = sorted(n for n in zoneinfo.available_timezones() if "/" in n and not n.startswith(NOT_PLACES))
+    groups = {}
+    for name in names:
+        groups.setdefault(name.split("/", 1)[0], []).append((name, name.replace("_", " ")))
+    choices = [("UTC", "UTC")] + [(region, zones) for region, zones in groups.items()]
+    if current and current != "UTC" and current not in names:
+        choices.insert(0, (current, current))
+    return choices
+
+
+class TimeZoneField(forms.ChoiceField):
+    """A select of time zones (rules.tenant_validate_time_zone still checks what is stored)."""
+
+    def __init__(self, *, blank_label=None, **kwargs):
+        self.blank_label = blank_label
+        kwargs.setdefault("error_messages", {"invalid_choice": "Choose a time zone from the list."})
+        super().__init__(choices=(), **kwargs)
+        self.offer("")
+
+    def offer(self, current):
+        self.choices = ([("", self.blank_label)] if self.blank_label else []) + time_zone_choices(current)
+
+
 class TeamForm(TenantScopedForm):
     class Meta:
         model = Team
@@ -82,9 +148,17 @@ class CannedResponseForm(TenantScopedForm):
     class Meta:
         model = CannedResponse
         fields = ["name", "shortcut", "body"]
+        labels = {"body": "Text"}  # the list's column says Text too
         widgets = {"body": forms.Textarea(attrs={"rows": 4})}
         help_texts = {"body": "Agents insert it by typing / and the shortcut in the composer. {contact_name} and {agent_name} "
                               "are filled in."}
+
+
+class UnavailableReasonForm(TenantScopedForm):
+    class Meta:
+        model = UnavailableReason
+        fields = ["name", "is_active"]
+        labels = {"is_active": "Active (agents can choose it)"}
 
 
 class DispositionForm(TenantScopedForm):
@@ -161,10 +235,14 @@ class PointOfContactForm(TenantScopedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["carrier_account"].queryset = selectors.carrier_accounts_for(self.user)
-        self.fields["skill"].queryset = selectors.skills_for(self.user).filter(direction="inbound")
+        self.fields["skill"].empty_label = "— no default skill —"
+        offer_valid_skills(self.fields["skill"], selectors.skills_for(self.user), rules.inbound_skills_of(selectors.skills_for(self.user)))
+        self.fields["skill"].help_text = "Conversations no routing rule picks go to this inbound skill of the same channel."
         self.fields["country"].queryset = selectors.countries_for(self.user)
         self.fields["country"].empty_label = "— choose a country —"
+        self.fields["carrier_account"].empty_label = "— choose a carrier account —"
         self.fields["code_type"].choices = [("", "— choose a code type —")] + [c for c in self.fields["code_type"].choices if c[0]]
+        self.star("country", "code_type", "number", "carrier_account", "slug")
         if not self.user.tenant or not self.user.tenant.sms_messaging_enabled:
             self.fields["channel"].help_text = "SMS Messaging is not enabled on this tenant: only chat points of contact can be created."
 
@@ -181,10 +259,29 @@ class RoutingRuleForm(TenantScopedForm):
                    "position": forms.NumberInput(attrs={"min": 0})}
         help_texts = {"position": "Rules are tried in this order, lowest first; the first that matches picks the skill."}
 
+    days = forms.MultipleChoiceField(label="Weekdays", choices=WEEKDAYS, required=False,
+                                     widget=forms.CheckboxSelectMultiple(attrs={"class": "weekday"}))
+
     def __init__(self, *args, point_of_contact, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.point_of_contact = point_of_contact
-        self.fields["skill"].queryset = selectors.skills_for(self.user).filter(channel=point_of_contact.channel)
+        # The model keeps weekdays as digits ("01234"); the form shows a checkbox per day.
+        self.initial["days"] = list(self.initial.get("days") or "")
+        tenant_zone = point_of_contact.tenant.time_zone
+        self.fields["time_zone"] = TimeZoneField(label="Time zone", required=False, blank_label=f"The tenant's time zone ({tenant_zone})",
+                                                 widget=forms.Select(attrs={"class": "input"}))
+        self.fields["time_zone"].offer(self.instance.time_zone)
+        self.star("pattern", "days", "start_time", "end_time")
+        tenant_skills = selectors.skills_for(self.user)
+        self.fields["skill"].empty_label = "— choose a skill —"
+        offer_valid_skills(self.fields["skill"], tenant_skills, rules.inbound_skills_of(tenant_skills, point_of_contact.channel))
+
+
+    def clean_days(self):
+        days = "".join(sorted(set(self.cleaned_data.get("days") or [])))
+        if self.cleaned_data.get("kind") == RuleKind.HOURS and not days:
+            raise ValidationError("Choose the weekdays the business hours apply to.")
+        return days or self.instance.days
 
 
 class UserForm(TenantScopedForm):
@@ -264,13 +361,16 @@ class TenantSettingsForm(TenantScopedForm):
     class Meta:
         model = Tenant
         fields = ["time_zone", "save_transcripts", "transcript_retention_days", "sms_delivery", "help_reply", "opt_out_reply",
-                  "opt_in_reply", "auto_reply_window_minutes", "case_limit"]
+                  "opt_in_reply", "auto_reply_window_minutes", "case_limit", "campaign_opt_out_enabled", "campaign_opt_out_line"]
         widgets = {"help_reply": forms.Textarea(attrs={"rows": 2}), "opt_out_reply": forms.Textarea(attrs={"rows": 2}),
                    "opt_in_reply": forms.Textarea(attrs={"rows": 2})}
-        help_texts = {"time_zone": "An IANA time zone name, for example America/New_York. Business-hours rules use it by default.",
+        help_texts = {"time_zone": "Business-hours rules and reports use it unless a rule names its own.",
+                      "case_limit": "Digital Experience mode only: cases an agent may hold at once. Empty: unchanged.",
                       "help_reply": "Sent when a contact texts HELP or INFO.",
                       "opt_out_reply": "Sent once when a contact texts STOP (or STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT).",
                       "opt_in_reply": "Sent when a contact texts START, YES or UNSTOP.",
+                      "campaign_opt_out_line": "Ends every campaign text (a campaign can leave it off for itself). "
+                                               "Carriers expect proactive texts to say how to stop them.",
                       "auto_reply_window_minutes": "Each kind of automatic reply (acknowledgement, after hours, help, opt-out and opt-in "
                                                    "confirmations) reaches a contact at most once in this many minutes, so a contact's "
                                                    "own auto-responder cannot start a loop with ours."}
@@ -279,6 +379,15 @@ class TenantSettingsForm(TenantScopedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["auto_reply_window_minutes"].required = False  # left empty: unchanged
+        # Used only in Digital Experience mode: not asked for otherwise (left empty: unchanged).
+        self.fields["case_limit"].required = False
+        self.fields["time_zone"] = TimeZoneField(label="Time zone", widget=forms.Select(attrs={"class": "input"}),
+                                                 help_text=self._meta.help_texts["time_zone"])
+        self.fields["time_zone"].offer(self.instance.time_zone)
+
+    def clean_case_limit(self):
+        value = self.cleaned_data.get("case_limit")
+        return self.instance.case_limit if value is None else value
 
     def clean_auto_reply_window_minutes(self):
         value = self.cleaned_data.get("auto_reply_window_minutes")

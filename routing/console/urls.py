@@ -22,6 +22,8 @@ urlpatterns = [
     *crud("skill", "skills", views.SkillListView, views.SkillEditView, views.SkillDeleteView),
     *crud("canned", "canned-responses", views.CannedResponseListView, views.CannedResponseEditView, views.CannedResponseDeleteView),
     *crud("disposition", "dispositions", views.DispositionListView, views.DispositionEditView, views.DispositionDeleteView),
+    *crud("unavailable_reason", "unavailable-reasons", views.UnavailableReasonListView, views.UnavailableReasonEditView,
+          views.UnavailableReasonDeleteView),
     *crud("carrier", "carrier-accounts", views.CarrierAccountListView, views.CarrierAccountEditView, views.CarrierAccountDeleteView),
     *crud("poc", "points-of-contact", views.PointOfContactListView, views.PointOfContactEditView, views.PointOfContactDeleteView),
     *crud("rule", "points-of-contact/<int:poc_pk>/rules", views.RoutingRuleListView, views.RoutingRuleEditView,

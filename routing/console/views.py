@@ -116,6 +116,34 @@ class DispositionDeleteView(DispositionMixin, ObjectDeleteView):
     pass
 
 
+class UnavailableReasonMixin(ObjectMixin):
+    section = "unavailable_reasons"
+    selector = staticmethod(selectors.unavailable_reasons_for)
+    form_class = forms.UnavailableReasonForm
+    filterset_class = filtersets.UnavailableReasonFilterSet
+    url_prefix = "unavailable_reason"
+    noun, noun_plural = "unavailable reason", "unavailable reasons"
+    columns = ("Name", "Active")
+    empty_text = "No unavailable reasons yet — agents then go unavailable without saying why."
+    help_text = ("Reasons an agent chooses when going unavailable (break, lunch, …). The supervisor view shows them and the agents "
+                 "report sums the time spent in each. “Offer timed out” is given by the system when an offer lapses.")
+
+    def row_cells(self, obj):
+        return [obj.name, "Yes" if obj.is_active else muted("no")]
+
+
+class UnavailableReasonListView(UnavailableReasonMixin, ObjectListView):
+    pass
+
+
+class UnavailableReasonEditView(UnavailableReasonMixin, ObjectEditView):
+    pass
+
+
+class UnavailableReasonDeleteView(UnavailableReasonMixin, ObjectDeleteView):
+    pass
+
+
 # --- skills ------------------------------------------------------------------------------------
 
 class SkillMixin(ObjectMixin):

@@ -22,8 +22,13 @@ Optional attributes of a mode, read by the pages and sockets of routing:
 - `agent_home`: the URL name of an agent's home page in this mode (None: the ACD agent workspace).
 - `agent_snapshot(agent)`: extra keys for the snapshot of the agent feed `/ws/agent/` (what the
   mode's page shows), so one socket carries both the rooms' and the mode's events.
+- `agent_actions`: the mode's page's actions over the agent feed, {frame type: `SocketAction`}
+  (a Digital agent's `case.accept`, ...). The feed re-checks the sign-in and the agent's role, reads
+  the object's id from the frame, and answers with a `reply` frame (docs/websockets.md); the action
+  scopes the object to the agent's tenant and acts through the mode's services.
 """
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..choices import Channel, SmsDelivery
@@ -37,6 +42,16 @@ class Opening:
     room_fields: dict = field(default_factory=dict)
     after_hours: bool = False
     skill: object = None  # the chosen Skill when the mode read it anyway (payloads want its name)
+
+
+@dataclass(frozen=True)
+class SocketAction:
+    """One action of a mode's page over `/ws/agent/`. `run(agent, object_id, frame)` returns (HTTP-like
+    status, reply data) and may raise ValidationError (Django's or DRF's: 400) or PermissionDenied
+    (403), as the REST API's views answer them; `key` is the frame's field that names the object ("case"), given to
+    `run` as a checked positive integer (any other value is refused before `run`)."""
+    run: Callable
+    key: str
 
 
 class Mode:
@@ -60,6 +75,8 @@ class Mode:
     def agent_snapshot(self, agent):
         return {}
 
+    agent_actions = {}
+
 
 _modes = {}
 
@@ -75,6 +92,20 @@ def mode_named(name):
         return _modes[name]
     except KeyError:
         raise LookupError(f"no app registered the delivery mode {name!r} (INSTALLED_APPS?)") from None
+
+
+def agent_action(kind):
+    """The SocketAction of any installed mode for a frame type, or None. Not by the agent's tenant's
+    mode: each action scopes its object to the agent's tenant itself, as the REST API does."""
+    for mode in _modes.values():
+        action = mode.agent_actions.get(kind)
+        if action is not None:
+            return action
+    return None
+
+
+def agent_action_names():
+    return [name for mode in _modes.values() for name in mode.agent_actions]
 
 
 def mode_for(tenant, channel):

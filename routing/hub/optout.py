@@ -22,6 +22,14 @@ def contact_is_opted_out(tenant_id, number):
                    [tenant_id, *erasure.opt_out_keys(number)]) is not None
 
 
+def opted_out_among(tenant_id, numbers):
+    """The numbers among `numbers` that opted out: contact_is_opted_out for a batch (a campaign's), in
+    one query."""
+    keys = {key: number for number in set(numbers) for key in erasure.opt_out_keys(number)}
+    found = Contact.objects.filter(tenant_id=tenant_id, opted_out=True, number__in=keys).values_list("number", flat=True)
+    return {keys[key] for key in found}
+
+
 def contact_set_opt_out(*, tenant_id, number, opted_out):
     erasure.contact_unhash(tenant_id=tenant_id, number=number)  # an erased contact's word is theirs again
     contact, _ = Contact.objects.get_or_create(tenant_id=tenant_id, number=number)
@@ -36,8 +44,17 @@ def opted_out_reason(number):
             "until the contact texts START.")
 
 
+OPTED_OUT = "opted_out"  # the refusal's code: a caller that counts opt-outs apart (a campaign) tells it by this
+
+
 def opted_out_error(number, field="body"):
-    return ValidationError({field: opted_out_reason(number)})
+    return ValidationError({field: ValidationError(opted_out_reason(number), code=OPTED_OUT)})
+
+
+def is_opt_out_refusal(error):
+    """Whether a ValidationError from sending (text_send, texts_send) is the opt-out refusal."""
+    errors = [e for errs in error.error_dict.values() for e in errs] if hasattr(error, "error_dict") else error.error_list
+    return any(e.code == OPTED_OUT for e in errors)
 
 
 def carrier_refusal_message(number):

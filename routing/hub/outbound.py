@@ -68,25 +68,66 @@ def text_send(*, point_of_contact, to_number, body, author=None, automatic=False
     Returns the stored Message; raises ValidationError (nothing stored) when it may not be sent."""
     body = validate_body(body)
     poc = point_of_contact
-    if poc.channel != Channel.SMS:
-        raise ValidationError({"point_of_contact": "Choose an SMS point of contact."})
+    _require_sms(poc)
     if refused := send_refusal(poc.tenant, to_number, allow_opted_out):
         raise refused
     return store_outbound(room, body, poc=poc, to_number=to_number, author=author, automatic=automatic)
+
+
+def _require_sms(poc):
+    if poc.channel != Channel.SMS:
+        raise ValidationError({"point_of_contact": "Choose an SMS point of contact."})
+
+
+def _outbound_message(body, *, room=None, poc=None, to_number=None, author=None, automatic=False, auto_kind="", now):
+    """An unsaved outbound Message: in `room`, else on the thread of `poc` and `to_number`."""
+    encoding, segments = sms.encoding_and_segments(body)
+    chat = room is not None and room.channel == Channel.CHAT
+    return Message(
+        room=room, tenant_id=room.tenant_id if room is not None else poc.tenant_id,
+        point_of_contact_id=room.point_of_contact_id if room is not None else poc.pk,
+        contact_number=room.contact_number if room is not None else to_number, direction=Direction.OUTBOUND, body=body, author=author,
+        status=MessageStatus.DELIVERED if chat else MessageStatus.PENDING, encoding=encoding, segments=segments, created_at=now,
+        automatic=automatic, auto_kind=auto_kind)
+
+
+def texts_send(*, point_of_contact, texts):
+    """text_send for a batch from one SMS point of contact (a campaign's): `texts` is a list of
+    (to_number, body). Each is refused or stored as text_send would (the same checks, the opt-out asked
+    once for the batch, the messages inserted together) and given to the outbox after commit.
+    Returns, in order, a Message or the ValidationError that refused it."""
+    poc = point_of_contact
+    _require_sms(poc)
+    if not poc.tenant.sms_messaging_enabled:
+        return [sms_off_error() for _ in texts]
+    opted_out = optout.opted_out_among(poc.tenant_id, [number for number, _ in texts])
+    now = timezone.now()
+    results, new = [], []
+    for number, body in texts:
+        try:
+            body = validate_body(body)
+        except ValidationError as exc:
+            results.append(exc)
+            continue
+        if number in opted_out:
+            results.append(optout.opted_out_error(number))
+            continue
+        message = _outbound_message(body, poc=poc, to_number=number, now=now)
+        results.append(message)
+        new.append(message)
+    Message.objects.bulk_create(new)  # sets their ids (RETURNING, on PostgreSQL and SQLite alike)
+    for message in new:
+        jobs.enqueue("outbox.deliver", message.pk)  # after commit
+    return results
 
 
 def store_outbound(room, body, *, poc=None, to_number=None, author=None, automatic=False, auto_kind="", now=None):
     """Store an outbound message (in `room` when given) and give it to the outbox after commit.
     In a room: R7, the first SMS out starts the timer and each one resets it."""
     now = now or timezone.now()
-    encoding, segments = sms.encoding_and_segments(body)
+    message = sql.insert(_outbound_message(body, room=room, poc=poc, to_number=to_number, author=author, automatic=automatic,
+                                           auto_kind=auto_kind, now=now))
     chat = room is not None and room.channel == Channel.CHAT
-    message = sql.insert(Message(
-        room=room, tenant_id=room.tenant_id if room is not None else poc.tenant_id,
-        point_of_contact_id=room.point_of_contact_id if room is not None else poc.pk,
-        contact_number=room.contact_number if room is not None else to_number, direction=Direction.OUTBOUND, body=body, author=author,
-        status=MessageStatus.DELIVERED if chat else MessageStatus.PENDING, encoding=encoding, segments=segments, created_at=now,
-        automatic=automatic, auto_kind=auto_kind))
     if room is not None:
         resets = room.channel == Channel.SMS and room.state == RoomState.ACTIVE
         room_touch(room, now, now + session_timeout() if resets else None)

@@ -5,6 +5,7 @@ workers never send the same text at once; a transient failure is retried with ba
 ambiguous one (timeout, a sender that died) is retried with the same key, which the carrier backend
 uses so a retry never makes a second SMS. Status callbacks only move a status forward.
 """
+import contextlib
 import functools
 import logging
 from datetime import timedelta
@@ -94,7 +95,9 @@ def _finish_send(message, result, error=None, now=None):
         metrics.record_carrier_error(message.point_of_contact.carrier_account.provider if message.point_of_contact_id else "",
                                      result.error_code)
         metrics.record_outbound_text(message.tenant_id, "retry" if result.transient and message.attempts < MAX_SEND_ATTEMPTS else "failed")
-    with transaction.atomic():
+    # One statement when the carrier took it (or it never left): no transaction to open and commit around
+    # it. A failure may also record an opt-out and schedule the retry, which go with the update or not at all.
+    with transaction.atomic() if result is not None and not result.ok else contextlib.nullcontext():
         new_sid = None  # keep the carrier SID as stored (a status callback may have written it meanwhile)
         if error:
             message.status, message.error_code, message.error_message = MessageStatus.FAILED, *error

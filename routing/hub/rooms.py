@@ -85,11 +85,11 @@ def _wrap_up(room, disposition, summary, by_agent):
     summary = (summary or "").strip() if isinstance(summary, str) or summary is None else None
     if summary is None or len(summary) > SUMMARY_MAX:
         raise ValidationError({"summary": f"A summary is text of at most {SUMMARY_MAX} characters."})
-    applicable = selectors.dispositions_for_room(room)
+    applicable = selectors.disposition_rows_for_room(room)  # {id: required}
     if disposition is not None:
-        if disposition.tenant_id != room.tenant_id or not applicable.filter(pk=disposition.pk).exists():
+        if disposition.tenant_id != room.tenant_id or disposition.pk not in applicable:
             raise ValidationError({"disposition": "This disposition does not apply to this conversation."})
-    elif by_agent and applicable.filter(required=True).exists():
+    elif by_agent and any(applicable.values()):
         raise ValidationError({"disposition": "Choose a disposition to end this conversation."})
     room.disposition, room.summary = disposition, summary
 
@@ -123,9 +123,7 @@ def expire_room(room_id, now=None, sweeping=False):
             return False
         if room.state != RoomState.ACTIVE or room.channel != Channel.SMS or room.expires_at is None:
             return False
-        if room.expires_at > now:
-            if not sweeping:
-                jobs.enqueue_at("rooms.expire_room", room.expires_at, room.pk)
+        if jobs.not_yet_due("rooms.expire_room", room.pk, room.expires_at, now, sweeping):
             return False
         metrics.record_timer_fired("session_expiry", room.expires_at, now)
         close_locked(room, CloseReason.EXPIRED, now)

@@ -132,8 +132,9 @@ def simulator(request):
     pocs = list(selectors.points_of_contact_for(request.user).filter(channel=Channel.SMS, tenant=tenant)) if tenant else []
     recent = []
     if tenant:
-        recent = list(Message.objects.filter(tenant=tenant, room__channel=Channel.SMS).select_related("room")
-                      .order_by("-created_at", "-id")[:40])
+        # Texts of the tenant's numbers, with or without a room (a campaign's), each filed under its thread.
+        recent = list(Message.objects.filter(tenant=tenant, point_of_contact__channel=Channel.SMS).select_related("point_of_contact")
+                      .order_by("-created_at", "-id")[:100])
         recent.reverse()
     return render(request, "hub/simulator.html", {
         "tenant": tenant, "pocs": pocs, "recent": recent,

@@ -10,6 +10,23 @@ from ..choices import Channel, CodeType, Provider, RuleKind
 DEFAULT_ACK = "Thanks for your message — an agent will be with you shortly."
 
 
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def weekdays_label(days):
+    chosen = sorted({int(d) for d in days or "" if d in "0123456"})
+    if len(chosen) == 7:
+        return "every day"
+    runs, start = [], None
+    for i, d in enumerate(chosen):  # consecutive days as one range (three or more)
+        start = d if start is None else start
+        if i + 1 == len(chosen) or chosen[i + 1] != d + 1:
+            runs.append(f"{DAY_NAMES[start]}–{DAY_NAMES[d]}" if d - start >= 2 else
+                        ", ".join(DAY_NAMES[x] for x in range(start, d + 1)))
+            start = None
+    return ", ".join(runs)
+
+
 class Country(models.Model):
     """R5: which code types a country allows; edited by the platform operator."""
 
@@ -126,23 +143,29 @@ class PointOfContact(models.Model):
         if self.channel == Channel.CHAT:
             if not self.slug:
                 raise ValidationError({"slug": "A chat point of contact needs an address (slug)."})
-            if self.skill_id and self.skill.channel != Channel.CHAT:
-                raise ValidationError({"skill": "A chat point of contact routes to a chat skill."})
+            rules.inbound_skill_check(self.skill if self.skill_id else None, Channel.CHAT)
             self.number, self.code_type, self.country, self.carrier_account = "", "", None, None
             rules.unique_in_tenant(self, "slug", "This chat address is already taken.", scope=(), extra={"channel": Channel.CHAT})
             return
         if tid:
             rules.tenant_require_sms(self.tenant, "channel", "SMS points of contact")
+        # Every missing field at once, not one per submit.
+        missing = {}
         if not self.code_type:
-            raise ValidationError({"code_type": "Choose the code type: long code, toll-free long code or short code."})
+            missing["code_type"] = "Choose the code type: long code, toll-free long code or short code."
+        if self.country_id is None:
+            missing["country"] = "Choose the country of the number."
+        if not (self.number or "").strip():
+            missing["number"] = "An SMS point of contact needs a number."
+        if self.carrier_account_id is None:
+            missing["carrier_account"] = "An SMS point of contact sends through a carrier account."
+        if missing:
+            raise ValidationError(missing)
         rules.poc_validate_country_code_type(self.tenant if tid else None, self.country, self.code_type)
         self.number = rules.poc_normalize_number(self.number, self.country.code, self.code_type)
         # Numbers are unique across tenants: the carrier's To number alone finds the tenant.
         rules.unique_in_tenant(self, "number", "This number is already a point of contact.", scope=(), extra={"channel": Channel.SMS})
-        if self.carrier_account_id is None:
-            raise ValidationError({"carrier_account": "An SMS point of contact sends through a carrier account."})
-        if self.skill_id and self.skill.channel != Channel.SMS:
-            raise ValidationError({"skill": "An SMS point of contact routes to an SMS skill."})
+        rules.inbound_skill_check(self.skill if self.skill_id else None, Channel.SMS)
         self.slug = ""
 
 
@@ -164,12 +187,15 @@ class RoutingRule(models.Model):
     class Meta:
         ordering = ["point_of_contact", "position", "id"]
 
+    def days_label(self):
+        """The weekdays in words: "Mon–Fri", "Mon–Sat", "Sat, Sun", "every day" (stored as digits, 0 Monday)."""
+        return weekdays_label(self.days)
+
     def clean(self):
         if self.skill_id and self.point_of_contact_id:
             if self.skill.tenant_id != self.point_of_contact.tenant_id:
                 raise ValidationError({"skill": "Select a valid choice. That choice is not one of the available choices."})
-            if self.skill.channel != self.point_of_contact.channel:
-                raise ValidationError({"skill": f"This point of contact routes to {self.point_of_contact.get_channel_display()} skills."})
+            rules.inbound_skill_check(self.skill, self.point_of_contact.channel)
         if not 1 <= (self.priority or 0) <= 10:
             raise ValidationError({"priority": "Priority is 1 to 10."})
         if self.kind in ("keyword", "regex") and not self.pattern:
@@ -180,7 +206,10 @@ class RoutingRule(models.Model):
             except ValidationError as exc:
                 raise ValidationError({"pattern": exc.messages})
         if self.kind == "hours":
+            errors = {}
             if self.start_time is None or self.end_time is None:
-                raise ValidationError({"start_time": "Business hours need a start and an end time."})
+                errors["start_time" if self.start_time is None else "end_time"] = "Business hours need a start and an end time."
             if not self.days or any(d not in "0123456" for d in self.days):
-                raise ValidationError({"days": "Days are digits 0 (Monday) to 6 (Sunday), for example 01234."})
+                errors["days"] = "Days are digits 0 (Monday) to 6 (Sunday), for example 01234."
+            if errors:
+                raise ValidationError(errors)

@@ -14,6 +14,8 @@ session_limit_validators = [
     MaxValueValidator(SESSION_LIMIT_MAX, f"The chat/SMS session limit is {SESSION_LIMIT_MIN} to {SESSION_LIMIT_MAX}."),
 ]
 PROFICIENCY_MIN, PROFICIENCY_MAX = 1, 20
+TEAM_NAME_TAKEN = "A team with this name already exists."
+SKILL_NAME_TAKEN = "A skill with this name already exists."
 
 
 class NameOnceInTenant:
@@ -45,7 +47,7 @@ class Team(NameOnceInTenant, models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(Lower("name"), "tenant", name="team_unique_name",
-                                    violation_error_message="A team with this name already exists."),
+                                    violation_error_message=TEAM_NAME_TAKEN),
             models.CheckConstraint(condition=models.Q(session_limit__gte=1, session_limit__lte=12), name="team_session_limit_range"),
         ]
 
@@ -54,7 +56,7 @@ class Team(NameOnceInTenant, models.Model):
 
     def clean(self):
         if self.tenant_id:
-            rules.unique_in_tenant(self, "name", "A team with this name already exists.")
+            rules.unique_in_tenant(self, "name", TEAM_NAME_TAKEN, any_case=True)
 
 
 class User(AbstractUser):
@@ -71,6 +73,8 @@ class User(AbstractUser):
     skills = models.ManyToManyField("routing.Skill", through="routing.AgentSkill", related_name="agents", blank=True)
     state = models.CharField(max_length=12, choices=AgentState.choices, default=AgentState.LOGGED_OUT)
     state_changed_at = models.DateTimeField(default=timezone.now)
+    # Why the agent is unavailable (an UnavailableReason's name, or a reason the system gives); empty otherwise.
+    state_reason = models.CharField(max_length=60, blank=True, default="")
     # When the agent last got work (or became available): "longest idle" ranks by this.
     idle_since = models.DateTimeField(default=timezone.now)
     # Per-agent event sequence, bumped in the transaction of every change pushed to the agent:
@@ -135,14 +139,14 @@ class Skill(NameOnceInTenant, models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(Lower("name"), "tenant", name="skill_unique_name",
-                                               violation_error_message="A skill with this name already exists.")]
+                                               violation_error_message=SKILL_NAME_TAKEN)]
 
     def __str__(self):
         return f"{self.name} ({self.get_channel_display()} {self.get_direction_display().lower()})"
 
     def clean(self):
         if self.tenant_id:
-            rules.unique_in_tenant(self, "name", "A skill with this name already exists.")
+            rules.unique_in_tenant(self, "name", SKILL_NAME_TAKEN, any_case=True)
         if self.channel == Channel.SMS and self.tenant_id:
             rules.tenant_require_sms(self.tenant, "channel", "SMS skills")
 

@@ -10,13 +10,17 @@ from ..choices import AgentState, Channel
 
 
 class AgentStateChange(models.Model):
-    """An agent entered `state` at `started_at`; they stayed in it until their next change."""
+    """From `started_at` until their next row, the agent was in `state` (for `reason`, when
+    unavailable) with `session_limit` in force. A row is written when any of the three changes:
+    the state or reason (routing.acd.agents), or the limit (routing.reports.history)."""
 
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+")
     agent = models.ForeignKey("routing.User", on_delete=models.CASCADE, related_name="state_changes")
     state = models.CharField(max_length=12, choices=AgentState.choices)
-    # Unavailability reasons do not exist yet; the column is ready for them.
+    # The reason's name as it was (UnavailableReason, or a reason the system gives); empty: none given.
     reason = models.CharField(max_length=60, blank=True)
+    # The effective session limit then (R3); NULL on rows written before limits were recorded: read as today's.
+    session_limit = models.PositiveSmallIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -60,8 +64,91 @@ class RoomFact(models.Model):
     messages_out = models.PositiveIntegerField(default=0)
     segments_out = models.PositiveIntegerField(default=0)
     opt_outs = models.PositiveIntegerField(default=0)
+    # The disposition chosen when the room ended (set with the close, in the same transaction), so the
+    # dispositions report needs no join with a month's million rooms.
+    disposition_id = models.BigIntegerField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "day"], name="roomfact_tenant_day_idx"),
                    models.Index(fields=["tenant", "room"], name="roomfact_tenant_room_idx"),
                    models.Index(fields=["tenant", "final"], condition=models.Q(final=False), name="roomfact_open_idx")]
+
+
+class AgentStateFact(models.Model):
+    """An agent's logged-in seconds in one 15-minute slot (routing/reports/state_rollup.py): what the
+    agent reports sum instead of clipping the state history at every request. Slots the agent spent
+    logged out have no row. `capacity` is Σ(session limit in force × seconds logged in), the
+    denominator of occupancy. The period columns are cut in the tenant's time zone like RoomFact's."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    agent = models.ForeignKey("routing.User", on_delete=models.CASCADE, related_name="+")
+    slot = models.DateTimeField()
+    hour = models.DateTimeField()
+    day = models.DateField()
+    week = models.DateField()
+    available = models.FloatField(default=0)
+    unavailable = models.FloatField(default=0)
+    capacity = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agent", "slot"], name="agentstatefact_unique")]
+        indexes = [models.Index(fields=["tenant", "day"], name="agentstatefact_day_idx"),
+                   models.Index(fields=["tenant", "slot"], name="agentstatefact_slot_idx")]
+
+
+class AgentReasonFact(models.Model):
+    """An agent's unavailable seconds for one reason ("" when none was given) in one 15-minute slot."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    agent = models.ForeignKey("routing.User", on_delete=models.CASCADE, related_name="+")
+    slot = models.DateTimeField()
+    hour = models.DateTimeField()
+    day = models.DateField()
+    week = models.DateField()
+    reason = models.CharField(max_length=60, blank=True)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "day"], name="agentreasonfact_day_idx"),
+                   models.Index(fields=["tenant", "slot"], name="agentreasonfact_slot_idx")]
+
+
+class StateRollupMark(models.Model):
+    """Until when a tenant's AgentStateFact rows are computed (the rollup recomputes from a little before)."""
+
+    tenant = models.OneToOneField("routing.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    until = models.DateTimeField()
+    # The newest AgentStateChange id seen: a row with a larger id that starts before `until` (written
+    # late, or by a script replaying the past) makes the next refresh start from it.
+    last_change_id = models.BigIntegerField(default=0)
+
+
+class AgentStateDay(models.Model):
+    """AgentStateFact summed per agent and local day (kept with the slots by state_rollup.py): the day,
+    week and month reports read these, 30 rows per agent a month instead of a thousand slots."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    agent = models.ForeignKey("routing.User", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    week = models.DateField()
+    available = models.FloatField(default=0)
+    unavailable = models.FloatField(default=0)
+    capacity = models.FloatField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agent", "day"], name="agentstateday_unique")]
+        indexes = [models.Index(fields=["tenant", "day"], name="agentstateday_day_idx")]
+
+
+class AgentReasonDay(models.Model):
+    """AgentReasonFact summed per agent, local day and reason."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    agent = models.ForeignKey("routing.User", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    week = models.DateField()
+    reason = models.CharField(max_length=60, blank=True)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "day"], name="agentreasonday_day_idx")]

@@ -7,20 +7,31 @@ from ..choices import Channel, CloseReason, Direction, Encoding, MessageStatus, 
 
 
 class Contact(models.Model):
-    """A contact's number within a tenant, with its opt-out state (R17)."""
+    """A contact's number within a tenant: its opt-out state (R17) and the contact card agents keep
+    (name, tags, notes), the same card in the ACD workspace and the Digital inbox, across rooms and cases."""
 
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="contacts")
     # E.164; or, after the contact's erasure, a hash of it that keeps the opt-out (routing/ops/erasure.py).
     number = models.CharField(max_length=64)
     name = models.CharField(max_length=100, blank=True)
+    tags = models.CharField(max_length=300, blank=True, help_text="Comma-separated.")
+    notes = models.TextField(blank=True, max_length=4000)
+    notes_by = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                 help_text="Who last changed the notes.")
+    notes_at = models.DateTimeField(null=True, blank=True)
     opted_out = models.BooleanField(default=False)
     opted_out_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="contact_unique_number")]
 
     def __str__(self):
-        return self.number
+        return self.name or self.number
+
+    @property
+    def tag_list(self):
+        return [part.strip() for part in (self.tags or "").split(",") if part.strip()]
 
 
 class Room(models.Model):
@@ -79,6 +90,19 @@ class Room(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} room {self.pk} {self.contact_number or self.contact_name}"
+
+
+class RoomNote(models.Model):
+    """An internal note inside a room: for the agents and supervisors of the tenant, shown in the thread
+    and the transcript, never sent to the contact."""
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="notes")
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey("routing.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
 
 
 class Message(models.Model):

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -7,6 +8,7 @@ from ..choices import SmsDelivery
 DEFAULT_HELP = "Reply STOP to stop receiving texts. Msg&data rates may apply."
 DEFAULT_OPT_OUT = "You have been unsubscribed and will receive no more texts from us. Reply START to subscribe again."
 DEFAULT_OPT_IN = "You are subscribed again. Reply STOP to stop, HELP for help."
+DEFAULT_CAMPAIGN_OPT_OUT = "Reply STOP to opt out"
 
 
 class Tenant(models.Model):
@@ -34,6 +36,9 @@ class Tenant(models.Model):
         "keep transcripts for (days)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(36500)],
         help_text="Messages of conversations that ended longer ago are deleted every night; reports keep their counts. "
                   "Empty: keep forever.")
+    # Proactive SMS campaigns: the line appended to every campaign text (a campaign may leave it off for itself).
+    campaign_opt_out_enabled = models.BooleanField("add an opt-out line to campaign texts", default=True)
+    campaign_opt_out_line = models.CharField("campaign opt-out line", max_length=160, default=DEFAULT_CAMPAIGN_OPT_OUT, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -46,3 +51,5 @@ class Tenant(models.Model):
         rules.tenant_validate_features(self)
         rules.tenant_validate_delivery_change(self)
         rules.tenant_validate_digital_numbers(self)
+        if self.campaign_opt_out_enabled and not (self.campaign_opt_out_line or "").strip():
+            raise ValidationError({"campaign_opt_out_line": "Write the line campaign texts end with, or switch it off."})

@@ -1,10 +1,13 @@
-"""What agents work with in the workspace besides rooms: canned responses and dispositions."""
+"""What agents work with in the workspace besides rooms: canned responses, dispositions and unavailable reasons."""
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 MERGE_FIELDS = ("{contact_name}", "{agent_name}")
+# Reasons the system gives, never chosen by an agent: set Unavailable because an offer timed out.
+OFFER_TIMED_OUT = "Offer timed out"
+SYSTEM_REASONS = (OFFER_TIMED_OUT,)
 
 
 class CannedResponse(models.Model):
@@ -53,3 +56,28 @@ class Disposition(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class UnavailableReason(models.Model):
+    """Why an agent is unavailable (break, lunch, …): the tenant's administrators keep the list, the
+    agent picks one when going unavailable. The state history keeps the name as it was, so a
+    renamed or removed reason does not rewrite past reports."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="unavailable_reasons")
+    name = models.CharField(max_length=60)
+    is_active = models.BooleanField(default=True, help_text="Inactive reasons are not offered to agents; past reports keep them.")
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(Lower("name"), "tenant", name="unavailable_reason_unique_name",
+                                               violation_error_message="A reason with this name already exists.")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.name = (self.name or "").strip()
+        if not self.name:
+            raise ValidationError({"name": "Name the reason."})
+        if self.name.lower() in {r.lower() for r in SYSTEM_REASONS}:
+            raise ValidationError({"name": "This name is kept for the reason the system gives."})

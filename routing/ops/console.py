@@ -9,6 +9,7 @@ from .erasure import ContactHasLiveRoom, contact_erase, contact_erase_preview, c
 
 # kind -> (one, several); kinds other apps register are shown by their name.
 KIND_LABELS = {"messages": ("message (its text is blanked; the count stays)", "messages (their text is blanked; the count stays)"),
+               "room_notes": ("internal note (deleted)", "internal notes (deleted)"),
                "rooms": ("conversation (the number is replaced)", "conversations (the number is replaced)"),
                "contacts": ("contact record (an opt-out is kept, as a hash)", "contact records (an opt-out is kept, as a hash)")}
 

@@ -25,7 +25,7 @@ from .. import rules
 from ..audit.choices import Event
 from ..audit.services import audit_event
 from ..choices import OPEN_ROOM_STATES
-from ..models import Contact, Message, Room
+from ..models import Contact, Message, Room, RoomNote
 
 HASH_PREFIX = "h:"
 TOMBSTONE_PREFIX = "erased-"
@@ -101,6 +101,19 @@ def _erase_messages(tenant, number, tombstone):
     return _contact_messages(tenant, number).update(body="", error_message="", contact_number=tombstone)
 
 
+def _contact_notes(tenant, number):
+    return RoomNote.objects.filter(tenant=tenant, room__in=_contact_rooms(tenant, number))
+
+
+def _count_notes(tenant, number):
+    return _contact_notes(tenant, number).count()
+
+
+def _erase_notes(tenant, number, tombstone):
+    """Internal notes are free text about the contact: they go (nothing counts them)."""
+    return _contact_notes(tenant, number).delete()[0]
+
+
 def _count_rooms(tenant, number):
     return _contact_rooms(tenant, number).count()
 
@@ -120,13 +133,14 @@ def _erase_contacts(tenant, number, tombstone):
         n += 1
         hashed = number_hash(number)
         if contact.opted_out and not Contact.objects.filter(tenant=tenant, number=hashed).exists():
-            Contact.objects.filter(pk=contact.pk).update(number=hashed, name="")
+            Contact.objects.filter(pk=contact.pk).update(number=hashed, name="", tags="", notes="", notes_by=None, notes_at=None)
         else:
             contact.delete()
     return n
 
 
 register_eraser("messages", count=_count_messages, erase=_erase_messages)  # before rooms: found through the rooms' numbers
+register_eraser("room_notes", count=_count_notes, erase=_erase_notes)  # before rooms too
 register_eraser("rooms", count=_count_rooms, erase=_erase_rooms)
 register_eraser("contacts", count=_count_contacts, erase=_erase_contacts)
 

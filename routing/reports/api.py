@@ -66,7 +66,9 @@ class AgentRowSerializer(serializers.Serializer):
     available_seconds = serializers.IntegerField()
     unavailable_seconds = serializers.IntegerField()
     logged_out_seconds = serializers.IntegerField()
-    occupancy = serializers.FloatField(allow_null=True, help_text="Time in handled rooms ÷ (session limit × time logged in).")
+    unavailable_reasons = serializers.DictField(child=serializers.IntegerField(), help_text="Unavailable seconds by reason, e.g. "
+                                                "{\"Lunch\": 1800, \"No reason\": 60}; together unavailable_seconds (to the second).")
+    occupancy = serializers.FloatField(allow_null=True, help_text="Time in handled rooms ÷ Σ(session limit in force × time logged in).")
     handled = serializers.IntegerField()
     handle_seconds = serializers.FloatField(allow_null=True)
     first_response_seconds = serializers.FloatField(allow_null=True)

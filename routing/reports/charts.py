@@ -3,6 +3,9 @@ nothing the Content-Security-Policy has to allow. Colours come from classes in s
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
 from ..choices import AgentState
 
 W, H = 720, 220        # the drawing's own units (viewBox); the SVG scales to its box
@@ -88,18 +91,25 @@ def timeline(data, tz):
     for i, item in enumerate(data["agents"]):
         y = TOP + i * ROW_H
         spans = []
-        for start, stop, state in item["segments"]:
+        for start, stop, state, reason in item["segments"]:
             x = NAME_W + plot_w * (start - begin).total_seconds() / total
             w = plot_w * (stop - start).total_seconds() / total
-            label = AgentState(state).label
+            label = AgentState(state).label + (f" ({reason})" if reason else "")
             spans.append(Bar(round(x, 2), y, round(max(w, 0.3), 2), ROW_H - 6,
                              f"{item['agent'].username}: {label} {start.astimezone(tz):%H:%M}–{stop.astimezone(tz):%H:%M}",
                              STATE_CSS[state]))
         rows.append({"name": item["agent"].username, "y": y + ROW_H / 2, "spans": spans})
+    # The rows as SVG text built here (escaped): hundreds of agents × their spans through template loops cost seconds.
+    svg = []
+    for r in rows:
+        svg.append(f'<text class="axis name" x="{NAME_W - 6}" y="{r["y"]}" text-anchor="end" dominant-baseline="middle">'
+                   f'{escape(r["name"])}</text>')
+        svg.extend(f'<rect class="span {b.css}" x="{b.x}" y="{b.y}" width="{b.w}" height="{b.h}" data-testid="state-span">'
+                   f'<title>{escape(b.title)}</title></rect>' for b in r["spans"])
     height = TOP + max(len(rows), 1) * ROW_H + BOTTOM
     day = begin.astimezone(tz).date()
     # Wall-clock hours: a DST day is 23 or 25 hours long, and its ticks are spaced accordingly.
     hours = [{"x": round(NAME_W + plot_w * ((datetime.combine(day, time(h), tzinfo=tz) - begin).total_seconds()) / total, 2),
               "text": f"{h:02d}"} for h in range(0, 24, 3)]
-    return {"w": W, "h": height, "rows": rows, "hours": hours, "label_y": height - 8, "top": TOP, "bottom": height - BOTTOM,
+    return {"w": W, "h": height, "rows": rows, "rows_svg": mark_safe("".join(svg)), "hours": hours,  # noqa: S308 (escaped above) "label_y": height - 8, "top": TOP, "bottom": height - BOTTOM,
             "name_x": NAME_W - 6}

@@ -4,7 +4,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .. import selectors as routing_selectors
 from ..choices import Channel
@@ -49,28 +52,42 @@ class ReportQuery:
         return periods.tz_of(self.tenant)
 
 
+class ListSelect(forms.Select):
+    """A <select> written in Python: Django renders every option through a template, and a tenant's
+    500 agents in the Agent filter took about a second of each report page (docs/benchmarks.md)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        chosen = set(self.format_value(value))
+        options = "".join(f'<option value="{escape(v)}"{" selected" if v in chosen else ""}>{escape(label)}</option>'
+                          for v, label in ((("" if o is None else str(o)), label) for o, label in self.choices))
+        return mark_safe(f'<select name="{escape(name)}"{flatatt(attrs)}>{options}</select>')  # noqa: S308 (every value escaped)
+
+
 class ReportQueryForm(forms.Form):
-    preset = forms.ChoiceField(label="Period", choices=list(PRESETS.items()), required=False)
+    preset = forms.ChoiceField(label="Period", choices=list(PRESETS.items()), required=False, widget=ListSelect)
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     interval = forms.ChoiceField(label="Interval", choices=[("15m", "15 minutes"), ("hour", "Hour"), ("day", "Day"), ("week", "Week")],
-                                 required=False)
+                                 required=False, widget=ListSelect)
     group_by = forms.ChoiceField(label="Group by", required=False, choices=[("", "Nothing (totals)"), ("skill", "Skill"),
                                                                             ("agent", "Agent"),
                                                                             ("team", "Team"), ("point_of_contact", "Point of contact"),
-                                                                            ("channel", "Channel")])
-    skill = forms.ModelChoiceField(queryset=Skill.objects.none(), required=False)
-    agent = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
-    point_of_contact = forms.ModelChoiceField(label="Point of contact", queryset=PointOfContact.objects.none(), required=False)
-    channel = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices], required=False)
+                                                                            ("channel", "Channel")], widget=ListSelect)
+    skill = forms.ModelChoiceField(queryset=Skill.objects.none(), required=False, widget=ListSelect)
+    agent = forms.ModelChoiceField(queryset=User.objects.none(), required=False, widget=ListSelect)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, widget=ListSelect)
+    point_of_contact = forms.ModelChoiceField(label="Point of contact", queryset=PointOfContact.objects.none(), required=False,
+                                              widget=ListSelect)
+    channel = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices], required=False, widget=ListSelect)
 
     def __init__(self, data, *, user, default_interval="hour", **kwargs):
         super().__init__(data, **kwargs)
         self.user = user
         self.default_interval = default_interval
         self.fields["skill"].queryset = routing_selectors.skills_for(user)
-        self.fields["agent"].queryset = routing_selectors.users_for(user).filter(role="agent")
+        self.fields["agent"].queryset = (routing_selectors.users_for(user).filter(role="agent").select_related(None)
+                                         .only("id", "username", "tenant_id"))
         self.fields["team"].queryset = routing_selectors.teams_for(user)
         self.fields["point_of_contact"].queryset = routing_selectors.points_of_contact_for(user)
         for name, label in (("skill", "skill"), ("agent", "agent"), ("team", "team"), ("point_of_contact", "point of contact")):

@@ -40,9 +40,19 @@ class Section:
     roles: frozenset = field(default_factory=lambda: frozenset({Role.ADMIN, Role.SUPERVISOR}))
     # Extra columns that depend on the query (the group's name column): (query) -> tuple of Column
     lead_columns: Callable = None
+    # Columns named by what the rows hold (the agents table's unavailable reasons): (query, rows) -> tuple of Column,
+    # shown after the column `row_columns_after` (a key of `columns`), else last
+    row_columns: Callable = None
+    row_columns_after: str = ""
 
-    def columns_for(self, query):
-        return tuple(self.lead_columns(query)) + tuple(self.columns) if self.lead_columns else tuple(self.columns)
+    def columns_for(self, query, rows=()):
+        lead = tuple(self.lead_columns(query)) if self.lead_columns else ()
+        columns = tuple(self.columns)
+        if self.row_columns:
+            keys = [c.key for c in columns]
+            at = keys.index(self.row_columns_after) + 1 if self.row_columns_after in keys else len(columns)
+            columns = columns[:at] + tuple(self.row_columns(query, rows)) + columns[at:]
+        return lead + columns
 
 
 _sections = {}

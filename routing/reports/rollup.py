@@ -19,7 +19,7 @@ from django.db.models.functions import Length
 from .. import sms
 from ..choices import Channel, Direction, RoomState
 from ..models import Message, Room, RoomFact, RoutingDecision, Tenant
-from . import periods
+from . import periods, state_rollup
 
 BATCH = 2000
 # Rooms just below the newest rolled-up id are looked at again: a transaction that took an id
@@ -68,7 +68,8 @@ def compute_facts(room_ids, tz_by_tenant):
     """RoomFact rows (unsaved) for these rooms: the definition of every per-room figure."""
     rooms = list(Room.objects.filter(pk__in=room_ids).values(
         "id", "tenant_id", "channel", "direction", "state", "skill_id", "agent_id", "agent__team_id", "point_of_contact_id",
-        "opened_at", "queued_at", "accepted_at", "closed_at", "skill__service_level_seconds", "skill__first_response_target_seconds"))
+        "opened_at", "queued_at", "accepted_at", "closed_at", "skill__service_level_seconds", "skill__first_response_target_seconds",
+        "disposition_id"))
     decisions = {r["room_id"]: r for r in RoutingDecision.objects.filter(room_id__in=room_ids).values("room_id").order_by().annotate(
         n=Count("id"), rejected=Count("id", filter=Q(outcome="rejected")), lapsed=Count("id", filter=Q(outcome="lapsed")))}
     messages = {r["room_id"]: r for r in Message.objects.filter(room_id__in=room_ids).values("room_id").order_by().annotate(
@@ -105,7 +106,7 @@ def compute_facts(room_ids, tz_by_tenant):
             asa_seconds=asa, first_response_seconds=first_response,
             handle_seconds=_seconds(r["accepted_at"], r["closed_at"]) if closed and r["accepted_at"] else None,
             messages_in=m.get("n_in", 0), messages_out=m.get("n_out", 0), segments_out=m.get("segments") or 0,
-            opt_outs=opt_outs.get(r["id"], 0)))
+            opt_outs=opt_outs.get(r["id"], 0), disposition_id=r["disposition_id"]))
     return facts
 
 
@@ -162,9 +163,9 @@ def refresh_for_report(tenant_id):
     key = f"cxsms:reports:fresh:{tenant_id}"
     if window > 0 and not cache.add(key, 1, timeout=window):
         return 0
-    return room_facts_refresh(tenant_ids=[tenant_id])
+    return room_facts_refresh(tenant_ids=[tenant_id]) + state_rollup.agent_state_facts_refresh(tenant_ids=[tenant_id])
 
 
 def refresh_job(now=None):
     """The periodic job (routing.jobs `reports.refresh`): every tenant's rows brought up to date."""
-    return room_facts_refresh()
+    return room_facts_refresh() + state_rollup.agent_state_facts_refresh()

@@ -1,19 +1,22 @@
 """The reports, as rows of figures (docs/reporting.md defines each one).
 
 Interaction figures aggregate RoomFact rows (one per room, figures already computed by rollup.py)
-grouped by the interval column and the group column, in SQL. Agent figures clip the agents'
-state history (AgentStateChange) to the intervals, and add their rooms' figures.
+grouped by the interval column and the group column, in SQL. Agent figures sum the agents' state
+slots (AgentStateFact, AgentReasonFact: the state history cut by state_rollup.py) likewise, and
+add their rooms' figures.
 """
-import bisect
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db.models import Aggregate, Avg, Count, FloatField, Func, Max, Q, Sum
+from django.db import connection
+from django.db.models import Aggregate, Avg, Count, FloatField, Q, Sum
 from django.utils import timezone
 
 from .. import selectors as routing_selectors
 from ..choices import AgentState, Channel, Role, RoomState
-from ..models import AgentStateChange, Room, RoomFact
+from ..models import AgentReasonDay, AgentReasonFact, AgentStateDay, AgentStateFact, Disposition, Room, RoomFact
+from .history import NO_REASON, state_timelines
 from . import periods, rollup
 
 GROUP_COLUMN = {"skill": "skill_id", "agent": "agent_id", "team": "team_id", "point_of_contact": "point_of_contact_id",
@@ -37,17 +40,6 @@ class _NearestRank:
         self.values.sort()
         rank = -(-len(self.values) * 9 // 10)  # ceil(0.9 n) without float rounding
         return self.values[rank - 1]
-
-
-class Epoch(Func):
-    """Seconds since 1970 as a float: reading a timestamp as a number skips building tens of
-    thousands of datetime objects (most of an agent report's time at a month of 500 agents)."""
-
-    output_field = FloatField()
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra)
 
 
 class P90(Aggregate):
@@ -127,7 +119,9 @@ def _finish(row):
 def _group_names(user, group_by, keys):
     if group_by == "channel":
         return dict(Channel.choices)
-    model_selector = {"skill": routing_selectors.skills_for, "agent": routing_selectors.users_for, "team": routing_selectors.teams_for,
+    # Agents by their names only: 500 full users with their tenant and team took a tenth of a second.
+    agents = lambda user: routing_selectors.users_for(user).select_related(None).only("id", "username", "tenant_id")  # noqa: E731
+    model_selector = {"skill": routing_selectors.skills_for, "agent": agents, "team": routing_selectors.teams_for,
                       "point_of_contact": routing_selectors.points_of_contact_for}[group_by]
     name = {"agent": lambda o: o.username, "point_of_contact": str}.get(group_by, lambda o: o.name)
     return {obj.pk: name(obj) for obj in model_selector(user).filter(pk__in=[k for k in keys if k])}
@@ -153,11 +147,37 @@ def interactions(user, query, *, fresh=True):
     if not group:
         by_key = {r[column]: r for r in found}
         return [{"period": p.label, **_finish(by_key.get(p.key, {}))} for p in periods.periods(query.start, query.end, query.interval, tz)]
-    found = list(found)
-    names = _group_names(user, query.group_by, {r[group] for r in found})
-    return [{"period": periods.label(r[column], query.interval, tz), query.group_by: r[group],
-             f"{query.group_by}_name": names.get(r[group], NO_GROUP[query.group_by]) if r[group] is not None else NO_GROUP[query.group_by],
-             **_finish(r)} for r in found]
+    fields = (*keys, *INTERACTION_AGGREGATES)
+    found = _rows(found, *fields)
+    names = _group_names(user, query.group_by, {r[1] for r in found})
+    labels = {}
+    by, no_group = query.group_by, NO_GROUP[query.group_by]
+
+    def row(values):
+        r = dict(zip(fields, values))
+        key = r[column]
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = periods.label(key, query.interval, tz)
+        return {"period": label, by: r[group], f"{by}_name": names.get(r[group], no_group) if r[group] is not None else no_group,
+                **_finish(r)}
+    return LazyRows(found, row)
+
+
+class LazyRows(Sequence):
+    """Report rows made when read: a day by hour and agent is 12,000 rows, of which the API returns
+    one page and the report page 500."""
+
+    def __init__(self, items, build):
+        self.items, self.build = items, build
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.build(item) for item in self.items[index]]
+        return self.build(self.items[index])
 
 
 def interaction_totals(user, query, *, fresh=True):
@@ -169,14 +189,40 @@ def interaction_totals(user, query, *, fresh=True):
 
 HANDLE_BUCKETS = [(0, 60, "< 1 min"), (60, 120, "1–2 min"), (120, 300, "2–5 min"), (300, 600, "5–10 min"), (600, 1200, "10–20 min"),
                   (1200, 1800, "20–30 min"), (1800, 3600, "30–60 min"), (3600, None, "1 h or more")]
+# Each bucket's count; a NULL handle time (a room not handled) falls in none.
+BUCKET_AGGREGATES = {f"b{i}": Count("pk", filter=Q(handle_seconds__gte=lo) & (Q(handle_seconds__lt=hi) if hi else Q()))
+                     for i, (lo, hi, _) in enumerate(HANDLE_BUCKETS)}
 
 
-def handle_time_distribution(user, query):
+def handle_time_distribution(user, query, *, counts=None):
     """How many handled rooms took how long, in HANDLE_BUCKETS."""
-    aggregates = {f"b{i}": Count("pk", filter=Q(handle_seconds__gte=lo) & (Q(handle_seconds__lt=hi) if hi else Q()))
-                  for i, (lo, hi, _) in enumerate(HANDLE_BUCKETS)}
-    counts = facts_for(query).filter(handle_seconds__isnull=False).aggregate(**aggregates)
+    counts = counts or facts_for(query).aggregate(**BUCKET_AGGREGATES)
     return [{"bucket": label, "rooms": counts[f"b{i}"]} for i, (_, _, label) in enumerate(HANDLE_BUCKETS)]
+
+
+def totals_and_distribution(user, query):
+    """The report page's tiles and its handle-time chart in one pass over the rows: a month is a
+    million of them. The tiles show no percentile, so none is computed (they sort every value)."""
+    sums = {name: agg for name, agg in INTERACTION_AGGREGATES.items() if not isinstance(agg, P90)}
+    row = facts_for(query).aggregate(**sums, **BUCKET_AGGREGATES)
+    return _finish(row), handle_time_distribution(user, query, counts=row)
+
+
+def dispositions(user, query):
+    """Ended rooms of the query by the disposition their agent chose at wrap-up (issue 17's codes), with
+    each one's share of the ended rooms; "No disposition" for the rest. Ended: closed after an agent
+    accepted it, which is a final row with a handle time; its disposition is on the row (rollup.py)."""
+    ended = facts_for(query).filter(final=True, handle_seconds__isnull=False)
+    per_id = ended.values_list("disposition_id").annotate(rooms=Count("pk")).order_by()
+    names = dict(Disposition.objects.filter(tenant_id=query.tenant.pk, pk__in=[k for k, _ in per_id if k is not None])
+                 .values_list("pk", "name"))
+    counts = {}
+    for key, rooms in per_id:
+        name = names.get(key) or "No disposition"  # also a disposition deleted since (its rooms lost it too)
+        counts[name] = counts.get(name, 0) + rooms
+    total = sum(counts.values())
+    return [{"disposition": name, "rooms": rooms, "share": _ratio(rooms, total)}
+            for name, rooms in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 # --- agents ----------------------------------------------------------------------------------
@@ -185,7 +231,9 @@ STATES = (AgentState.AVAILABLE, AgentState.UNAVAILABLE, AgentState.LOGGED_OUT)
 
 
 def _agents(user, query):
-    qs = routing_selectors.users_for(user).filter(role=Role.AGENT)
+    # The few columns a report reads: 500 full users (and their tenant) cost a tenth of a second per use.
+    qs = (routing_selectors.users_for(user).filter(role=Role.AGENT).select_related(None).select_related("team")
+          .only("id", "username", "tenant_id", "team_id", "session_limit", "team__name", "team__session_limit"))
     if query.agent is not None:
         qs = qs.filter(pk=query.agent.pk)
     if query.team is not None:
@@ -193,112 +241,137 @@ def _agents(user, query):
     return list(qs.order_by("username", "id"))
 
 
-def state_timelines(agents, begin, finish):
-    """{agent id: [(start, state), ...]} with start in epoch seconds: the state each agent was in at
-    `begin` (the last change before it; an agent without any history before it counts as logged
-    out), then every change until `finish`."""
-    ids = [a.pk for a in agents]
-    b = begin.timestamp()
-    timelines = {a.pk: [(b, AgentState.LOGGED_OUT)] for a in agents}
-    before = (AgentStateChange.objects.filter(agent_id__in=ids, started_at__lt=begin).values("agent_id").order_by()
-              .annotate(m=Max("started_at")).values("m"))
-    last = (AgentStateChange.objects.filter(agent_id__in=ids, started_at__in=before, started_at__lt=begin)
-            .order_by("agent_id", "started_at", "id").values_list("agent_id", "started_at", "state"))
-    latest = {}
-    for agent_id, at, state in last:
-        if latest.get(agent_id, (at,))[0] <= at:
-            latest[agent_id] = (at, state)
-    for agent_id, (_at, state) in latest.items():
-        timelines[agent_id] = [(b, state)]
-    for agent_id, at, state in (AgentStateChange.objects.filter(agent_id__in=ids, started_at__gte=begin, started_at__lt=finish)
-                                .order_by("agent_id", "started_at", "id").annotate(t=Epoch("started_at"))
-                                .values_list("agent_id", "t", "state")):
-        timelines[agent_id].append((at, state))
-    return timelines
+def _rows(qs, *names):
+    """A values() queryset's rows as tuples of `names`. On PostgreSQL straight from the cursor: Django's
+    converters (a float() of each sum) cost more than the query over a month's 15,000 agent rows.
+    SQLite needs them (its dates are text)."""
+    if connection.vendor != "postgresql":
+        return list(qs.values_list(*names))
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        at = [[d.name for d in cur.description].index(n) for n in names]
+        return [tuple(row[i] for i in at) for row in cur.fetchall()]
 
 
-def _state_seconds(timeline, bounds, now):
-    """[{state: seconds}] per period (bounds: (start, end) in epoch seconds): the timeline clipped
-    to each period, never past now."""
-    starts = [t for t, _ in timeline]
-    out = []
-    for p_start, p_end in bounds:
-        seconds = dict.fromkeys(STATES, 0.0)
-        end = min(p_end, now)
-        if end > p_start:
-            i = max(bisect.bisect_right(starts, p_start) - 1, 0)
-            while i < len(timeline) and timeline[i][0] < end:
-                seg_start = max(timeline[i][0], p_start)
-                seg_end = min(timeline[i + 1][0] if i + 1 < len(timeline) else end, end)
-                if seg_end > seg_start:
-                    seconds[timeline[i][1]] = seconds.get(timeline[i][1], 0.0) + seg_end - seg_start
-                i += 1
-        out.append(seconds)
-    return out
+def _state_rows(query, people, column):
+    """The agents' logged-in seconds per (agent id, period key), summed from the slot rollup
+    (state_rollup.py): {key: {"av", "un", "cap"}} and {key: {reason: seconds}}."""
+    base = {"tenant_id": query.tenant.pk, "day__gte": query.start, "day__lte": query.end}
+    if query.agent is not None or query.team is not None:
+        base["agent_id__in"] = [a.pk for a in people]
+    by_day = column in ("day", "week")  # the day rows: a thirtieth of the slots' rows for a month
+    state_model, reason_model = (AgentStateDay, AgentReasonDay) if by_day else (AgentStateFact, AgentReasonFact)
+    states = {(a, k): {"av": av, "un": un, "cap": cap} for a, k, av, un, cap in _rows(
+        state_model.objects.filter(**base).values("agent_id", column).order_by()
+        .annotate(av=Sum("available"), un=Sum("unavailable"), cap=Sum("capacity")), "agent_id", column, "av", "un", "cap")}
+    reasons = {}
+    for agent_id, key, reason, seconds in _rows(reason_model.objects.filter(**base).values("agent_id", column, "reason").order_by()
+                                                .annotate(s=Sum("seconds")), "agent_id", column, "reason", "s"):
+        reasons.setdefault((agent_id, key), {})[reason or NO_REASON] = seconds
+    return states, reasons
 
 
 AGENT_FIGURES = ("available_seconds", "unavailable_seconds", "logged_out_seconds", "occupancy", "handled", "handle_seconds",
                  "first_response_seconds")
 
 
+class AgentRows(Sequence):
+    """The agent rows, each built when read: a page shows 500 of a month's 15,000 and the API one
+    page of them, so only those are made (len() and the reasons found need none built)."""
+
+    def __init__(self, cells):
+        self.cells = cells
+        self.reason_names = {name for cell in cells for name in cell[6]}
+
+    def __len__(self):
+        return len(self.cells)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(c) for c in self.cells[index]]
+        return self._row(self.cells[index])
+
+    @staticmethod
+    def _row(cell):
+        agent, team_name, label, length, st, r, reasons = cell
+        handled, handle_sum, handle_n = r.get("handled", 0), r.get("handle_sum") or 0, r.get("handle_n", 0)
+        return {"period": label, "agent": agent.pk, "agent_username": agent.username, "team": agent.team_id,
+                "team_name": team_name, "available_seconds": round(st["av"]), "unavailable_seconds": round(st["un"]),
+                "logged_out_seconds": round(max(length - st["av"] - st["un"], 0.0)),
+                "unavailable_reasons": {name: round(v) for name, v in sorted(reasons.items())},
+                "occupancy": _ratio(handle_sum, st["cap"]), "handled": handled,
+                "handle_seconds": _round(handle_sum / handle_n) if handle_n else None,
+                "first_response_seconds": _round(r.get("frt"))}
+
+
 def agents(user, query, *, fresh=True):
     """Rows per agent (or team, with group_by=team) and interval: seconds in each state, occupancy
-    (time in handled rooms ÷ (session limit × time logged in)), rooms handled, average handle and
+    (time in handled rooms ÷ Σ(session limit in force × time logged in)), rooms handled, average handle and
     first response time. An interval where the agent was logged out and handled nothing has no row."""
     if fresh:
         refresh(query)
     tz, now = query.tz, timezone.now().timestamp()
     period_list = periods.periods(query.start, query.end, query.interval, tz)
-    bounds = [(p.start.timestamp(), p.end.timestamp()) for p in period_list]
     if not period_list:
         return []
+    lengths = [max(min(p.end.timestamp(), now) - p.start.timestamp(), 0.0) for p in period_list]
     people = _agents(user, query)
-    timelines = state_timelines(people, period_list[0].start, period_list[-1].end)
     column = periods.FACT_COLUMN[query.interval]
-    room_rows = (facts_for(query).filter(accepted=True, agent_id__in=[a.pk for a in people]).values("agent_id", column).order_by()
+    states, reason_rows = _state_rows(query, people, column)
+    handled_rooms = facts_for(query).filter(accepted=True)  # the query's agent or team filter is facts_for's
+    room_rows = (handled_rooms.values("agent_id", column).order_by()
                  .annotate(handled=Count("pk"), handle_sum=Sum("handle_seconds"), handle_n=Count("handle_seconds"),
                            frt=Avg("first_response_seconds")))
-    rooms = {(r["agent_id"], r[column]): r for r in room_rows}
+    rooms = {(a, k): {"handled": n, "handle_sum": hs, "handle_n": hn, "frt": frt}
+             for a, k, n, hs, hn, frt in _rows(room_rows, "agent_id", column, "handled", "handle_sum", "handle_n", "frt")}
     by_team = query.group_by == "team"
     out, teams = [], {}
+    empty, no_rooms = {"av": 0.0, "un": 0.0, "cap": 0.0}, {}
     for agent in people:
-        limit = agent.effective_session_limit
-        for p, seconds in zip(period_list, _state_seconds(timelines[agent.pk], bounds, now)):
-            r = rooms.get((agent.pk, p.key), {})
-            logged_in = seconds[AgentState.AVAILABLE] + seconds[AgentState.UNAVAILABLE]
+        team_name = agent.team.name if agent.team_id else "No team"
+        for p, length in zip(period_list, lengths):
+            key = (agent.pk, p.key)
+            st = states.get(key, empty)
+            r = rooms.get(key, no_rooms)
+            logged_in = st["av"] + st["un"]
             if not logged_in and not r:
                 continue
-            row = {"period": p.label, "agent": agent.pk, "agent_username": agent.username, "team": agent.team_id,
-                   "team_name": agent.team.name if agent.team_id else "No team",
-                   "available_seconds": round(seconds[AgentState.AVAILABLE]), "unavailable_seconds": round(seconds[AgentState.UNAVAILABLE]),
-                   "logged_out_seconds": round(seconds[AgentState.LOGGED_OUT]),
-                   "occupancy": _ratio(r.get("handle_sum") or 0, limit * logged_in),
-                   "handled": r.get("handled", 0),
-                   "handle_seconds": _round((r["handle_sum"] / r["handle_n"]) if r.get("handle_n") else None),
-                   "first_response_seconds": _round(r.get("frt")),
-                   "handle_sum_": r.get("handle_sum") or 0, "handle_n_": r.get("handle_n", 0), "capacity_": limit * logged_in,
-                   "frt_sum_": (r.get("frt") or 0) * r.get("handled", 0), "frt_n_": r.get("handled", 0) if r.get("frt") is not None else 0}
+            reasons = reason_rows.get(key, no_rooms)
+            handled, handle_sum, handle_n, frt = r.get("handled", 0), r.get("handle_sum") or 0, r.get("handle_n", 0), r.get("frt")
             if by_team:
-                t = teams.setdefault((agent.team_id, p.label), {"period": p.label, "team": agent.team_id, "team_name": row["team_name"],
-                                                                "agents": 0, **{k: 0 for k in ("available_seconds",
-                                                                                              "unavailable_seconds", "logged_out_seconds",
-                                                                                              "handled", "handle_sum_", "handle_n_",
-                                                                                              "capacity_", "frt_sum_", "frt_n_")}})
+                t = teams.get((agent.team_id, p.label))
+                if t is None:
+                    t = teams[(agent.team_id, p.label)] = {
+                        "period": p.label, "team": agent.team_id, "team_name": team_name, "agents": 0, "unavailable_reasons": {},
+                        "available": 0.0, "unavailable": 0.0, "logged_out": 0.0, "handled": 0, "handle_sum": 0.0, "handle_n": 0,
+                        "capacity": 0.0, "frt_sum": 0.0, "frt_n": 0}
                 t["agents"] += 1
-                for k in ("available_seconds", "unavailable_seconds", "logged_out_seconds", "handled", "handle_sum_", "handle_n_",
-                          "capacity_", "frt_sum_", "frt_n_"):
-                    t[k] += row[k]
-            else:
-                out.append(row)
-    if by_team:
-        for t in sorted(teams.values(), key=lambda t: (t["team_name"], t["period"])):
-            t["occupancy"] = _ratio(t["handle_sum_"], t["capacity_"])
-            t["handle_seconds"] = _round(t["handle_sum_"] / t["handle_n_"]) if t["handle_n_"] else None
-            t["first_response_seconds"] = _round(t["frt_sum_"] / t["frt_n_"]) if t["frt_n_"] else None
-            out.append(t)
-    for row in out:
-        for k in [k for k in row if k.endswith("_")]:
-            del row[k]
+                t["available"] += st["av"]
+                t["unavailable"] += st["un"]
+                t["logged_out"] += max(length - logged_in, 0.0)
+                t["handled"] += handled
+                t["handle_sum"] += handle_sum
+                t["handle_n"] += handle_n
+                t["capacity"] += st["cap"]
+                if frt is not None:
+                    t["frt_sum"] += frt * handled
+                    t["frt_n"] += handled
+                for name, v in reasons.items():
+                    t["unavailable_reasons"][name] = t["unavailable_reasons"].get(name, 0.0) + v
+                continue
+            out.append((agent, team_name, p.label, length, st, r, reasons))
+    if not by_team:
+        return AgentRows(out)
+    out = []
+    for t in sorted(teams.values(), key=lambda t: (t["team_name"], t["period"])):
+        out.append({"period": t["period"], "team": t["team"], "team_name": t["team_name"], "agents": t["agents"],
+                    "available_seconds": round(t["available"]), "unavailable_seconds": round(t["unavailable"]),
+                    "logged_out_seconds": round(t["logged_out"]),
+                    "unavailable_reasons": {name: round(v) for name, v in sorted(t["unavailable_reasons"].items())},
+                    "occupancy": _ratio(t["handle_sum"], t["capacity"]), "handled": t["handled"],
+                    "handle_seconds": _round(t["handle_sum"] / t["handle_n"]) if t["handle_n"] else None,
+                    "first_response_seconds": _round(t["frt_sum"] / t["frt_n"]) if t["frt_n"] else None})
     return out
 
 
@@ -307,7 +380,8 @@ def _instant(epoch):
 
 
 def agent_timeline(user, query, day):
-    """For the timeline chart: each agent's state segments on one local day, as (start, end, state)."""
+    """For the timeline chart: each agent's state segments on one local day, as (start, end, state,
+    reason); a limit change within a state does not cut a segment."""
     tz, now = query.tz, timezone.now()
     begin, finish = periods.local_midnight(day, tz), periods.local_midnight(day + timedelta(days=1), tz)
     finish_shown = min(finish, now).timestamp()
@@ -317,10 +391,14 @@ def agent_timeline(user, query, day):
     for agent in people:
         segments = []
         t = timelines[agent.pk]
-        for i, (start, state) in enumerate(t):
+        for i, (start, state, reason, _limit) in enumerate(t):
             end = min(t[i + 1][0] if i + 1 < len(t) else finish_shown, finish_shown)
-            if end > start:
-                segments.append((_instant(start), _instant(end), state))
+            if end <= start:
+                continue
+            if segments and segments[-1][2:] == (state, reason) and segments[-1][1] == _instant(start):
+                segments[-1] = (segments[-1][0], _instant(end), state, reason)
+            else:
+                segments.append((_instant(start), _instant(end), state, reason))
         out.append({"agent": agent, "segments": segments})
     return {"begin": begin, "end": finish, "agents": out}
 

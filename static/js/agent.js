@@ -55,6 +55,8 @@
   }
 
   function onEvent(ev) {
+    document.dispatchEvent(new CustomEvent("cx:event", { detail: ev }));  // the page's other panels (room-notes.js)
+    eventHooks.forEach(function (fn) { fn(ev); });  // agent-alerts.js: sound and notifications
     switch (ev.type) {
       case "room.offered":
         var r = merge(ev.room);
@@ -65,7 +67,7 @@
       case "room.updated":
         if (!S.rooms[ev.room.id]) { live.resync(); return; } // a room we have not seen: take it with its messages from a snapshot
         merge(ev.room);
-        if (ev.room.state === "active" && S.selectWhenSeen === ev.room.id) { S.selected = ev.room.id; S.selectWhenSeen = null; }
+        if (ev.room.state === "active" && S.selectWhenSeen === ev.room.id) { S.selectWhenSeen = null; select(ev.room.id); return; }
         if (ev.room.state === "active" && !S.selected) S.selected = ev.room.id;
         break;
       case "room.revoked":
@@ -113,7 +115,7 @@
         });
         break;
       case "agent.state":
-        if (S.agent) S.agent.state = ev.state;
+        if (S.agent) { S.agent.state = ev.state; S.agent.state_reason = ev.reason || ""; }
         if (ev.state !== "unavailable") S.lapsed = false;
         break;
       default:
@@ -148,7 +150,7 @@
         })),
     ]);
     load.classList.toggle("is-full", held >= a.session_limit);
-    load.title = held >= a.session_limit ? "At your session limit: no new offers until a conversation ends" : (a.session_limit - held) + " more conversation(s) can be offered";
+    load.title = held >= a.session_limit ? "At your session limit: no new offers until a conversation ends" : L.plural(a.session_limit - held, "more conversation") + " can be offered";
     document.querySelectorAll("[data-set-state]").forEach(function (b) {
       var on = b.dataset.setState === a.state;
       b.classList.toggle("is-on", on);
@@ -156,7 +158,8 @@
     });
     var hint = $("state-hint");
     hint.textContent = a.state === "available" ? "" : a.state === "logged_out" ? "Logged out — set yourself available to receive texts" :
-      S.lapsed ? "You were set to Unavailable because an offer timed out" : "Unavailable — no new offers";
+      S.lapsed ? "You were set to Unavailable because an offer timed out" :
+      a.state_reason ? "Unavailable · " + a.state_reason + " — no new offers" : "Unavailable — no new offers";
     hint.dataset.testid = "state-hint";
     hint.hidden = a.state === "available";
     $("new-text").hidden = !(a.channels || []).includes("sms") && (a.channels || []).length > 0;
@@ -203,8 +206,25 @@
           h("strong", contactLabel(r)),
           n ? h("span.badge", { "data-testid": "unread", title: n + " unread" }, String(n)) : null),
         h("span.room-tab-last", last ? (last.direction === "outbound" ? "You: " : "") + last.body : "No messages yet"),
-        r.expires_at ? h("span.countdown.small", { "data-deadline": r.expires_at, "data-kind": "session" }) : null);
+        r.expires_at ? h("span.countdown.small", { "data-deadline": r.expires_at, "data-kind": "session" }) : null,
+        waitingClock(r));
     }) : h("p.empty", "No active conversations. Accept an offer or start a new text."));
+  }
+
+  /** Since when the contact waits for an answer: their oldest text after the last one an agent wrote
+   * (automatic replies do not count as an answer). None when nothing is unanswered. */
+  function waitingSince(r) {
+    var since = null;
+    (r.messages || []).forEach(function (m) {
+      if (m.direction === "outbound" && !m.automatic) since = null;
+      else if (m.direction === "inbound" && since === null) since = m.created_at;
+    });
+    return since;
+  }
+  function waitingClock(r) {
+    var since = waitingSince(r);
+    return since ? h("span.waiting-since.small", { "data-testid": "waiting-since", title: "The contact has waited this long for an answer" },
+      "Waiting ", h("span", { "data-since": since })) : null;
   }
 
   function statusText(m) {
@@ -215,6 +235,12 @@
 
   function reasonText(code) { return (labels.close_reason[code] || code || "closed").toLowerCase(); }
 
+  // Which room is open, for the page's other panels (static/js/contact-card.js listens).
+  function roomShown(r) {
+    var inbound = r ? (r.messages || []).filter(function (m) { return m.direction === "inbound"; }) : [];
+    document.dispatchEvent(new CustomEvent("cx:room", { detail: r ? { id: r.id, channel: r.channel, state: r.state, contact_number: r.contact_number,
+      last_inbound: inbound.length ? inbound[inbound.length - 1].id : null } : null }));
+  }
   function renderThread() {
     var r = current();
     var head = $("thread-head"), list = $("messages"), composer = $("composer");
@@ -228,6 +254,7 @@
         h("p", offers().length ? "Accept it on the left to start the conversation." :
           actives().length ? "Pick a conversation on the left." : "When a contact texts in, the offer appears on the left.")));
       $("history").hidden = true;
+      roomShown(null);
       return;
     }
     var closed = r.state === "closed", offered = r.state === "offered";
@@ -235,7 +262,7 @@
     var waiting = offers().length;
     L.replace(head, [
       h("button.btn.btn-ghost.thread-back", { type: "button", "data-testid": "back", onclick: showList, "aria-label": "Back to the conversation list" },
-        "‹ Conversations", waiting ? h("span.count", { title: waiting + " waiting offer(s)" }, String(waiting)) : null),
+        "‹ Conversations", waiting ? h("span.count", { title: L.plural(waiting, "waiting offer") }, String(waiting)) : null),
       h("div.thread-who",
         h("h2", { "data-testid": "thread-contact" }, contactLabel(r)),
         h("div.thread-meta",
@@ -288,6 +315,7 @@
       }
       $("composer-counter").hidden = false;
     }
+    roomShown(r);  // after the thread is drawn: the notes panel adds its notes to it
   }
 
   function updateTitle() {
@@ -304,6 +332,7 @@
     clearTimeout(toastTimer);
     toastTimer = setTimeout(function () { el.hidden = true; }, 6000);
   }
+  $("toast").addEventListener("click", function () { $("toast").hidden = true; });  // read it: tap it away
   function error(text) { L.banner($("error-banner"), text, "error"); }
 
   // countdowns: every second, from the server's clock
@@ -314,6 +343,11 @@
       var offer = el.dataset.kind === "offer";
       el.textContent = offer ? (left > 0 ? L.duration(left) : "expiring…") : L.duration(left);
       el.classList.toggle("is-urgent", offer ? left <= 10 : left <= 300);
+    });
+    document.querySelectorAll("#rooms [data-since]").forEach(function (el) {
+      var waited = L.secondsSince(el.dataset.since);
+      el.textContent = L.duration(waited);
+      el.parentNode.classList.toggle("is-long", waited >= 120);  // two minutes without an answer stands out
     });
   }
   setInterval(tick, 1000);
@@ -343,10 +377,7 @@
   }
 
   /** An action over the socket when it is open (one frame, no HTTP request), else the REST API. */
-  function perform(command, method, url, body) {
-    if (!command) return L.api(method, url, body);
-    return live.request(command).then(function (res) { return res || L.api(method, url, body); });
-  }
+  function perform(command, method, url, body) { return live.perform(command, method, url, body); }
   function roomCommand(type, id, extra) { return Object.assign({ type: type, room: id }, extra || {}); }
 
   /** Run an action once; on failure show why and resync (the server may know better). */
@@ -373,7 +404,8 @@
       if (res && res.ok) {
         if (res.data && res.data.id === r.id && res.data.state && S.rooms[r.id]) merge(Object.assign({}, res.data, { messages: undefined }));
         if (r.transferred_by) live.resync(); // a transferred room has a thread before its offer: take it whole from a snapshot
-        if (S.rooms[r.id] && S.rooms[r.id].state === "active") select(r.id);
+        // The push may have opened it already (and the agent moved on since): open it once, whichever comes first.
+        if (S.rooms[r.id] && S.rooms[r.id].state === "active") { if (S.selectWhenSeen === r.id) { S.selectWhenSeen = null; select(r.id); } }
         else setTimeout(function () { if (S.rooms[r.id] && S.rooms[r.id].state === "offered") live.resync(); }, 2000);
       } else {
         S.selectWhenSeen = null;
@@ -478,16 +510,25 @@
     });
   });
 
+  function setState(state, reason) {
+    var before = S.agent.state, beforeReason = S.agent.state_reason;
+    S.agent.state = state; // optimistic; the agent.state event (or a resync) confirms
+    renderBar();
+    var body = { state: state };
+    if (reason) body.reason = reason;
+    act("state", "PUT", "/api/v1/me/state/", body).then(function (res) {
+      if (res && !res.ok) { S.agent.state = before; S.agent.state_reason = beforeReason; renderBar(); }
+      else if (res) { S.agent.state_reason = res.data.reason || ""; renderBar(); }
+    });
+  }
   document.querySelectorAll("[data-set-state]").forEach(function (b) {
     b.addEventListener("click", function () {
       var state = b.dataset.setState;
-      if (!S.agent || S.agent.state === state) return;
-      var before = S.agent.state;
-      S.agent.state = state; // optimistic; the agent.state event (or a resync) confirms
-      renderBar();
-      act("state", "PUT", "/api/v1/me/state/", { state: state }).then(function (res) {
-        if (res && !res.ok) { S.agent.state = before; renderBar(); }
-      });
+      // Unavailable asks why when the tenant has reasons (unavailable-reasons.js); pressed again, it changes the reason.
+      var asks = state === "unavailable" && window.CxReasons && window.CxReasons.any();
+      if (!S.agent || (S.agent.state === state && !asks)) return;
+      if (asks) { window.CxReasons.ask(b.parentNode, S.agent.state === state ? S.agent.state_reason : null, function (id) { setState(state, id); }); return; }
+      setState(state);
     });
   });
 
@@ -517,7 +558,8 @@
   }
   input.addEventListener("input", function () { updateCounter(); setComposerError(""); updateCanned(); });
   input.addEventListener("keydown", function (e) {
-    if (!$("canned").hidden && cannedKey(e)) return;
+    // The list is open, or about to be (a "/" typed before the canned responses first arrived).
+    if ((!$("canned").hidden || (!canned && slashQuery())) && cannedKey(e)) return;
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("composer").requestSubmit(); }
   });
 
@@ -526,6 +568,15 @@
   function loadCanned() {
     if (canned) return Promise.resolve(canned);
     return L.api("GET", "/api/v1/canned-responses/").then(function (res) { canned = res.ok ? L.rows(res.data) : []; return canned; });
+  }
+  // Back from the canned responses page (another tab): read the list again, keeping the old one
+  // until the answer comes (a "/" typed meanwhile still finds its matches at once).
+  window.addEventListener("focus", function () {
+    if (canned) L.api("GET", "/api/v1/canned-responses/").then(function (res) { if (res.ok) canned = L.rows(res.data); });
+  });
+  function manageLink() {
+    return h("a.canned-manage", { href: "/canned-responses/", target: "_blank", rel: "noopener", "data-testid": "canned-manage",
+      onmousedown: function (e) { e.preventDefault(); } }, "Add or change your own ↗");
   }
   function slashQuery() {
     var upto = input.value.slice(0, input.selectionStart);
@@ -537,14 +588,18 @@
     var agentName = (S.agent && (S.agent.first_name || S.agent.username)) || "";
     return body.replace(/\{contact_name\}/g, contact).replace(/\{agent_name\}/g, agentName).replace(/ +([,.!?])/g, "$1");
   }
+  function cannedFor(list, query) {
+    return list.filter(function (c) {
+      return !query || (c.shortcut || "").toLowerCase().indexOf(query) === 0 || c.name.toLowerCase().indexOf(query) >= 0;
+    }).slice(0, 8);
+  }
   function updateCanned() {
-    var q = slashQuery(), box = $("canned");
-    if (!q) { box.hidden = true; return; }
+    var box = $("canned");
+    if (!slashQuery()) { box.hidden = true; return; }
     loadCanned().then(function (list) {
-      if (!slashQuery()) return;
-      cannedMatches = list.filter(function (c) {
-        return !q.query || (c.shortcut || "").toLowerCase().indexOf(q.query) === 0 || c.name.toLowerCase().indexOf(q.query) >= 0;
-      }).slice(0, 8);
+      var q = slashQuery();  // what is typed now, not when the list was asked for
+      if (!q) return;
+      cannedMatches = cannedFor(list, q.query);
       cannedPick = Math.min(cannedPick, Math.max(cannedMatches.length - 1, 0));
       box.hidden = false;
       L.replace(box, cannedMatches.length ? cannedMatches.map(function (c, i) {
@@ -553,7 +608,7 @@
           onmousedown: function (e) { e.preventDefault(); insertCanned(c); } },
           h("span.canned-name", c.name, c.shortcut ? h("code", "/" + c.shortcut) : null, c.owner ? h("span.canned-mine", "yours") : null),
           h("span.canned-body", c.body));
-      }) : h("p.empty", list.length ? "No canned response matches." : "No canned responses yet. An administrator adds them for everyone."));
+      }).concat([manageLink()]) : [h("p.empty", list.length ? "No canned response matches." : "No canned responses yet."), manageLink()]);
     });
   }
   function cannedKey(e) {
@@ -563,7 +618,21 @@
       updateCanned();
       return true;
     }
-    if ((e.key === "Enter" || e.key === "Tab") && cannedMatches[cannedPick]) { e.preventDefault(); insertCanned(cannedMatches[cannedPick]); return true; }
+    if (e.key === "Enter" || e.key === "Tab") {
+      // The matches of what is typed now: "/te" and a quick Enter must not insert what "/" listed first.
+      var q = slashQuery();
+      if (!q) return false;
+      if (!canned) {  // the list is still on its way: insert when it comes
+        e.preventDefault();
+        loadCanned().then(function (list) { var now = slashQuery(), m = now ? cannedFor(list, now.query) : []; if (m[0]) insertCanned(m[0]); });
+        return true;
+      }
+      var matches = cannedFor(canned, q.query);
+      if (!matches.length) return false;
+      e.preventDefault();
+      insertCanned(matches[Math.min(cannedPick, matches.length - 1)]);
+      return true;
+    }
     if (e.key === "Escape") { e.preventDefault(); $("canned").hidden = true; return true; }
     return false;
   }
@@ -637,6 +706,9 @@
       }
       L.replace(list, items.map(function (t) {
         var msgs = t.messages || [];
+        // Internal notes among the texts, by time (never sent: marked as notes).
+        var lines = msgs.concat((t.notes || []).map(function (n) { return Object.assign({ direction: "note" }, n); }))
+          .sort(function (a, b) { return (a.created_at || "").localeCompare(b.created_at || ""); });
         var other = historyFor.by === "number" && t.contact_number !== r.contact_number;
         return h("details.transcript", { "data-testid": "transcript" },
           h("summary",
@@ -644,8 +716,10 @@
             h("span.transcript-who" + (other ? ".is-other" : ""), contactLabel(t)),
             h("span.transcript-meta", [t.agent_username ? "with " + t.agent_username : null, t.close_reason ? reasonText(t.close_reason) : null,
               msgs.length + (msgs.length === 1 ? " message" : " messages")].filter(Boolean).join(" · "))),
-          msgs.length ? h("ol.msg-list.compact", msgs.map(function (m) {
-            return h("li.msg.msg-" + m.direction, h("div.msg-body", m.body), h("div.msg-meta", h("time", L.clock(m.created_at)), m.author ? h("span", m.author) : null));
+          lines.length ? h("ol.msg-list.compact", lines.map(function (m) {
+            var note = m.direction === "note";
+            return h("li.msg.msg-" + m.direction, note ? { "data-testid": "transcript-note" } : {}, h("div.msg-body", m.body),
+              h("div.msg-meta", note ? h("span.note-label", "Internal note") : null, h("time", L.clock(m.created_at)), m.author ? h("span", m.author) : null));
           })) : h("p.empty", "No messages were kept."));
       }));
     });
@@ -664,7 +738,9 @@
     if (!pocsLoaded) {
       var select = $("outbound-poc");
       L.replace(select, h("option", { value: "" }, "Loading…"));
+      $("outbound-send").disabled = true;  // until the numbers to text from are there
       L.api("GET", "/api/v1/points-of-contact/?channel=sms").then(function (res) {
+        $("outbound-send").disabled = false;
         if (!res.ok) { L.replace(select, h("option", { value: "" }, "Not available")); setOutboundError(L.errorText(res)); return; }
         var pocs = L.rows(res.data).filter(function (p) { return p.channel !== "chat" && p.is_active !== false; });
         pocsLoaded = pocs.length > 0;
@@ -709,6 +785,14 @@
       else { S.selectWhenSeen = id || null; setTimeout(function () { if (S.selectWhenSeen) live.resync(); }, 1500); }
     });
   });
+
+  // For agent-alerts.js (sound, notifications, keyboard shortcuts): the page's own actions, not a copy.
+  var eventHooks = [];
+  window.CxAgent = {
+    onEvent: function (fn) { eventHooks.push(fn); },
+    offers: offers, actives: actives, current: current, contactLabel: contactLabel, waitingSince: waitingSince,
+    accept: accept, reject: reject, select: select, end: confirmEnd,
+  };
 
   renderAll();
 })();

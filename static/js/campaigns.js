@@ -1,4 +1,4 @@
-// Campaign pages: the form's live preview, the progress page's polling, the upload's "importing" note.
+// Campaign pages: the form's live preview and the progress page's polling.
 // A file of its own: the Content-Security-Policy allows no inline script.
 (function () {
   "use strict";
@@ -8,15 +8,7 @@
     return input ? input.value : "";
   }
 
-  // --- upload: say that the import is running (the request returns when it is done) -----------------
-  document.querySelectorAll("[data-upload-form]").forEach(function (form) {
-    form.addEventListener("submit", function () {
-      var status = form.querySelector("[data-upload-status]");
-      if (status) { status.hidden = false; }
-      var button = form.querySelector("button[type=submit]");
-      if (button) { button.disabled = true; }
-    });
-  });
+  // (the upload's progress: static/js/contact_list_import.js)
 
   // --- campaign form: preview of the first recipients' texts ---------------------------------------
   var form = document.querySelector("[data-campaign-form]");

@@ -15,6 +15,23 @@
     }
     channel.addEventListener("change", apply);
     apply();
+    skillsOfChannel(channel);
+  }
+
+  // Point of contact form: the default skill select offers only skills of the chosen channel
+  // (options carry data-channel); a choice of the other channel is cleared rather than sent.
+  function skillsOfChannel(channel) {
+    var select = document.querySelector("select[name=skill]");
+    if (!select) return;
+    function apply() {
+      Array.prototype.forEach.call(select.options, function (o) {
+        var other = o.dataset.channel && o.dataset.channel !== channel.value;
+        o.hidden = o.disabled = !!other;
+        if (other && o.selected) select.value = "";
+      });
+    }
+    channel.addEventListener("change", apply);
+    apply();
   }
 
   // Routing rule form: pattern for keyword/regex, hours fields for business hours.
@@ -44,7 +61,17 @@
     });
   }
 
+  // On a phone the menu is one sideways row: bring the current page's entry into view.
+  function showCurrentEntry() {
+    var inner = document.querySelector(".sidebar-inner"), active = document.querySelector(".sidebar a.active");
+    if (!inner || !active || inner.scrollWidth <= inner.clientWidth) return;
+    inner.scrollLeft = active.offsetLeft - (inner.clientWidth - active.offsetWidth) / 2;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    showCurrentEntry();
+    // A window narrowed to phone width turns the menu into the row: show the entry then too.
+    if (window.matchMedia) window.matchMedia("(max-width: 760px)").addEventListener("change", showCurrentEntry);
     confirmForms();
     toggleByChannel();
     toggleByRuleKind();

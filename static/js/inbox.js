@@ -9,6 +9,7 @@
   var app = document.getElementById("inbox-app");
   function $(id) { return document.getElementById(id); }
   var state = { cases: [], selected: null, detail: null, limit: null, agentState: null };
+  var live = null;  // the agent feed (set at the end); actions use it while it is open
   var errorBanner = $("error-banner");
   function fail(res) { L.banner(errorBanner, L.errorText(res)); }
 
@@ -142,12 +143,24 @@
     replace($("case-actions"), acts);
     $("case-actions").hidden = !acts.length;
   }
+  // Accept, reject, state and replies go over the socket while it is open (one frame each, answered with
+  // the case's list row or the text sent: docs/websockets.md), else through the REST API, as agent.js does.
+  var COMMANDS = { accept: "case.accept", reject: "case.reject", state: "case.state" };
+  function perform(command, method, url, body) {
+    if (!live || !cfg.is_agent) return L.api(method, url, body);  // the supervisor feed takes no actions
+    return live.perform(command, method, url, body);
+  }
   function act(name, body) {
     var id = state.selected;
-    return L.api("POST", API + "cases/" + id + "/" + name + "/", body || {}).then(function (res) {
+    var command = COMMANDS[name] ? Object.assign({ type: COMMANDS[name], "case": id }, body || {}) : null;
+    return perform(command, "POST", API + "cases/" + id + "/" + name + "/", body || {}).then(function (res) {
       if (!res.ok) return fail(res);
       L.banner(errorBanner, null);
-      if (res.data && res.data.id === id) { state.detail = res.data; renderCase(); }
+      if (res.data && res.data.id === id && state.selected === id) {
+        // REST answers the whole case; the socket its list row, merged here (the case.* event reads the rest).
+        state.detail = res.data.messages || !state.detail || state.detail.id !== id ? res.data : Object.assign({}, state.detail, res.data);
+        renderCase();
+      }
       refresh();
     });
   }
@@ -163,15 +176,17 @@
     });
     replace($("messages"), h("ol.msg-list", items));
     $("messages").scrollTop = $("messages").scrollHeight;
-    // Delivery reports reach the case's row, not its events: while a text is on its way, read the case again shortly.
-    clearTimeout(statusTimer);
-    var travelling = (messages || []).some(function (m) { return /^(pending|sending|queued|sent)$/.test(m.status); });
-    if (travelling && statusPolls < 20) {
-      var id = state.selected;
-      statusTimer = setTimeout(function () { statusPolls += 1; if (state.selected === id) select(id); }, 3000);
-    } else if (!travelling) statusPolls = 0;
   }
-  var statusTimer = null, statusPolls = 0;
+  // A delivery report pushed over the socket (case.message_status): the text's status changes in place.
+  function messageStatus(msg) {
+    var c = state.detail;
+    if (!c || c.id !== msg.case_id) return;
+    var m = (c.messages || []).filter(function (x) { return x.id === msg.message_id; })[0];
+    if (!m) { select(c.id); return; }  // a text this page has not read yet: read the case again
+    m.status = msg.status; m.error_code = msg.error_code; m.error_message = msg.error_message;
+    if (msg.segments) m.segments = msg.segments;
+    renderMessages(c.messages);
+  }
   function renderTimeline(entries) {
     replace($("timeline"), (entries || []).slice().reverse().map(function (e) {
       var text = cfg.labels.entry[e.kind] || e.kind;
@@ -211,7 +226,7 @@
     e.preventDefault();
     var id = state.selected, body = input.value;
     if (!body.trim()) return;
-    L.api("POST", API + "cases/" + id + "/messages/", { body: body }).then(function (res) {
+    perform({ type: "case.reply", "case": id, body: body }, "POST", API + "cases/" + id + "/messages/", { body: body }).then(function (res) {
       var err = $("composer-error");
       if (!res.ok) { err.hidden = false; err.textContent = L.errorText(res, ["body"]); return; }
       err.hidden = true;
@@ -330,7 +345,7 @@
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(function () { loadList(); loadCounts(); loadOverview(); }, 60);
   }
-  L.connect(cfg.ws, {
+  live = L.connect(cfg.ws, {
     status: L.statusIndicator(document.querySelector("[data-live-status]")),
     snapshot: function (msg) {
       if (msg.agent) showAgentState(msg.agent.state);
@@ -340,6 +355,7 @@
     },
     event: function (msg) {
       if (msg.type === "agent.state" && msg.agent === me.id) showAgentState(msg.state);
+      if (msg.type === "case.message_status") return messageStatus(msg);
       if (!/^case\./.test(msg.type)) return;
       refresh();
       if (msg.case && msg.case.id === state.selected) select(state.selected);

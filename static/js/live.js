@@ -69,6 +69,8 @@
     return d.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + clock(iso);
   }
   /** +12125550100 -> +1 212-555-0100; other numbers unchanged. */
+  /** "1 waiting offer", "3 waiting offers": never "offer(s)" in words a person reads. */
+  function plural(n, words) { return n + " " + words + (n === 1 ? "" : "s"); }
   function phone(n) {
     if (!n) return "";
     var m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(n);
@@ -100,7 +102,9 @@
       return { ok: false, status: 0, data: { detail: "The server could not be reached. Check your connection and try again." } };
     });
   }
-  /** DRF error bodies -> one readable sentence. Fields named in `plain` are shown without their name. */
+  /** DRF error bodies -> one readable sentence. The server's messages are written to stand alone, so
+   * no field name is put in front of them; only DRF's generic "This field …" gets the field's name in
+   * words ("Contact number is required."). `plain` is kept for callers; every field is plain now. */
   function errorText(res, plain) {
     var d = res && res.data;
     if (res && res.status === 403 && !(d && d.detail)) return "You are not allowed to do this.";
@@ -113,8 +117,10 @@
       var v = d[k];
       var text = Array.isArray(v) ? v.map(function (x) { return typeof x === "string" ? x : JSON.stringify(x); }).join(" ")
         : (typeof v === "string" ? v : JSON.stringify(v));
-      var bare = k === "detail" || k === "non_field_errors" || k === "__all__" || (plain || []).indexOf(k) >= 0;
-      parts.push(bare ? text : k.replace(/_/g, " ") + ": " + text);
+      var name = k.replace(/_/g, " ");
+      parts.push(text.replace(/This field (is|may)/g, function (_m, verb) {
+        return name.charAt(0).toUpperCase() + name.slice(1) + " " + verb;
+      }));
     });
     return parts.join(" ") || "Something went wrong (" + res.status + ").";
   }
@@ -213,6 +219,11 @@
         ws.send(JSON.stringify(Object.assign({}, obj, { ref: ref })));
       });
     }
+    /** An action as the frame `command` while the socket is open, else as the REST call it mirrors. */
+    function perform(command, method, url, body) {
+      if (!command) return api(method, url, body);
+      return request(command).then(function (res) { return res || api(method, url, body); });
+    }
     // Coming back from sleep or a hidden tab: make sure the screen is current.
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "visible" && !stopped) {
@@ -225,6 +236,7 @@
       resync: resync,
       send: send,
       request: request,
+      perform: perform,
       close: function () { stopped = true; if (timer) clearTimeout(timer); if (ws) ws.close(); },
       /** Drop the connection as a network failure would, staying away at least `ms` (tests, diagnostics). */
       drop: function (ms) { holdUntil = Date.now() + (ms || 0); if (ws) ws.close(); },
@@ -258,6 +270,6 @@
 
   window.CxLive = {
     h: h, replace: replace, connect: connect, sockets: sockets, api: api, errorText: errorText, rows: rows, statusIndicator: statusIndicator, banner: banner,
-    now: now, secondsUntil: secondsUntil, secondsSince: secondsSince, duration: duration, clock: clock, dateTime: dateTime, phone: phone,
+    now: now, secondsUntil: secondsUntil, secondsSince: secondsSince, duration: duration, clock: clock, dateTime: dateTime, phone: phone, plural: plural,
   };
 })();

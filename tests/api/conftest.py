@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from routing.choices import Channel, CloseReason, Direction, MessageStatus, Role, RoomState, RuleKind
-from routing.models import CannedResponse, Disposition, Message, Room, RoutingDecision, RoutingRule
+from routing.models import CannedResponse, Disposition, Message, Room, RoutingDecision, RoutingRule, UnavailableReason
 from routing import services
 from tests import factories as f
 
@@ -69,6 +69,7 @@ class TenantWorld:
     rooms: dict = field(default_factory=dict)
     canned: object = None  # a tenant-wide canned response
     disposition: object = None
+    reason: object = None  # an unavailable reason
 
     def client(self, role):
         return client_for(getattr(self, role))
@@ -92,6 +93,7 @@ def build_tenant(label, number_base):
     w = TenantWorld(t, admin, supervisor, agent, agent2, team, sms, out, chat, carrier, sms_poc, chat_poc, rule)
     w.canned = services.object_save(instance=CannedResponse(tenant=t, name=f"Welcome {label}", shortcut="hi", body="Hello!"))
     w.disposition = services.disposition_save(disposition=Disposition(tenant=t, name=f"Resolved {label}"), skills=[sms])
+    w.reason = services.object_save(instance=UnavailableReason(tenant=t, name=f"Lunch {label}"))
     w.rooms = {
         "queued": make_room(t, sms_poc, contact="+12125550111", messages=["Queued hello"]),
         "offered": make_room(t, sms_poc, state=RoomState.OFFERED, agent=agent, contact="+12125550112", messages=["Offered hello"]),

@@ -124,6 +124,11 @@ def _json(resp):
 def config_resources(p):
     a, b = p.a, p.b
     us_number = iter("+1212555%04d" % n for n in range(300, 400))
+    from routing import services as routing_services
+    from routing.models import Contact
+
+    a_card = routing_services.contact_save(instance=Contact(tenant=a.tenant, number="+12125550478", name="A card"))
+    b_card = routing_services.contact_save(instance=Contact(tenant=b.tenant, number="+12125550477", name="B card", notes="B's"))
     return {
         "tenants": dict(
             b_ids=[b.tenant.id], a_obj=a.tenant, client="admin", creatable=False, writable=False,
@@ -156,8 +161,13 @@ def config_resources(p):
                                  refs={"tenant": b.tenant.id, "owner": b.agent.id}),
         "dispositions": dict(b_ids=[b.disposition.id], a_obj=a.disposition, payload=lambda: {"name": p.uniq("Disposition")},
                              refs={"tenant": b.tenant.id, "skills": [b.sms_skill.id]}),
+        "unavailable-reasons": dict(b_ids=[b.reason.id], a_obj=a.reason, payload=lambda: {"name": p.uniq("Reason")},
+                                    refs={"tenant": b.tenant.id}),
         "countries": dict(b_ids=[], a_obj=Country.objects.get(code="US"), creatable=False, writable=False,
                           payload=lambda: {"code": "QQ", "name": "Q"}, refs={}),
+        # Contact cards (one per number: a create on A's number updates A's card; the number never changes).
+        "contacts": dict(b_ids=[b_card.id], a_obj=a_card, payload=lambda: {"number": a_card.number, "name": p.uniq("Card")},
+                         refs={"tenant": b.tenant.id}),
     }
 
 
@@ -191,7 +201,8 @@ def b_ids_of(resource, b):
     if resource == "countries":
         return set()
     spec_models = {"teams": "Team", "skills": "Skill", "carrier-accounts": "CarrierAccount", "points-of-contact": "PointOfContact",
-                   "canned-responses": "CannedResponse", "dispositions": "Disposition"}
+                   "canned-responses": "CannedResponse", "dispositions": "Disposition", "unavailable-reasons": "UnavailableReason",
+                   "contacts": "Contact"}
     if resource in spec_models:
         model = apps.get_model("routing", spec_models[resource])
         return set(model.objects.filter(tenant=b.tenant).values_list("id", flat=True))
@@ -264,13 +275,13 @@ def handle_detail(p, resource, spec, method, client):
 
 ROOM_ACTIONS = {  # path suffix -> methods
     "": ["get"], "accept/": ["post"], "reject/": ["post"], "end/": ["post"], "messages/": ["get", "post"], "history/": ["get"],
-    "decisions/": ["get"], "transfer/": ["get", "post"],
+    "decisions/": ["get"], "transfer/": ["get", "post"], "notes/": ["get", "post"],
 }
 
 
 def handle_room_detail(p, suffix, method, clients):
     template = "rooms/{id}/" + suffix
-    body = {"body": "Hello from A"} if suffix == "messages/" and method == "post" else None
+    body = {"body": "Hello from A"} if suffix in ("messages/", "notes/") and method == "post" else None
     for role, client in clients.items():
         for room in p.b.rooms.values():
             p.same_as_missing(client, method, template, room.id, body, expect=(403, 404))
@@ -312,8 +323,30 @@ def handle_me_state(p, method, clients):
     else:
         for state in ("available", "unavailable"):
             r = p.send(agent, "put", "me/state/", {"state": state})
-            p.check(r.status_code == 200 and r.json() == {"state": state}, f"PUT me/state/: {_json(r)}")
+            p.check(r.status_code == 200 and r.json() == {"state": state, "reason": ""}, f"PUT me/state/: {_json(r)}")
         p.check(User.objects.get(pk=p.a.agent.pk).state == "unavailable", "PUT me/state/ did not change A's agent")
+        r = p.send(agent, "put", "me/state/", {"state": "unavailable", "reason": p.b.reason.id})  # B's reason: refused
+        p.check(r.status_code == 400 and User.objects.get(pk=p.a.agent.pk).state_reason == "", f"PUT me/state/ B's reason: {_json(r)}")
+
+
+def handle_activity(p, clients):
+    """A's administrator reads A's activity only (Probe.send fails on any of B's markers in the answer)."""
+    r = p.send(clients["admin"], "get", "activity/")
+    p.check(r.status_code == 200 and isinstance(r.json()["results"], list), f"GET activity/: {_json(r)}")
+
+
+def handle_user_state(p, clients):
+    """A's administrator sets A's agent's state; B's agent answers as a missing id and keeps its state."""
+    admin = clients["admin"]
+    b_state = User.objects.get(pk=p.b.agent.pk).state
+    p.same_as_missing(admin, "put", "users/{id}/state/", p.b.agent.pk, {"state": "available"})
+    p.check(User.objects.get(pk=p.b.agent.pk).state == b_state, "PUT users/<B's agent>/state/ changed B's agent")
+    r = p.send(admin, "put", f"users/{p.a.agent.pk}/state/", {"state": "unavailable", "reason": p.b.reason.id})  # B's reason
+    p.check(r.status_code == 400 and User.objects.get(pk=p.a.agent.pk).state_reason == "",
+            f"PUT users/<A's agent>/state/ with B's reason: {_json(r)}")
+    r = p.send(admin, "put", f"users/{p.a.agent.pk}/state/", {"state": "unavailable", "reason": p.a.reason.id})
+    p.check(r.status_code == 200 and r.json() == {"state": "unavailable", "reason": p.a.reason.name},
+            f"PUT users/<A's agent>/state/: {_json(r)}")
 
 
 def handle_forced_disconnect(p, method, clients):
@@ -420,10 +453,10 @@ def handle_digital(p, method, path, clients):
 def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
     p = Probe(world_a, world_b)
     schema = api_schema()
+    resources = config_resources(p)  # before B's rows are read: it makes B's contact card
     before = tenant_rows(world_b.tenant)
     clients = {"admin": world_a.client("admin"), "agent": world_a.client("agent")}
     admin = clients["admin"]
-    resources = config_resources(p)
     covered, unknown = [], []
     b_campaigns, a_campaigns = campaign_world(world_b, "B"), campaign_world(world_a, "A")
 
@@ -454,6 +487,10 @@ def test_no_route_reaches_another_tenant(world_a, world_b, capsys):
                 handle_me(p, method, clients)
             elif path == "me/state/" and method in ("get", "put"):
                 handle_me_state(p, method, clients)
+            elif path == "activity/" and method == "get":
+                handle_activity(p, clients)
+            elif path == "users/{id}/state/" and method == "put":
+                handle_user_state(p, clients)
             elif path == "forced-disconnect/" and method in ("get", "post"):
                 handle_forced_disconnect(p, method, clients)
             elif path in ("audit-log/", "audit-log/{id}/") and method == "get":

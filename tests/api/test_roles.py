@@ -16,7 +16,7 @@ from campaigns.models import Campaign
 from routing import services
 from routing.audit.models import AuditEntry
 from routing.choices import Channel
-from routing.models import CannedResponse, Country, Disposition, Room
+from routing.models import CannedResponse, Contact, Country, Disposition, Room, UnavailableReason
 from tests import factories as f
 from tests.api.conftest import API, build_tenant, changed, client_for
 from tests.digital.test_roles import DIGITAL_MATRIX
@@ -38,6 +38,7 @@ MATRIX = [
     ("PUT", "users/{user}/", (200, 200, 403, 403, 401)),
     ("PATCH", "users/{user}/", (200, 200, 403, 403, 401)),
     ("DELETE", "users/{user}/", (204, 204, 403, 403, 401)),
+    ("PUT", "users/{user}/state/", (403, 200, 200, 403, 401)),  # a supervisor sets an agent's state
     ("GET", "teams/", (200, 200, 200, 200, 401)),
     ("POST", "teams/", (201, 201, 403, 403, 401)),
     ("GET", "teams/{team}/", (200, 200, 200, 200, 401)),
@@ -83,6 +84,8 @@ MATRIX = [
     ("POST", "rooms/{active}/messages/", (403, 403, 403, 201, 401)),
     ("GET", "rooms/{active}/history/", (200, 200, 200, 200, 401)),
     ("GET", "rooms/{active}/decisions/", (200, 200, 200, 403, 401)),
+    ("GET", "rooms/{active}/notes/", (200, 200, 200, 200, 401)),
+    ("POST", "rooms/{active}/notes/", (403, 201, 201, 201, 401)),  # its agent or a manager of the tenant; the operator is none
     ("POST", "rooms/outbound/", (403, 403, 403, 201, 401)),
     ("GET", "rooms/{active}/transfer/", (200, 200, 200, 200, 401)),
     ("POST", "rooms/{active}/transfer/", (200, 200, 200, 200, 401)),  # its agent, or a manager (here: to its skill's queue)
@@ -98,9 +101,22 @@ MATRIX = [
     ("PUT", "dispositions/{disposition}/", (200, 200, 403, 403, 401)),
     ("PATCH", "dispositions/{disposition}/", (200, 200, 403, 403, 401)),
     ("DELETE", "dispositions/{disposition}/", (204, 204, 403, 403, 401)),
+    ("GET", "unavailable-reasons/", (200, 200, 200, 200, 401)),
+    ("POST", "unavailable-reasons/", (201, 201, 403, 403, 401)),
+    ("GET", "unavailable-reasons/{reason}/", (200, 200, 200, 200, 401)),
+    ("PUT", "unavailable-reasons/{reason}/", (200, 200, 403, 403, 401)),
+    ("PATCH", "unavailable-reasons/{reason}/", (200, 200, 403, 403, 401)),
+    ("DELETE", "unavailable-reasons/{reason}/", (204, 204, 403, 403, 401)),
+    ("GET", "contacts/", (200, 200, 200, 200, 401)),
+    ("POST", "contacts/", (201, 201, 201, 201, 401)),  # agents keep the card of the contact they talk to
+    ("GET", "contacts/{card}/", (200, 200, 200, 200, 401)),
+    ("PUT", "contacts/{card}/", (200, 200, 200, 200, 401)),
+    ("PATCH", "contacts/{card}/", (200, 200, 200, 200, 401)),
+    ("DELETE", "contacts/{card}/", (204, 204, 403, 403, 401)),
     ("GET", "me/", (200, 200, 200, 200, 401)),
     ("GET", "me/state/", (403, 403, 403, 200, 401)),
     ("PUT", "me/state/", (403, 403, 403, 200, 401)),
+    ("GET", "activity/", (403, 200, 200, 403, 401)),
     ("GET", "forced-disconnect/", (403, 200, 403, 403, 401)),
     ("POST", "forced-disconnect/", (403, 200, 403, 403, 401)),
     ("GET", "audit-log/", (200, 200, 403, 403, 401)),
@@ -148,12 +164,16 @@ def body_for(method, path, t, role):
         return {"tenants": {"save_transcripts": False}, "users": {"session_limit": 3}, "teams": {"session_limit": 7},
                 "skills": {"name": "Renamed " + n}, "carrier-accounts": {"name": "Renamed"}, "points-of-contact": {"name": "Renamed"},
                 "routing-rules": {"priority": 9}, "countries": {"short": True}, "campaigns": {"name": "Renamed " + n},
-                "send-rates": {"rate": 5.0}, "canned-responses": {"body": "Patched " + n}, "dispositions": {"required": True}}[resource]
+                "send-rates": {"rate": 5.0}, "canned-responses": {"body": "Patched " + n}, "dispositions": {"required": True},
+                "unavailable-reasons": {"is_active": False},
+                "contacts": {"notes": "Patched " + n}}[resource]
     if path == "rooms/{active}/messages/":
         return {"body": "How can I help?"}
+    if path == "rooms/{active}/notes/":
+        return {"body": "Internal: " + n} if method == "POST" else None
     if path == "rooms/outbound/":
         return {"point_of_contact": t["sms_poc"], "contact_number": "+12125550190", "body": "Your order is ready"}
-    if path == "me/state/":
+    if path in ("me/state/", "users/{user}/state/"):
         return {"state": "available"}
     if path == "rooms/{active}/transfer/" and method == "POST":
         return {"skill": t["sms_skill"], "note": "Over to the queue"}
@@ -185,6 +205,8 @@ def body_for(method, path, t, role):
         "countries": {"code": "QQ" if method == "POST" else "ZZ", "name": "Country " + n, "long": True},
         "canned-responses": {**tenant, "name": "Canned " + n, "shortcut": "c-" + n, "body": "Hello {contact_name}"},
         "dispositions": {**tenant, "name": "Disposition " + n, "required": False},
+        "unavailable-reasons": {**tenant, "name": "Reason " + n, "is_active": True},
+        "contacts": {**tenant, "number": "+12125550193" if method == "PUT" else "+12125550194", "name": "Card " + n, "tags": "vip"},
     }
     body = dict(bodies[resource])
     if method == "PUT" and resource == "users":
@@ -208,10 +230,14 @@ def targets(django_db_setup, django_db_blocker):
             country = services.object_save(instance=Country(code="ZZ", name="Zedland"))
             canned = services.object_save(instance=CannedResponse(tenant=w.tenant, name="Spare", shortcut="spare", body="Hi"))
             disposition = services.disposition_save(disposition=Disposition(tenant=w.tenant, name="Spare"))
+            reason = services.object_save(instance=UnavailableReason(tenant=w.tenant, name="Spare"))
+            card = services.contact_save(instance=Contact(tenant=w.tenant, number="+12125550193", name="Spare card"))
             ids = {"tenant": w.tenant.id, "user": spare_user.id, "team": spare_team.id, "skill": spare_skill.id,
                    "carrier": spare_carrier.id, "poc": w.chat_poc.id, "rule": w.rule.id, "country": country.id,
                    "active": w.rooms["active"].id, "offered": w.rooms["offered"].id, "sms_poc": w.sms_poc.id, "team_a": w.team.id,
                    "chat_skill": w.chat_skill.id, "sms_skill": w.sms_skill.id, "canned": canned.id, "disposition": disposition.id,
+                   "reason": reason.id,
+                   "card": card.id,
                    "audit": AuditEntry.objects.get(content_type__model="team", object_pk=str(spare_team.id), action=0).id}
             contact_list = campaigns_services.contact_list_import(tenant=w.tenant, name="Prospects",
                                                                   file=io.BytesIO(b"phone,name\n2125550101,Ann\n2125550102,\n"))
@@ -250,18 +276,21 @@ def test_role_matrix(targets, db, role, method, path, expected):
 MODELS = {"tenants": "routing.Tenant", "users": "routing.User", "teams": "routing.Team", "skills": "routing.Skill",
           "carrier-accounts": "routing.CarrierAccount", "points-of-contact": "routing.PointOfContact",
           "routing-rules": "routing.RoutingRule", "countries": "routing.Country", "campaigns": "campaigns.Campaign",
-          "canned-responses": "routing.CannedResponse", "dispositions": "routing.Disposition"}
+          "canned-responses": "routing.CannedResponse", "dispositions": "routing.Disposition",
+          "unavailable-reasons": "routing.UnavailableReason", "contacts": "routing.Contact"}
 WRITE_ONLY = {"password"}
+ROLLUPS = {"routing.RoomFact", "routing.AgentStateFact", "routing.AgentReasonFact", "routing.AgentStateDay", "routing.AgentReasonDay",
+           "routing.StateRollupMark"}
 
 
 def database():
     """Every row of the product's models and of its audit trail, by model and id: what any request could change."""
     from django.apps import apps
 
-    # RoomFact: the reports' rollup of rooms, refreshed by a report's read (a cache of data shown elsewhere).
+    # The reports' rollups (rooms, agents' state slots), refreshed by a report's read: caches of data shown elsewhere.
     models = [m for m in [*apps.get_app_config("routing").get_models(), *apps.get_app_config("audit").get_models(),
                           *apps.get_app_config("campaigns").get_models()]
-              if m._meta.label != "routing.RoomFact"]
+              if m._meta.label not in ROLLUPS]
     return {m._meta.label: {row[m._meta.pk.attname]: row for row in m.objects.values()} for m in models}
 
 
@@ -273,7 +302,7 @@ def as_stored(row, body):
 def assert_effect(method, path, ids, user, body, changes):
     """An allowed write changed what it says, and only that kind of thing."""
     resource = path.split("/")[0]
-    if resource in MODELS and not path.endswith(CAMPAIGN_ACTIONS):
+    if resource in MODELS and not path.endswith(CAMPAIGN_ACTIONS) and path != "contacts/erase/":
         label = MODELS[resource]
         mine = changes.get(label, {})
         if method == "POST":
@@ -312,6 +341,10 @@ def assert_effect(method, path, ids, user, body, changes):
     elif path == "rooms/{active}/end/":
         _old, new = rooms["changed"][ids["active"]]
         assert new["state"] == "closed" and new["closed_at"] is not None, new
+    elif path == "rooms/{active}/notes/":
+        notes = changes["routing.RoomNote"]["added"]
+        assert [(r["room_id"], r["body"], r["author_id"]) for r in notes] == [(ids["active"], body["body"], user.id)], changes
+        assert "routing.Message" not in changes, changes  # never texted
     elif path == "rooms/{active}/messages/":
         assert [(m["room_id"], m["body"], m["author_id"]) for m in messages["added"]] == [(ids["active"], body["body"], user.id)]
     elif path == "rooms/outbound/":
@@ -339,8 +372,8 @@ def test_matrix_lists_every_operation_of_the_schema(db):
     schema = client_for().get("/api/schema/", {"format": "json"}).json()
     in_schema = {(m.upper(), p[len("/api/v1/"):]) for p, ops in schema["paths"].items() for m in ops
                  if m in ("get", "post", "put", "patch", "delete")}
-    placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}",
-                   "{active}", "{offered}", "{audit}", "{list}", "{campaign}", "{sms_poc}", "{canned}", "{disposition}"}
+    placeholder = {"{tenant}", "{user}", "{team}", "{skill}", "{carrier}", "{poc}", "{rule}", "{country}", "{active}", "{offered}",
+                   "{audit}", "{list}", "{campaign}", "{sms_poc}", "{canned}", "{disposition}", "{reason}", "{card}"}
     placeholder |= DIGITAL_PLACEHOLDERS
     in_matrix = set()
     for method, path, _ in MATRIX + DIGITAL_MATRIX:  # digital/: tests/digital/test_roles.py, on a Digital tenant

@@ -39,11 +39,12 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core import NotSet
 
 from digital import services as digital_services
-from digital.models import Contact, Filter
+from digital.models import Filter
 from campaigns import services as campaigns_services
 from campaigns.models import Campaign
 from routing.audit.models import AuditEntry
-from routing.models import Country
+from routing import services as routing_services
+from routing.models import Contact, Country, UnavailableReason
 from tests import factories as f
 from tests.api.conftest import build_tenant
 from tests.digital.world import digital_world
@@ -132,7 +133,10 @@ def world(django_db_setup, django_db_blocker):
                      "/api/v1/rooms/": w.rooms["active"].pk, "/api/v1/canned-responses/": w.canned.pk,
                      "/api/v1/dispositions/": w.disposition.pk,
                      "/api/v1/audit-log/": AuditEntry.objects.filter(tenant=w.tenant).values_list("pk", flat=True).first(),
-                     "/api/v1/contact-lists/": contact_list.pk, "/api/v1/campaigns/": campaign.pk, "/api/v1/send-rates/": w.sms_poc.pk}
+                     "/api/v1/contact-lists/": contact_list.pk, "/api/v1/campaigns/": campaign.pk, "/api/v1/send-rates/": w.sms_poc.pk,
+                     "/api/v1/contacts/": routing_services.contact_save(instance=Contact(tenant=w.tenant, number="+12125550199")).pk,
+                     "/api/v1/unavailable-reasons/": routing_services.object_save(instance=UnavailableReason(tenant=w.tenant,
+                                                                                                            name="Coffee")).pk}
             paths.update(_digital_world(tokens))
             TOKENS.update(tokens)
             yield {"ids": ids, "paths": paths}
@@ -150,7 +154,7 @@ def _digital_world(tokens):
     digital_services.case_assign(case=offered, actor=d.supervisor, agent=d.tommy)
     tokens.update({"digital_admin": Token.objects.create(user=d.admin).key, "digital_agent": Token.objects.create(user=d.tommy).key})
     return {"/api/v1/digital/queues/": d.general.pk, "/api/v1/digital/filters/": Filter.objects.filter(tenant=d.tenant).first().pk,
-            "/api/v1/digital/contacts/": digital_services.contact_save(instance=Contact(tenant=d.tenant, number="+12025550161")).pk,
+            "/api/v1/digital/contacts/": routing_services.contact_save(instance=Contact(tenant=d.tenant, number="+12025550161")).pk,
             "/api/v1/digital/cases/": open_case.pk, "/api/v1/digital/cases/{id}/accept/": offered.pk,
             "/api/v1/digital/cases/{id}/reject/": offered.pk}
 

@@ -132,6 +132,24 @@ def test_who_may_transfer(center):
     assert assigned.status_code == 200 and assigned.json()["state"] == "offered" and assigned.json()["agent"] == c["baby"].pk
 
 
+
+def test_a_supervisor_assigning_a_queued_room_is_an_assignment_not_a_transfer(center, settings):
+    c = center
+    settings.CXSMS_REPORTS_FRESH_SECONDS = 0  # no "fresh" mark left in the cache for a later test's tenant of the same id
+    post_inbound(c["client"], c["poc"], "+12025550778", "Is anyone there?")
+    room = Room.objects.get(contact_number="+12025550778")
+    assert client_for(c["mama"]).post(f"{API}rooms/{room.pk}/reject/").status_code == 200
+    assert Room.objects.get(pk=room.pk).state == RoomState.QUEUED  # mama declined it; nobody else can take it
+    assigned = client_for(c["sup"]).post(f"{API}rooms/{room.pk}/transfer/", {"agent": c["mama"].pk}, format="json")
+    assert assigned.status_code == 200 and assigned.json()["state"] == "offered"
+    decisions = client_for(c["sup"]).get(f"{API}rooms/{room.pk}/decisions/").json()
+    assert "transferred" not in [d["outcome"] for d in decisions]
+    assert [d["trigger"] for d in decisions if d["outcome"] == "offered"][-1] == "assigned by sam"
+    today = timezone.localdate(timezone=ZoneInfo(c["t"].time_zone)).isoformat()
+    rows = client_for(c["admin"]).get(f"{API}reports/interactions/?start={today}&end={today}&interval=day").json()
+    rows = rows.get("results", rows) if isinstance(rows, dict) else rows
+    assert sum(r["transferred"] for r in rows) == 0
+
 # ---- canned responses ---------------------------------------------------------------------------
 
 def test_canned_responses_tenant_wide_and_personal(center):

@@ -16,8 +16,11 @@ def server():
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium for this package's tests, closed when a worker leaves the package: between its sync
+    calls Playwright marks its event loop as running in the main thread, and an async test run later
+    in the same process (pytest-asyncio, asyncio.run) would refuse to start."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -36,6 +36,7 @@ def test_upload_preview_start_and_live_progress(server, new_page, artifacts_dir,
     path.write_text(CSV, encoding="cp1252")
     page.set_input_files("input[name=file]", str(path))
     page.click("main form button[type=submit]")
+    page.click("[data-import-link]")  # the upload's progress ends with a link to the list
     page.wait_for_url(re.compile(r".*/contact-lists/\d+/$"))
     assert page.get_by_test_id("accepted").inner_text() == "3"
     assert page.get_by_test_id("duplicates").inner_text() == "1"
@@ -78,3 +79,46 @@ def test_upload_preview_start_and_live_progress(server, new_page, artifacts_dir,
         expect(page.locator("[data-progress-state]")).to_have_text("Completed", timeout=10000)
         expect(page.locator("[data-progress-done]")).to_have_text("3 of 3 done")
     shot(page, artifacts_dir, "progress")
+
+
+def test_a_large_upload_shows_bytes_sent_then_the_imports_rows_live_then_refusals_by_line(server, new_page, artifacts_dir, tmp_path):
+    rows = 20000  # about 700 KB: imported by the task engine (the web process's worker threads here), not in the request
+    lines = ["phone,first_name"] + [("not a number" if i % 500 == 3 else f"+1 212 {2000000 + i:07d}") + f",Name{i}" for i in range(rows)]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    page = new_page()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(page, server, "tuppence", PASSWORD)
+    page.goto(server.url + "/console/contact-lists/")
+    # Every state and line the panel shows, as it shows them.
+    page.evaluate("""() => { window.seen = []; const panel = document.querySelector('[data-import-progress]');
+        new MutationObserver(() => window.seen.push([panel.dataset.state || '', panel.querySelector('[data-import-line]').textContent]))
+          .observe(panel, {subtree: true, childList: true, attributes: true, characterData: true}); }""")
+    cdp = page.context.new_cdp_session(page)  # a slow uplink, so the upload's own progress is seen
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": -1,
+                                                  "uploadThroughput": 200 * 1024})
+    page.fill("input[name=name]", "Big prospects")
+    page.set_input_files("input[name=file]", str(path))
+    page.click("main form button[type=submit]")
+    expect(page.locator("[data-import-line]")).to_contain_text(" sent", timeout=10000)
+    shot(page, artifacts_dir, "upload_sending")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    expect(page.locator("[data-import-title]")).to_have_text("Imported", timeout=60000)
+    seen = page.evaluate("window.seen")
+    sent = [int(line.split(" KB of")[0]) for state, line in seen if state == "uploading" and line.endswith(" KB sent")]
+    assert len(set(sent)) >= 2 and sent == sorted(sent), seen  # the bytes sent grew while the file went up
+    so_far = [line for state, line in seen if state == "importing" and "so far" in line]
+    assert so_far, seen  # the import's counts were shown while it ran
+    read = [int(line.split(" row")[0].replace(",", "")) for line in so_far]
+    assert any(0 < n < rows for n in read), so_far
+    expect(page.locator("[data-import-line]")).to_have_text(
+        f"{rows:,} rows read · {rows - 40:,} accepted · 0 duplicates · 40 refused.")
+    errors = page.get_by_test_id("import-errors").locator("tbody tr")
+    expect(errors).to_have_count(40)
+    expect(errors.first).to_contain_text("5")  # the first refused row: line 5 (line 1 is the header)
+    expect(errors.first).to_contain_text("“not a number” is not a phone number.")
+    shot(page, artifacts_dir, "upload_imported")
+    page.click("[data-import-link]")
+    page.wait_for_url(re.compile(r".*/contact-lists/\d+/$"))
+    assert page.get_by_test_id("accepted").inner_text() == str(rows - 40)

@@ -34,7 +34,7 @@ def test_simulator_and_chat_pages(server, new_page, artifacts_dir):
     phone.wait_for_selector(".bubble.mine >> text=Do you deliver porridge to Brooklyn?")
 
     agent.get_by_role("button", name="Accept").first.click()
-    agent.fill("textarea", "We do, every morning before 9.")
+    agent.get_by_test_id("composer").fill("We do, every morning before 9.")
     agent.get_by_role("button", name="Send").click()
     phone.wait_for_selector(".bubble.theirs >> text=We do, every morning before 9.")
     phone.screenshot(path=str(artifacts_dir / "simulator.png"))
@@ -61,7 +61,7 @@ def test_simulator_and_chat_pages(server, new_page, artifacts_dir):
     agent.get_by_role("button", name="Accept").first.click()
     contact.wait_for_selector("#chat-state >> text=An agent is with you")
     agent.wait_for_selector("#thread-head >> text=Goldilocks")
-    agent.fill("textarea", "Just right, Goldilocks.")
+    agent.get_by_test_id("composer").fill("Just right, Goldilocks.")
     agent.get_by_role("button", name="Send").click()
     contact.wait_for_selector(".bubble.theirs >> text=Just right, Goldilocks.")
     contact.fill("#chat-body", "Thank you!")

@@ -37,8 +37,15 @@ def open_agent(new_page, server, username):
     return page
 
 
-def set_state(page, state):
+def set_state(page, state, reason="No reason"):
     page.get_by_test_id("state-" + state).click()
+    if state == "unavailable":
+        # A tenant with unavailable reasons (the demo's) asks why first; without any, the click is enough.
+        menu = page.get_by_test_id("reason-menu")
+        pressed = page.locator('[data-testid="state-unavailable"][aria-pressed="true"]')
+        expect(menu.or_(pressed).first).to_be_visible()
+        if menu.is_visible():
+            menu.get_by_role("menuitemradio", name=reason).click()
     expect(page.get_by_test_id("state-" + state)).to_have_attribute("aria-pressed", "true")
 
 

@@ -70,7 +70,13 @@ def test_phone_width_history_tabs_and_a_lapsed_offer(quick_server, new_page, art
     inside_viewport(agent, offer.get_by_test_id("accept"))
     no_sideways_scroll(agent)
     agent.screenshot(path=str(artifacts_dir / "agent-390-offer.png"))
+    agent.set_viewport_size(WIDE)
+    expect(offer.get_by_test_id("accept")).to_be_visible()
+    agent.screenshot(path=str(artifacts_dir / "agent-1440-offer.png"))
+    agent.set_viewport_size(PHONE)
     offer.get_by_test_id("accept").click()
+    # How many more conversations can come, in words (not "conversation(s)").
+    expect(agent.locator("#load")).to_have_attribute("title", "4 more conversations can be offered")
 
     # The thread replaces the list; messages are readable (not one character per line).
     expect(agent.get_by_test_id("thread-contact")).to_have_text(pretty(first))
@@ -115,6 +121,9 @@ def test_phone_width_history_tabs_and_a_lapsed_offer(quick_server, new_page, art
     expect(agent.locator("#toast")).to_contain_text("You were set to Unavailable because an offer timed out", timeout=15000)
     expect(agent.get_by_test_id("state-unavailable")).to_have_attribute("aria-pressed", "true")
     expect(agent.locator("#state-hint")).to_have_text("You were set to Unavailable because an offer timed out")
+    # The notice leaves the availability switch free: the agent's next tap is usually "Available".
+    toast, switch = agent.locator("#toast").bounding_box(), agent.get_by_test_id("state-available").bounding_box()
+    assert toast["y"] + toast["height"] <= switch["y"], (toast, switch)
     agent.screenshot(path=str(artifacts_dir / "agent-390-lapsed.png"))
     set_state(agent, "available")
     expect(agent.locator("#state-hint")).to_be_hidden()

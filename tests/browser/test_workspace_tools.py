@@ -34,6 +34,21 @@ def api_as_admin(new_page, server):
     return post
 
 
+def overlaps(a, b):
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def toast_leaves_the_composer_free(page):
+    """A toast stays six seconds: it must not sit on the reply box or Send meanwhile; a tap puts it away."""
+    page.evaluate("() => { const t = document.getElementById('toast'); t.textContent = 'Transferred. The agent gets it as an offer.'; "
+                  "t.hidden = false; }")
+    toast = page.locator("#toast").bounding_box()
+    for part in ("composer", "send"):
+        assert not overlaps(toast, page.get_by_test_id(part).bounding_box()), part
+    page.locator("#toast").click()
+    expect(page.locator("#toast")).to_be_hidden()
+
+
 def test_canned_response_transfer_and_wrap_up(tools_server, new_page, artifacts_dir):
     server = tools_server
     post = api_as_admin(new_page, server)
@@ -84,6 +99,8 @@ def test_canned_response_transfer_and_wrap_up(tools_server, new_page, artifacts_
     expect(offer.get_by_test_id("offer-note")).to_contain_text("Wants extra honey")
     offer.get_by_test_id("accept").click()
     expect(baby.get_by_test_id("thread-transfer-note")).to_contain_text("Wants extra honey")
+    baby.set_viewport_size(WIDE)
+    toast_leaves_the_composer_free(baby)
     expect(baby.get_by_test_id("message").filter(has_text="Hello, this is Mama.")).to_have_count(1)  # one thread
 
     # Wrap-up: the required disposition is asked for; then the conversation ends with it.
@@ -103,6 +120,7 @@ def test_canned_response_transfer_and_wrap_up(tools_server, new_page, artifacts_
     second = contact()
     text_in(sim, second, "Are you open on Sunday?")
     mama.get_by_test_id("offer").get_by_test_id("accept").click()
+    toast_leaves_the_composer_free(mama)
     mama.get_by_test_id("composer").click()
     mama.get_by_test_id("composer").press_sequentially("/")
     expect(mama.get_by_test_id("canned-item")).to_have_count(2)
@@ -140,3 +158,56 @@ def test_console_pages_for_canned_responses_and_dispositions(tools_server, new_p
     expect(page.locator("main")).to_contain_text("/hours")
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(artifacts_dir / "console-390-canned.png"))
+
+
+def test_an_agent_adds_their_own_canned_response_and_uses_it(tools_server, new_page, artifacts_dir):
+    server = tools_server
+    post = api_as_admin(new_page, server)
+    post("canned-responses/", {"name": "Menu", "shortcut": "menu", "body": "Today: porridge, just right."})
+    post("dispositions/", {"name": "Answered"})
+    baby = open_agent(new_page, server, "baby")
+    baby.set_viewport_size(WIDE)
+    baby.get_by_test_id("shortcuts-open").click()
+    with baby.context.expect_page() as opened:
+        baby.get_by_test_id("own-canned-link").click()
+    page = opened.value
+    page.set_viewport_size(WIDE)
+    expect(page.get_by_role("heading", name="Your canned responses")).to_be_visible()
+    expect(page.get_by_test_id("shared-canned-list")).to_contain_text("/menu")  # the tenant's, read-only
+    page.get_by_test_id("own-canned-save").click()
+    expect(page.locator("#id_name_errors")).to_be_visible()  # every missing field at once
+    expect(page.locator("#id_body_errors")).to_be_visible()
+    page.fill("input[name=name]", "Temperature")
+    page.fill("input[name=shortcut]", "temp")
+    page.fill("textarea[name=body]", "Our porridge is served just right, never too hot {contact_name}!")
+    page.get_by_test_id("own-canned-save").click()
+    expect(page.locator(".messages")).to_contain_text("Type /temp in the reply box to use it.")
+    expect(page.get_by_test_id("own-canned-row")).to_have_count(1)
+    page.screenshot(path=str(artifacts_dir / "agent-1440-own-canned.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(artifacts_dir / "agent-390-own-canned.png"), full_page=True)
+    page.close()
+
+    # Back on the workspace: "/te" finds it, marked as hers, and inserts it.
+    baby.locator("#shortcuts-close").click()
+    sim = open_simulator(new_page, server)
+    set_state(baby, "available")
+    text_in(sim, contact(), "Is it hot?")
+    baby.get_by_test_id("offer").get_by_test_id("accept").click()
+    composer = baby.get_by_test_id("composer")
+    composer.click()
+    composer.press_sequentially("/te")
+    composer.press("Enter")  # at once: what "/te" matches, not what "/" listed first while the list was read again
+    expect(composer).to_have_value("Our porridge is served just right, never too hot!")
+    composer.fill("")
+    composer.press_sequentially("/te")
+    item = baby.get_by_test_id("canned-item").filter(has_text="Temperature")
+    expect(item).to_contain_text("yours")
+    expect(baby.get_by_test_id("canned-item")).to_have_count(1)
+    expect(baby.get_by_test_id("canned-manage")).to_have_attribute("href", "/canned-responses/")
+    composer.press("Escape")
+    baby.get_by_test_id("end").click()
+    baby.get_by_test_id("wrapup-disposition").select_option(label="Answered")
+    baby.get_by_test_id("confirm-end").click()
+    expect(baby.locator(".day-end")).to_contain_text("Answered")
+    set_state(baby, "unavailable")

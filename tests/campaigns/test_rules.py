@@ -69,7 +69,7 @@ def test_segments_never_split_an_escape_or_a_surrogate_pair(body):
 
 def test_template_fallbacks_and_blank_values():
     assert rules.template_render("Hi {name|there}, {city}!", {"name": "  ", "city": "Lisbon"}) == "Hi there, Lisbon!"
-    assert rules.template_render("Hi {name}", {}, append_opt_out=True) == "Hi\nReply STOP to opt out"
+    assert rules.template_render("Hi {name}", {}, "Reply STOP to opt out") == "Hi\nReply STOP to opt out"
     with pytest.raises(Exception, match="needs a column name"):
         rules.template_check("Hi {}", ["name"])
 
@@ -89,3 +89,88 @@ def test_the_throttle_paces_sends_and_a_campaign_rate_lowers_it(world):
     assert len(sent) == 8 and all(sent)
     spread = (sent[-1] - sent[0]).total_seconds()
     assert 1.4 <= spread < 6, spread  # 8 texts at 4/s: batches of 2 every half second
+
+
+# The import's shortcut through phonenumbers.parse must give the library's own answer for every cell it takes.
+REGIONS = ["US", "CA", "GB", "FR", "DE", "IT", "BR", "IN", "AU", "MX", "JM", "PR"]
+cells = st.builds(lambda plus, digits, seps: plus + "".join(d + s for d, s in zip(digits, seps)),
+                  st.sampled_from(["", "+", "+1", "+44", "+39", "+33", "1", "0", "00", "011"]),
+                  st.text(alphabet="0123456789", min_size=1, max_size=19),
+                  st.lists(st.sampled_from(["", "", "", " ", "-", ".", "(", ")"]), min_size=19, max_size=19))
+
+
+@given(cell=cells, region=st.sampled_from(REGIONS))
+@settings(max_examples=2000, deadline=None)
+def test_the_fast_number_parse_gives_the_librarys_answer(cell, region):
+    import phonenumbers
+
+    fast = rules._parse_plain(cell, region)
+    if fast is None:
+        return  # left to the library
+    assert fast == phonenumbers.parse(cell, region)
+
+
+@pytest.mark.parametrize("cell, region", [("+1 212 555 0134", "US"), ("(212) 555-0134", "US"), ("212.555.0134", "US"),
+                                          ("+1 416 555 0134", "CA"), ("06 12 34 56 78", "FR"), ("+39 312 345 6789", "IT"),
+                                          ("07400 123456", "GB"), ("+44 7400 123456", "GB")])
+def test_usual_list_cells_take_the_shortcut_and_match_the_library(cell, region):
+    import phonenumbers
+
+    fast = rules._parse_plain(cell, region)
+    assert fast is not None and fast == phonenumbers.parse(cell, region)
+    assert rules.number_normalize(cell, region)[0] == phonenumbers.format_number(fast, phonenumbers.PhoneNumberFormat.E164)
+
+
+@given(nsn=st.text(alphabet="0123456789", min_size=2, max_size=15), region=st.sampled_from(REGIONS))
+@settings(max_examples=3000, deadline=None)
+def test_the_compiled_number_type_gives_the_librarys_answer(nsn, region):
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.phonenumberutil import _number_type_helper
+
+    metadata = PhoneMetadata.metadata_for_region(region)
+    assert rules._number_type_compiled(nsn, metadata) == _number_type_helper(nsn, metadata)
+
+
+def test_the_compiled_number_type_gives_the_librarys_answer_for_real_numbers():
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.phonenumberutil import _number_type_helper
+
+    for region in REGIONS:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.TOLL_FREE,
+                     phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.VOIP):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                nsn = phonenumbers.national_significant_number(example)
+                assert rules._number_type_compiled(nsn, metadata) == _number_type_helper(nsn, metadata), (region, kind)
+
+
+CODES = ["1", "44", "91", "81", "49", "55", "61", "33", "39", "7", "800", "979"]
+
+
+@given(number=st.builds(lambda cc, rest: "+" + cc + rest, st.sampled_from(CODES), st.text(alphabet="0123456789", min_size=4, max_size=12)))
+@settings(max_examples=3000, deadline=None)
+def test_the_recipients_time_zones_are_the_librarys(number):
+    import phonenumbers
+    from phonenumbers import timezone as pn_timezone
+
+    try:
+        expected = pn_timezone.time_zones_for_number(phonenumbers.parse(number, None))
+    except phonenumbers.NumberParseException:
+        expected = None
+    try:
+        got = rules._time_zones(number)
+    except phonenumbers.NumberParseException:
+        got = None
+    assert got == expected
+
+
+@pytest.mark.parametrize("number", ["+12125550101", "+19075550103", "+18085550102", "+447400123456", "+919876543210", "+819012345678",
+                                    "+61412345678", "+18005550100",
+                                    "+447797712345", "+77012345678"])  # Jersey and Kazakhstan share +44 and +7
+def test_real_numbers_get_the_librarys_time_zones(number):
+    import phonenumbers
+    from phonenumbers import timezone as pn_timezone
+
+    assert rules._time_zones(number) == pn_timezone.time_zones_for_number(phonenumbers.parse(number, None))

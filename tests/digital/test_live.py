@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from tests.digital.world import digital_world
-from tests.hub import post_inbound
+from tests.hub import post_inbound, post_status
 from tests.routing.test_consumers import _fresh_layer, open_socket, receive_until  # noqa: F401 (_fresh_layer: autouse fixture)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.pg]
@@ -82,3 +82,41 @@ async def test_a_case_leaving_an_agent_tells_their_page():
     _, updated = await receive_until(agent, "case.updated")
     assert updated["case"]["agent"] is None and updated["case"]["state"] == "new"
     await agent.disconnect()
+
+
+@database_sync_to_async
+def carrier_reports(w, message_id, status, error_code=None):
+    from routing.models import Message
+
+    message = Message.objects.get(pk=message_id)
+    assert message.carrier_sid, "the outbox sent the text (simulator carrier)"
+    assert post_status(Client(), w.poc, message.carrier_sid, status, error_code).status_code in (200, 204)
+
+
+async def test_delivery_status_of_a_case_text_is_pushed_to_its_agent_and_supervisors():
+    """The inbox no longer polls: a carrier's delivery report reaches the case's agent and the supervisors
+    as case.message_status, numbered in the agent's sequence, and a fresh snapshot's case shows it too."""
+    w = await world()
+    agent, _ = await open_socket("/ws/agent/", user=w.tommy)
+    supervisor, _ = await open_socket("/ws/supervisor/", user=w.supervisor)
+    await text(w, "+12125552301", "hello")
+    _, assigned = await receive_until(agent, "case.assigned")
+    case_id = assigned["case"]["id"]
+    assert (await rest(w.tommy, "post", f"cases/{case_id}/accept/"))[0] == 200
+    status, sent = await rest(w.tommy, "post", f"cases/{case_id}/messages/", {"body": "On our way"})
+    assert status == 201
+    _, before = await receive_until(agent, "case.message")
+
+    await carrier_reports(w, sent["id"], "delivered")
+    _, pushed = await receive_until(agent, "case.message_status")
+    assert pushed["case_id"] == case_id and pushed["message_id"] == sent["id"] and pushed["status"] == "delivered"
+    assert pushed["agent_seq"] > before["agent_seq"]
+    _, seen = await receive_until(supervisor, "case.message_status")
+    assert seen["message_id"] == sent["id"] and seen["status"] == "delivered"
+
+
+    status, detail = await rest(w.tommy, "get", f"cases/{case_id}/")
+    assert {m["id"]: m["status"] for m in detail["messages"]}[sent["id"]] == "delivered"
+    for comm in (agent, supervisor):
+        await comm.disconnect()
+

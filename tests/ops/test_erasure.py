@@ -73,13 +73,21 @@ def tables_holding(text_by_table, spellings):
 def test_erase_leaves_the_number_nowhere_keeps_counts_and_the_opt_out(client, line):
     t, poc, agent, admin = line
     history(client, poc, agent)
+    # The shared contact card too: its name, tags and notes go with the number.
+    card = api(agent).post("/api/v1/contacts/", {"number": NUMBER, "name": "Pat", "tags": "vip", "notes": "Call after six"}, format="json")
+    assert card.status_code in (200, 201), card.content
+    # An internal note in one of the contact's rooms that quotes the number: it goes too.
+    note = api(admin).post(f"/api/v1/rooms/{Room.objects.filter(contact_number=NUMBER).first().pk}/notes/",
+                           {"body": "Wants a call back on 202-555-0123"}, format="json")
+    assert note.status_code == 201, note.content
     assert tables_holding(every_table_text(), SPELLINGS)  # the search finds it before
     messages_before = Message.objects.filter(tenant=t).count()
     rooms_before = list(Room.objects.filter(tenant=t).order_by("pk").values_list("pk", "state", "opened_at", "closed_at"))
 
     r = api(admin).post("/api/v1/contacts/erase/", {"number": "(202) 555-0123"}, format="json")
     assert r.status_code == 200, r.content
-    assert r.json() == {"erased": {"messages": 5, "rooms": 2, "contacts": 1, "campaign_list_entries": 0, "campaign_recipients": 0}}
+    assert r.json() == {"erased": {"messages": 5, "room_notes": 1, "rooms": 2, "contacts": 1, "campaign_list_entries": 0,
+                                   "campaign_recipients": 0}}
 
     assert tables_holding(every_table_text(), SPELLINGS) == []
     assert Message.objects.filter(tenant=t).count() == messages_before  # counts stay right
@@ -91,6 +99,7 @@ def test_erase_leaves_the_number_nowhere_keeps_counts_and_the_opt_out(client, li
     # The opt-out is kept as the hash only, and the hash finds it.
     contact = Contact.objects.get(tenant=t)
     assert contact.opted_out and contact.number == number_hash(NUMBER) and contact.name == ""
+    assert (contact.tags, contact.notes, contact.notes_by_id, contact.notes_at) == ("", "", None, None)
     assert Contact.objects.filter(tenant=t, number__in=opt_out_keys(NUMBER), opted_out=True).exists()
     # Who and when, not the number.
     entry = AuditEntry.objects.get(event="contact_erased")
@@ -101,7 +110,8 @@ def test_a_contact_who_never_opted_out_keeps_no_record(client, line):
     t, poc, agent, admin = line
     history(client, poc, agent, stop=False)
     r = api(admin).post("/api/v1/contacts/erase/", {"number": NUMBER}, format="json")
-    assert r.json()["erased"] == {"messages": 3, "rooms": 2, "contacts": 0, "campaign_list_entries": 0, "campaign_recipients": 0}
+    assert r.json()["erased"] == {"messages": 3, "room_notes": 0, "rooms": 2, "contacts": 0, "campaign_list_entries": 0,
+                                  "campaign_recipients": 0}
     assert not Contact.objects.filter(tenant=t).exists()
     assert tables_holding(every_table_text(), SPELLINGS) == []
 
@@ -143,8 +153,8 @@ def test_bad_numbers_are_refused_with_400(line, payload):
 def test_erasing_an_unknown_number_changes_nothing_and_says_so(line):
     _, _, _, admin = line
     r = api(admin).post("/api/v1/contacts/erase/", {"number": NUMBER}, format="json")
-    assert r.status_code == 200 and r.json() == {"erased": {"messages": 0, "rooms": 0, "contacts": 0, "campaign_list_entries": 0,
-                                                            "campaign_recipients": 0}}
+    assert r.status_code == 200 and r.json() == {"erased": {"messages": 0, "room_notes": 0, "rooms": 0, "contacts": 0,
+                                                            "campaign_list_entries": 0, "campaign_recipients": 0}}
 
 
 def test_the_hashed_opt_out_becomes_the_contacts_again_when_they_text(client, line):

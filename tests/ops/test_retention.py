@@ -1,6 +1,7 @@
 """Transcript retention over a scripted history: texts exchanged 40 and 10 days ago through the
 webhook and the API, then `manage.py transcripts_prune` with a 30-day policy."""
 import html
+import io
 import re
 from datetime import timedelta
 
@@ -66,7 +67,9 @@ def test_old_transcripts_go_recent_ones_stay_and_counts_are_kept(client, line):
     assert before[old[2].pk] == {"in": 2, "out": 3, "segments_out": 3}
 
     Tenant.objects.filter(pk=t.pk).update(transcript_retention_days=30)
-    call_command("transcripts_prune", "--batch-size", "2")  # two transactions for three rooms
+    out = io.StringIO()
+    call_command("transcripts_prune", "--batch-size", "2", stdout=out)  # two transactions for three rooms
+    assert f"{t.slug}: 3 conversations, 12 messages deleted" in out.getvalue()
 
     assert not Message.objects.filter(room__in=old).exists()
     assert list(Message.objects.filter(room=recent).values_list("id", "body")) == recent_messages

@@ -8,7 +8,8 @@ import time_machine
 from routing.acd import agents, declines, offers, queues
 from routing.choices import AgentState
 from routing.hub import outbound, rooms
-from routing.models import Room
+from routing import services
+from routing.models import Disposition, Room
 from tests import factories as f
 from tests.hub import post_inbound
 
@@ -47,7 +48,8 @@ def play_day(client, settings):
         clock.move_to(at(9, 0, 50))
         outbound.message_send(room=a, author=mama, body="Hi, how can I help?")
         clock.move_to(at(9, 10))
-        rooms.room_end(room=a, actor=mama)
+        resolved = services.disposition_save(disposition=Disposition(tenant=t, name="Resolved"))
+        rooms.room_end(room=a, actor=mama, disposition=resolved)  # C ends by its timer, with none
 
         # B: rejected, waits, the contact texts STOP, then a forced disconnect ends it: abandoned.
         clock.move_to(at(10, 0))

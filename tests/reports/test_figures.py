@@ -59,6 +59,7 @@ def test_agent_figures(day):
     mama = next(r for r in rows if r["agent_username"] == "mama")
     # available 08:00-11:01 and 11:05-17:00, unavailable 11:01-11:05 (the lapsed offer), logged out otherwise.
     assert (mama["available_seconds"], mama["unavailable_seconds"], mama["logged_out_seconds"]) == (32160, 240, 54000)
+    assert mama["unavailable_reasons"] == {"Offer timed out": 240}  # the system's reason
     assert mama["handled"] == 2 and mama["handle_seconds"] == 3900.0 and mama["first_response_seconds"] == 205.0
     assert mama["occupancy"] == round(7800 / (2 * 32400), 4)
     papa = next(r for r in rows if r["agent_username"] == "papa")

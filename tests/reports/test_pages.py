@@ -46,8 +46,11 @@ def test_bad_dates_are_a_400_page_with_the_reason(client, day):
     client.force_login(day["admin"])
     r = client.get("/console/reports/", {"start": "2026-03-10", "end": "2026-03-01"})
     assert r.status_code == 400 and "The end date is before the start date." in r.content.decode()
-    r = client.get("/console/reports/agents.csv", {"interval": "fortnight"})
+    r = client.get("/console/reports/agents.csv", {"interval": "fortnight", "point_of_contact": "x"})
     assert r.status_code == 400
+    text = r.content.decode()
+    assert text.startswith("Interval: Select a valid choice.") and "Point of contact: " in text
+    assert "interval:" not in text and "point_of_contact" not in text  # the page's labels, never the field names
     assert client.get("/console/reports/nothing.csv").status_code == 404
 
 
@@ -58,8 +61,21 @@ def test_csv_has_every_row_and_its_figures(client, day):
     rows = list(csv.reader(io.StringIO(r.content.decode())))
     assert r["Content-Type"].startswith("text/csv") and "agents-2026-03-10-2026-03-10.csv" in r["Content-Disposition"]
     assert rows[0][:4] == ["Interval", "Agent", "Team", "Available"]
-    mama = next(row for row in rows if row[1] == "mama")
-    assert mama[3:5] == ["32160", "240"] and mama[7] == "2"
+    mama = dict(zip(rows[0], next(row for row in rows if row[1] == "mama")))
+    assert (mama["Available"], mama["Unavailable"], mama["Handled"]) == ("32160", "240", "2")
+    assert mama["Unavailable: Offer timed out"] == "240"  # a column per reason, beside Unavailable
+
+
+def test_the_dispositions_table_counts_ended_conversations_by_their_code(client, day):
+    client.force_login(day["admin"])
+    with time_machine.travel(AFTER, tick=False):
+        r = client.get("/console/reports/dispositions.csv", {"start": "2026-03-10", "interval": "day"})
+        page = client.get("/console/reports/", {"start": "2026-03-10", "end": "2026-03-10"}).content.decode()
+    rows = list(csv.reader(io.StringIO(r.content.decode())))
+    assert rows[0] == ["Disposition", "Conversations", "Share"]
+    # A (Resolved) and C (ended by its timer, no code); B was never answered, D never offered.
+    assert sorted(rows[1:]) == [["No disposition", "1", "0.5"], ["Resolved", "1", "0.5"]]
+    assert "Dispositions" in page and 'data-testid="csv-dispositions"' in page
 
 
 def test_csv_escapes_formulas(client, day):
@@ -93,3 +109,18 @@ def test_today_live_numbers(client, day):
     with time_machine.travel(at(12, 30), tick=False):
         live = client.get("/console/reports/today.json").json()
     assert (live["offered"], live["answered"], live["abandoned"], live["waiting"]) == (3, 2, 1, 0)
+
+
+def test_the_filters_keep_the_chosen_agent_and_escape_names(client, day):
+    odd = f.user(day["tenant"], username="odd", role="agent")
+    type(odd).objects.filter(pk=odd.pk).update(username="<b>odd</b>")  # past the form's rule, as an import might
+    client.force_login(day["admin"])
+    with time_machine.travel(AFTER, tick=False):
+        r = client.get("/console/reports/", {"start": "2026-03-10", "end": "2026-03-10", "agent": day["mama"].pk, "interval": "day"})
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert '<select name="agent" id="id_agent">' in html
+    assert f'<option value="{day["mama"].pk}" selected>mama</option>' in html
+    assert '<option value="">Any agent</option>' in html  # not chosen: an agent is
+    assert '<option value="day" selected>Day</option>' in html
+    assert "&lt;b&gt;odd&lt;/b&gt;" in html and "<b>odd</b>" not in html

@@ -15,7 +15,7 @@ from routing.acd import agents as availability
 from routing.acd import offers
 from routing.choices import AgentState
 from routing.hub import inbound, outbound, rooms
-from routing.models import PointOfContact, Room, Tenant, User
+from routing.models import PointOfContact, Room, Tenant, UnavailableReason, User
 from routing.reports import periods
 
 
@@ -25,7 +25,8 @@ def play(tenant_name="Three Bears Porridge", days=7):
     tz = periods.tz_of(tenant)
     today = timezone.now().astimezone(tz).date()
     poc = inbound.poc_for_number(PointOfContact.objects.filter(tenant=tenant, channel="sms", skill__isnull=False).first().number)
-    agents = list(User.objects.filter(tenant=tenant, role="agent", agent_skills__skill=poc.skill_id).distinct())
+    agents = list(User.objects.filter(tenant=tenant, role="agent", agent_skills__skill=poc.skill_id).distinct().order_by("username"))
+    reasons = {r.name: r for r in UnavailableReason.objects.filter(tenant=tenant)}  # the demo's: Break, Lunch, …
     n = 0
     for back in range(days - 1, -1, -1):
         day = today - timedelta(days=back)
@@ -37,7 +38,8 @@ def play(tenant_name="Three Bears Porridge", days=7):
                     break  # today is still going on
                 if hour == 12:
                     clock.move_to(datetime(day.year, day.month, day.day, 12, 0, tzinfo=tz))
-                    availability.agent_set_state(agent=agents[0], state=AgentState.UNAVAILABLE)
+                    availability.agent_set_state(agent=agents[0], state=AgentState.UNAVAILABLE, reason=reasons.get("Lunch"))
+
                 if hour == 13:
                     clock.move_to(datetime(day.year, day.month, day.day, 13, 0, tzinfo=tz))
                     availability.agent_set_state(agent=agents[0], state=AgentState.AVAILABLE)
@@ -61,6 +63,11 @@ def play(tenant_name="Three Bears Porridge", days=7):
                     clock.move_to(start + timedelta(seconds=rng.choice([240, 420, 600, 900, 1500, 2400])))
                     rooms.room_end(room=room, actor=agent)
             if back:
+                if len(agents) > 1:  # a quarter-hour break for the second agent, after the day's texts
+                    clock.move_to(datetime(day.year, day.month, day.day, 17, 0, tzinfo=tz))
+                    availability.agent_set_state(agent=agents[1], state=AgentState.UNAVAILABLE, reason=reasons.get("Break"))
+                    clock.move_to(datetime(day.year, day.month, day.day, 17, 15, tzinfo=tz))
+                    availability.agent_set_state(agent=agents[1], state=AgentState.AVAILABLE)
                 clock.move_to(datetime(day.year, day.month, day.day, 17, 30, tzinfo=tz))
                 for a in agents:
                     availability.agent_set_state(agent=a, state=AgentState.LOGGED_OUT)

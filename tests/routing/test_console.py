@@ -461,7 +461,7 @@ def test_poc_with_interactions_cannot_be_deleted(console, bears):
     Room.objects.create(tenant=bears["tenant"], channel=Channel.SMS, point_of_contact=poc, state=RoomState.CLOSED,
                         contact_number="+12125550111")
     response = console.post(reverse("console:poc_delete", args=[poc.pk]))
-    assert "is still used by 1 other object(s)" in text(response)
+    assert "“+12125550100” is still used by 1 conversation: remove those first or deactivate it instead." in text(response)
     assert PointOfContact.objects.filter(pk=poc.pk).exists()
 
 
@@ -472,9 +472,9 @@ def test_routing_rules_create_edit_move_delete(console, bears):
     urgent = f.skill(bears["tenant"], "Urgent porridge")
     add = reverse("console:rule_add", args=[poc.pk])
     assert "No routing rules yet" in text(console.get(reverse("console:rule_list", args=[poc.pk])))
-    console.post(add, {"position": 1, "kind": "keyword", "pattern": "lumpy", "days": "", "time_zone": "", "skill": urgent.pk,
+    console.post(add, {"position": 1, "kind": "keyword", "pattern": "lumpy", "days": [], "time_zone": "", "skill": urgent.pk,
                        "priority": 9})
-    console.post(add, {"position": 2, "kind": "hours", "pattern": "", "days": "01234", "start_time": "08:00", "end_time": "18:00",
+    console.post(add, {"position": 2, "kind": "hours", "pattern": "", "days": list("01234"), "start_time": "08:00", "end_time": "18:00",
                        "time_zone": "America/New_York", "skill": bears["sms"].pk, "priority": 5})
     first, second = RoutingRule.objects.order_by("position")
     assert (first.kind, first.pattern, first.skill, first.priority) == ("keyword", "lumpy", urgent, 9)
@@ -484,7 +484,7 @@ def test_routing_rules_create_edit_move_delete(console, bears):
     assert reverse("console:routing-try", args=[poc.pk]) in page
 
     console.post(reverse("console:rule_edit", args=[poc.pk, first.pk]), {"position": 1, "kind": "regex", "pattern": r"\blump(y|s)\b",
-                                                                         "days": "", "time_zone": "", "skill": urgent.pk, "priority": 10})
+                                                                         "days": [], "time_zone": "", "skill": urgent.pk, "priority": 10})
     first.refresh_from_db()
     assert (first.kind, first.priority) == ("regex", 10)
 
@@ -502,11 +502,11 @@ def test_routing_rules_create_edit_move_delete(console, bears):
     ({"kind": "keyword", "pattern": ""}, "pattern", "This rule needs a keyword or pattern."),
     ({"kind": "hours", "pattern": "", "start_time": ""}, "start_time", "Business hours need a start and an end time."),
     ({"kind": "fallback", "priority": 11}, "priority", "Priority is 1 to 10."),
-    ({"kind": "fallback", "time_zone": "Mars/Olympus"}, "time_zone", "is not a time zone name"),
+    ({"kind": "fallback", "time_zone": "Mars/Olympus"}, "time_zone", "Choose a time zone from the list."),
 ])
 def test_routing_rule_refusals_next_to_field(console, bears, data, field, message):
     poc = f.sms_poc(bears["tenant"], "+12125550100", carrier_account=bears["carrier"])
-    base = {"position": 1, "pattern": "x", "days": "01234", "start_time": "08:00", "end_time": "17:00", "time_zone": "",
+    base = {"position": 1, "pattern": "x", "days": list("01234"), "start_time": "08:00", "end_time": "17:00", "time_zone": "",
             "skill": bears["sms"].pk,
             "priority": 5}
     response = console.post(reverse("console:rule_add", args=[poc.pk]), {**base, **data})
@@ -521,7 +521,8 @@ def test_rule_skill_must_match_the_poc_channel(console, bears):
     assert "Porridge Chat" not in page
     response = console.post(reverse("console:rule_add", args=[poc.pk]),
                             {"position": 1, "kind": "fallback", "skill": bears["chat"].pk, "priority": 5})
-    assert "Select a valid choice" in field_errors(response, "skill")
+    assert "An SMS number routes to an SMS skill: “Porridge Chat” is a chat skill." in field_errors(response, "skill")
+    assert not RoutingRule.objects.exists()
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -547,7 +548,7 @@ def test_settings_save(console, bears):
 
 def test_settings_refusals_next_to_field(console, bears):
     response = console.post(reverse("console:settings"), settings_data(time_zone="Porridge/Bowl"))
-    assert "is not a time zone name" in field_errors(response, "time_zone")
+    assert field_errors(response, "time_zone").strip() == "Choose a time zone from the list."
     response = console.post(reverse("console:settings"), settings_data(sms_delivery="digital"))
     assert "needs both SMS Messaging and Digital Experience" in field_errors(response, "sms_delivery")
     assert Tenant.objects.get(pk=bears["tenant"].pk).time_zone == "America/New_York"

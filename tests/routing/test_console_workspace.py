@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from routing.models import CannedResponse, Disposition
 from tests import factories as f
+from tests.api.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +84,71 @@ def test_the_delivery_mode_message_says_conversations_in_plain_words():
     with pytest.raises(ValidationError) as exc:
         t.full_clean()
     assert "while 1 conversation is open" in str(exc.value) and "(s)" not in str(exc.value)
+
+
+# --- an agent's own canned responses, from the workspace (/canned-responses/) -----------------------
+
+def test_an_agent_keeps_their_own_canned_responses_on_their_page(client):
+    t = f.tenant()
+    mama, baby = f.agent(t, username="mama"), f.agent(t, username="baby")
+    CannedResponse.objects.create(tenant=t, name="Welcome", shortcut="hi", body="Hello for everyone")
+    theirs = CannedResponse.objects.create(tenant=t, owner=baby, name="Baby's", shortcut="bb", body="Baby's own")
+    client.force_login(mama)
+    page = client.get(reverse("own-canned")).content.decode()
+    assert "Welcome" in page and "None yet" in page and "Baby's" not in page  # the tenant's listed; another agent's never
+
+    added = client.post(reverse("own-canned"), {"name": "Honey", "shortcut": "honey", "body": "Honey is on the house, {contact_name}."},
+                        follow=True)
+    mine = CannedResponse.objects.get(owner=mama)
+    assert (mine.tenant, mine.shortcut) == (t, "honey")
+    assert "Type /honey in the reply box to use it." in added.content.decode()
+    # The REST API (what "/" in the reply box reads) has it for mama, not for baby.
+    assert "Honey" in [c["name"] for c in client_for(mama).get("/api/v1/canned-responses/").json()["results"]]
+    assert "Honey" not in [c["name"] for c in client_for(baby).get("/api/v1/canned-responses/").json()["results"]]
+
+    # Every missing field at once; a shortcut she already uses, next to the shortcut; nothing saved.
+    empty = client.post(reverse("own-canned"), {"name": "", "shortcut": "", "body": ""})
+    assert empty.status_code == 400 and 'id="id_name_errors"' in empty.content.decode() and 'id="id_body_errors"' in empty.content.decode()
+    again = client.post(reverse("own-canned"), {"name": "Honey 2", "shortcut": "HONEY", "body": "More honey"})
+    assert again.status_code == 400 and "This shortcut is already used." in again.content.decode()
+    assert CannedResponse.objects.filter(owner=mama).count() == 1
+
+    client.post(reverse("own-canned-edit", args=[mine.pk]), {"name": "Honey", "shortcut": "honey", "body": "Honey, free today."})
+    mine.refresh_from_db()
+    assert mine.body == "Honey, free today."
+    # The tenant's and another agent's are not hers to change or delete.
+    shared = CannedResponse.objects.get(owner__isnull=True)
+    for other in (shared, theirs):
+        assert client.post(reverse("own-canned-edit", args=[other.pk]), {"delete": "1"}).status_code == 404
+    assert CannedResponse.objects.count() == 3
+    client.post(reverse("own-canned-edit", args=[mine.pk]), {"delete": "1"})
+    assert not CannedResponse.objects.filter(owner=mama).exists()
+
+
+def test_own_canned_responses_are_an_agents_page(client):
+    t = f.tenant()
+    client.force_login(f.admin(t))
+    assert client.get(reverse("own-canned")).status_code == 403  # administrators keep the tenant's in the console
+    client.force_login(f.user(t, username="sam", role="supervisor"))
+    assert client.get(reverse("own-canned")).status_code == 403  # supervisors do not reply to contacts
+    client.logout()
+    assert client.get(reverse("own-canned")).status_code == 302
+
+
+def test_the_django_admin_says_conversations_in_plain_words(client):
+    """The operator switching a tenant's delivery in the Django admin while a conversation is open."""
+    from routing.choices import RoomState
+    from routing.models import Room, Tenant
+
+    t = f.tenant(digital=True)
+    poc = f.sms_poc(t, "+12125550161", skill=f.skill(t))
+    Room.objects.create(tenant=t, channel="sms", point_of_contact=poc, contact_number="+12025550124", state=RoomState.QUEUED)
+    client.force_login(f.operator())
+    data = {"name": t.name, "slug": t.slug, "time_zone": t.time_zone, "sms_messaging_enabled": "on", "digital_experience_enabled": "on",
+            "sms_delivery": "digital", "save_transcripts": "on", "case_limit": t.case_limit, "help_reply": t.help_reply,
+            "opt_out_reply": t.opt_out_reply, "opt_in_reply": t.opt_in_reply}
+    response = client.post(f"/admin/routing/tenant/{t.pk}/change/", data)
+    page = response.content.decode()
+    assert response.status_code == 200 and "The delivery mode cannot change while 1 conversation is open" in page
+    assert "(s)" not in page and "interactions are active" not in page
+    assert Tenant.objects.get(pk=t.pk).sms_delivery == "acd"

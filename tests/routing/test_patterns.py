@@ -41,7 +41,7 @@ def api_rule(line, pattern):
 def console_rule(client, line, pattern):
     client.force_login(line["admin"])
     return client.post(f"/console/points-of-contact/{line['poc'].pk}/rules/add/", {
-        "position": 1, "kind": "regex", "pattern": pattern, "days": "", "time_zone": "", "skill": line["urgent"].pk, "priority": 9})
+        "position": 1, "kind": "regex", "pattern": pattern, "time_zone": "", "skill": line["urgent"].pk, "priority": 9})  # no weekday
 
 
 def console_error(response):

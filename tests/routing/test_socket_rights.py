@@ -250,6 +250,22 @@ async def test_unrelated_changes_keep_the_socket_open():
 
 # --- the per-action check, without the push ----------------------------------------------------
 
+def revoke_right(user_id, how, browser=None):
+    """End a user's right to their socket as `how` says: token_deleted, session_deleted (a sign-out:
+    `browser` is the signed-in test client), deactivated, or demoted (made a supervisor)."""
+    user = User.objects.get(pk=user_id)
+    if how == "token_deleted":
+        Token.objects.filter(user=user).delete()
+    elif how == "session_deleted":
+        Session.objects.filter(session_key=browser.cookies["sessionid"].value).delete()
+    elif how == "deactivated":
+        user.is_active = False
+        services.user_save(user=user)
+    else:
+        user.role = Role.SUPERVISOR
+        services.user_save(user=user)
+
+
 def _quietly(fn):
     """Revoke without the signals (as a second process whose push was lost would look): only the
     socket's own re-check can notice."""
@@ -278,20 +294,7 @@ async def test_message_send_after_rights_ended_is_refused_and_nothing_is_stored(
         browser = await db(_signed_in)(w["agent"])
         comm = await open_socket("/ws/agent/", client=browser)
 
-    def revoke():
-        agent = User.objects.get(pk=w["agent"].pk)
-        if how == "token_deleted":
-            Token.objects.filter(user=agent).delete()
-        elif how == "session_deleted":
-            Session.objects.filter(session_key=browser.cookies["sessionid"].value).delete()
-        elif how == "deactivated":
-            agent.is_active = False
-            services.user_save(user=agent)
-        else:
-            agent.role = Role.SUPERVISOR
-            services.user_save(user=agent)
-
-    await db(_quietly)(revoke)
+    await db(_quietly)(lambda: revoke_right(w["agent"].pk, how, browser=None if how == "token_deleted" else browser))
     before = await db(lambda: Message.objects.filter(room=room).count())()
     await comm.send_json_to({"type": "message.send", "ref": "r1", "room": room.pk, "body": "Are you still there?"})
     reply = await comm.receive_json_from(timeout=2)

@@ -104,3 +104,10 @@ def test_agent_page_links_a_hashed_agent_js_served_with_long_caching(production)
     assert plain.status_code == 200 and "immutable" not in plain.headers.get("Cache-Control", "")
     # Streamed to daphne without Django's fallback for synchronous file iterators (cxsms_site/staticfiles.py).
     assert "synchronous iterators" not in server.log_text()
+
+
+def test_favicon_answers_at_the_root_in_production(production):
+    server, _static_root = production
+    r = requests.get(server.url + "/favicon.ico", headers=HTTPS, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/x-icon"
+    assert r.content == (ROOT / "static" / "favicon.ico").read_bytes()

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from routing import services
 from routing.choices import Channel, CodeType, Direction, Provider, Role, SmsDelivery
-from routing.models import CarrierAccount, Country, PointOfContact, Skill, Team, Tenant, User
+from routing.models import CarrierAccount, Country, PointOfContact, Skill, Team, Tenant, UnavailableReason, User
 
 DEMO_PASSWORD = "demo-pass-1234"
 
@@ -27,6 +27,9 @@ YOUNG_ADVENTURERS_USERS = [
     ("tommy", "Tommy", "Beresford", Role.AGENT, []),
     ("albert", "Albert", "Batt", Role.AGENT, []),
 ]
+# What agents may say when going unavailable (administrators change them in the console).
+DEMO_UNAVAILABLE_REASONS = ("Break", "Lunch", "Training", "Meeting")
+
 # For demo_banner: who logs in where.
 DEMO_ACCOUNTS = [
     ("operator", "Platform operator", "all tenants (Django admin)"),
@@ -90,6 +93,8 @@ class Loader:
         }
         for username, first, last, role, skill_names in THREE_BEARS_USERS:
             self.ensure_user(bears, username, first, last, role, [skills[n] for n in skill_names], team=team)
+        for name in DEMO_UNAVAILABLE_REASONS:
+            self.ensure(UnavailableReason, {"tenant": bears, "name": name}, is_active=True)
         carrier = self.ensure(CarrierAccount, {"tenant": bears, "name": "Simulator"}, provider=Provider.SIMULATOR)
         self.ensure(PointOfContact, {"channel": Channel.SMS, "number": "+12125550100"}, tenant=bears, name="Porridge line", country=us,
                     code_type=CodeType.LONG, carrier_account=carrier, skill=skills["Porridge SMS"])

@@ -1,7 +1,7 @@
-"""Bring the reports' rollup (RoomFact) up to date: the periodic job's body, runnable by hand."""
+"""Bring the reports' rollups (RoomFact, the agents' state slots) up to date: the periodic job's body, runnable by hand."""
 from django.core.management.base import BaseCommand
 
-from routing.reports import rollup
+from routing.reports import rollup, state_rollup
 
 
 class Command(BaseCommand):
@@ -14,4 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, tenant=None, rebuild=False, batch_size=rollup.BATCH, **options):
         n = rollup.room_facts_refresh(tenant_ids=tenant, rebuild=rebuild, batch_size=batch_size)
-        self.stdout.write(f"{n} room rows written")
+        slots = state_rollup.agent_state_facts_refresh(tenant_ids=tenant, rebuild=rebuild)
+        self.stdout.write(f"{n} room rows, {slots} agent state slots written")

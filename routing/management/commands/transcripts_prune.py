@@ -5,6 +5,7 @@ Run it once a day. Until the task engine's schedule runs it, cron can:
 """
 from django.core.management.base import BaseCommand
 
+from routing.console.base import plural
 from routing.ops.retention import BATCH_ROOMS, transcripts_prune
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size, **options):
         runs = transcripts_prune(batch_size=max(1, batch_size))
         for run in runs:
-            self.stdout.write(f"{run.tenant.slug}: {run.rooms} conversation(s), {run.messages} message(s) deleted "
+            self.stdout.write(f"{run.tenant.slug}: {plural(run.rooms, 'conversation')}, {plural(run.messages, 'message')} deleted "
                               f"(closed before {run.cutoff:%Y-%m-%d %H:%M} UTC)")
         if not runs:
             self.stdout.write("No tenant has a retention period: nothing to delete.")

@@ -1,5 +1,6 @@
 """Routing scripts (R12): keyword, regex, business hours, fallback, default skill, the after-hours
 reply through a signed webhook, rule validation, and the console's "try it" box."""
+import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -161,7 +162,7 @@ def test_first_matching_rule_wins_then_fallback_then_default():
          hours((9, 0), (17, 0), position=2, skill_id=3, priority=5),
          rule(RuleKind.FALLBACK, position=3, skill_id=4, priority=2)]
     assert first3(scripts.evaluate(poc_(), "#vip help", at(*SATURDAY, 12), rules=r)) == (2, 10, "#1 Keyword in the first message “#VIP”")
-    assert first3(scripts.evaluate(poc_(), "help", at(*MONDAY, 12), rules=r)) == (3, 5, "#2 Inside business hours 09:00–17:00 days 01234")
+    assert first3(scripts.evaluate(poc_(), "help", at(*MONDAY, 12), rules=r)) == (3, 5, "#2 Inside business hours 09:00–17:00 Mon–Fri")
     out = scripts.evaluate(poc_(), "help", at(*SATURDAY, 12), rules=r)
     assert first3(out) == (4, 2, "#3 Fallback (always matches)") and out.after_hours
     # Without the fallback: the default skill of the point of contact at the default priority.
@@ -320,7 +321,7 @@ def test_default_skill_when_nothing_matches_and_no_hours(script):
     (dict(kind=RuleKind.REGEX, pattern=""), "pattern", "This rule needs a keyword or pattern."),
     (dict(kind=RuleKind.REGEX, pattern="(oops"), "pattern", "Not a valid regular expression: an opening ( has no closing ) at “(oops”."),
     (dict(kind=RuleKind.HOURS), "start_time", "Business hours need a start and an end time."),
-    (dict(kind=RuleKind.HOURS, start_time=time(9)), "start_time", "Business hours need a start and an end time."),
+    (dict(kind=RuleKind.HOURS, start_time=time(9)), "end_time", "Business hours need a start and an end time."),
     (dict(kind=RuleKind.HOURS, start_time=time(9), end_time=time(17), days="0189"), "days",
      "Days are digits 0 (Monday) to 6 (Sunday), for example 01234."),
     (dict(kind=RuleKind.HOURS, start_time=time(9), end_time=time(17), days=""), "days",
@@ -342,7 +343,7 @@ def test_rule_validation_messages(script, kw, field, message):
 def test_rule_skill_must_match_the_channel_and_the_tenant(script):
     with pytest.raises(ValidationError) as exc:
         script.add_rule(kind=RuleKind.FALLBACK, position=5, skill=script.chat)
-    assert exc.value.message_dict["skill"] == ["This point of contact routes to SMS skills."]
+    assert exc.value.message_dict["skill"] == [f"An SMS number routes to an SMS skill: “{script.chat.name}” is a chat skill."]
     other = f.skill(f.tenant("Other"), "Theirs")
     with pytest.raises(ValidationError) as exc:
         script.add_rule(kind=RuleKind.FALLBACK, position=5, skill=other)
@@ -422,6 +423,14 @@ def test_try_it_shows_rule_skill_priority_and_the_after_hours_reply(script, try_
     result = r.context["result"]
     assert result["default"] and result["skill"] == script.general and result["outcome"].priority == 5 and result["reply_sent"]
     assert "No rule matches" in r.content.decode()
+
+
+@db_test
+def test_try_it_shows_the_moment_in_the_tenant_time_zone_and_in_utc(script, try_url):
+    """Monday 11:30 typed for a New York tenant reads back as 11:30 New York (16:30 UTC), not the UTC time under the zone's name."""
+    r = login(script.admin).get(try_url(script.poc), {"body": "hello", "at": "2025-03-03T11:30"})
+    moment = re.search(r'data-testid="try-moment">(.*?)</dd>', r.content.decode()).group(1)
+    assert moment == "Monday 3 March 2025, 11:30 (America/New_York) · 16:30 UTC"
 
 
 @db_test

@@ -114,3 +114,25 @@ def test_room_scope_python_and_sql_agree(rooms):
                 _sign_in, theirs = selectors.sign_in_and_room(user_id=agent.pk, token_key="", session_key="", room_id=room.pk)
                 assert theirs == (room.pk in scoped), (agent.pk, room.pk, room.state, room.agent_id)
     rolled_back(check)
+
+
+@hsettings(**SETTINGS)
+@given(dispositions=st.lists(st.tuples(st.booleans(), st.booleans(), st.sets(st.integers(0, 2), max_size=3)), max_size=6),
+       room_skill=st.one_of(st.none(), st.integers(0, 2)))
+def test_applicable_dispositions_python_and_sql_agree(dispositions, room_skill):
+    from routing.models import Disposition
+
+    def check():
+        t, other = f.tenant(), f.tenant()
+        skills = [f.skill(t) for _ in range(3)]
+        for n, (active, required, for_skills) in enumerate(dispositions):
+            d = Disposition.objects.create(tenant=t, name=f"code {n}", is_active=active, required=required)
+            d.skills.set([skills[i] for i in for_skills])
+        Disposition.objects.create(tenant=other, name="another company's", required=True)
+        room = Room(tenant=t, skill=skills[room_skill] if room_skill is not None else None)
+        python = dict(selectors.dispositions_for_room(room).values_list("pk", "required"))
+        assert selectors.disposition_rows_for_room(room) == python
+        expected = {n for n, (active, _, for_skills) in enumerate(dispositions)
+                    if active and (not for_skills or room_skill in for_skills)}
+        assert len(python) == len(expected)
+    rolled_back(check)

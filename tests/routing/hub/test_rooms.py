@@ -1,5 +1,5 @@
 """Rooms, the two-hour timer, restarts after expiry, transcripts, forced disconnect, outbound rooms (R6–R11)."""
-from datetime import timedelta
+from datetime import timedelta, timezone as dt_timezone
 
 import pytest
 import time_machine
@@ -227,3 +227,47 @@ def test_history_by_contact_or_by_number_through_the_api(client, bears):
     assert [h["id"] for h in api.get(url).json()] == [other.pk, mine.pk]
     bad = api.get(url + "?by=everyone")
     assert bad.status_code == 400 and "by" in bad.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_timer_already_due_is_queued_for_a_worker_at_once(client, bears):
+    """A job whose due time has passed (a retry due now, a timer found late) is queued, not put on the
+    schedule that Huey's scheduler reads once a second."""
+    room = accept_new(client, bears)
+    timers = jobs.queue("timers")
+    jobs.run_immediately(False)
+    try:
+        timers.flush()
+        jobs.enqueue_at("rooms.expire_room", timezone.now() - timedelta(seconds=1), room.pk)
+        [task] = timers.pending()
+        assert task.args == (room.pk,) and timers.scheduled() == []
+    finally:
+        timers.flush()
+        jobs.run_immediately(True)
+
+
+def test_an_expiry_woken_early_waits_for_the_room_s_due_time_and_a_sweep_schedules_nothing(client, bears):
+    """A reset that committed first moves the timer: the job already queued for the old time finds
+    the room not due and queues itself again for the new due time, on the task engine's real queue."""
+    room = accept_new(client, bears)
+    early = room.expires_at - timedelta(minutes=30)
+    timers = jobs.queue("timers")
+    jobs.run_immediately(False)
+    try:
+        timers.flush()
+        assert hub_rooms.expire_room(room.pk, now=early, sweeping=True) is False
+        assert timers.pending() == []  # the sweep comes back on its own
+        assert hub_rooms.expire_room(room.pk, now=early) is False
+        assert timers.pending() == []  # not queued for a worker to hold: on the schedule until its eta
+        [task] = timers.scheduled()
+        assert task.name.endswith("rooms.expire_room") and task.args == (room.pk,)
+        assert task.eta == room.expires_at.astimezone(dt_timezone.utc).replace(tzinfo=None)
+        room.refresh_from_db()
+        assert room.state == RoomState.ACTIVE
+        # Huey's scheduler hands it to the queue when due, and not before.
+        assert timers.read_schedule(task.eta - timedelta(seconds=1)) == []
+        [due] = timers.read_schedule(task.eta)
+        assert due.id == task.id and timers.scheduled() == []
+    finally:
+        timers.flush()
+        jobs.run_immediately(True)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from routing.acd import offers
 from routing.choices import CloseReason, Direction, MessageStatus, RoomState, SmsDelivery
 from routing.hub import delivery, optout, outbound
+from routing.ops import erasure
 from routing.models import Message, PointOfContact, Room, RoutingDecision, Tenant
 from tests import factories as f
 from tests.api.conftest import client_for
@@ -73,6 +74,34 @@ class RecordingMode(delivery.Mode):
 
     def hand_off(self, room, message, trigger):
         self.handed.append((room.pk, message.body, trigger))
+
+
+def test_a_batch_is_checked_text_by_text_and_what_may_go_is_stored_and_sent(line):
+    """texts_send (a campaign's batch): each text refused or sent as text_send would, in order; an
+    erased opted-out contact is still refused (the opt-out is asked under the number's hash too)."""
+    t, poc, _ = line
+    optout.contact_set_opt_out(tenant_id=t.pk, number="+12025550124", opted_out=True)
+    optout.contact_set_opt_out(tenant_id=t.pk, number="+12025550125", opted_out=True)
+    erasure.contact_erase(tenant=t, number="+12025550125", actor=None)
+    texts = [(CONTACT, "Lisbon in May!"), ("+12025550124", "Lisbon in May!"), ("+12025550125", "Lisbon in May!"),
+             ("+12025550126", "  "), ("+12025550127", "x" * 1601), ("+12025550128", "Lisbon in May 🌞")]
+    results = outbound.texts_send(point_of_contact=poc, texts=texts)
+    refused = {texts[i][0]: r.message_dict["body"][0] for i, r in enumerate(results) if isinstance(r, ValidationError)}
+    assert set(refused) == {"+12025550124", "+12025550125", "+12025550126", "+12025550127"}
+    assert "opted out" in refused["+12025550124"] and "opted out" in refused["+12025550125"]
+    assert "Type a message" in refused["+12025550126"] and "at most" in refused["+12025550127"]
+    sent = {m.contact_number: m for m in Message.objects.all()}
+    assert set(sent) == {CONTACT, "+12025550128"} and [results[0].pk, results[5].pk] == [sent[CONTACT].pk, sent["+12025550128"].pk]
+    assert sent["+12025550128"].encoding == "ucs2" and sent[CONTACT].encoding == "gsm7"
+    assert all(m.status == MessageStatus.DELIVERED and m.carrier_sid and m.room is None for m in sent.values())  # the outbox sent them
+
+
+def test_a_batch_while_sms_is_off_stores_nothing(line):
+    t, poc, _ = line
+    Tenant.objects.filter(pk=t.pk).update(sms_messaging_enabled=False)
+    poc.tenant.refresh_from_db()
+    results = outbound.texts_send(point_of_contact=poc, texts=[(CONTACT, "Hello"), ("+12025550124", "Hello")])
+    assert all("switched off" in r.message_dict["body"][0] for r in results) and not Message.objects.exists()
 
 
 @pytest.fixture

@@ -1,0 +1,56 @@
+"""The inbox's actions on a case over the agent socket /ws/agent/ (docs/websockets.md): accept, reject,
+text the contact, change the state. One frame instead of an HTTP request each, as the ACD workspace
+acts on rooms; the same services, input checks and tenant scoping as the REST API (digital/api/views.py).
+
+The agent feed (routing.consumers) re-checks the sign-in and the role before each one and reads the
+case's id; what is answered is small: the case as the list and the events show it (no thread, contact
+card or history, which the REST answers carry and which cost an agent's action as much as a text did,
+docs/benchmarks.md), or the text that was sent."""
+from routing.hub.delivery import SocketAction
+from routing.selectors import message_payload
+
+from . import selectors, services
+from .api import serializers as s
+from .models import Case
+
+NOT_FOUND = {"detail": "No such case: it may belong to another company."}
+
+
+def _validated(serializer_class, content):
+    """The REST API's input rules for the same action; their ValidationError is answered as the API's 400."""
+    data = serializer_class(data=content)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+def _action(act):
+    """`act(case, agent, content)` -> (status, data) on a case of the agent's tenant. As the REST API's
+    get_object (cases_for): another tenant's case is not found, before its input is read; the services
+    lock and read the case and decide whether it is the agent's to act on."""
+    def run(agent, case_id, content):
+        if not selectors.case_visible(agent, case_id):
+            return 404, NOT_FOUND
+        return act(Case(pk=case_id), agent, content)
+    return SocketAction(run, key="case")
+
+
+def _accept(case, agent, content):
+    return 200, selectors.case_payload(services.case_accept(case=case, agent=agent))
+
+
+def _reject(case, agent, content):
+    return 200, selectors.case_payload(services.case_reject(case=case, agent=agent))
+
+
+def _state(case, agent, content):
+    state = _validated(s.CaseStateSerializer, content)["state"]
+    return 200, selectors.case_payload(services.case_set_state(case=case, actor=agent, state=state))
+
+
+def _reply(case, agent, content):
+    body = _validated(s.CaseBodySerializer, content)["body"]
+    return 201, message_payload(services.case_reply(case=case, author=agent, body=body))
+
+
+ACTIONS = {"case.accept": _action(_accept), "case.reject": _action(_reject), "case.reply": _action(_reply),
+           "case.state": _action(_state)}
