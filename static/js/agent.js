@@ -420,12 +420,18 @@
 
   // ---- wrap-up: ending a conversation with a disposition and a summary --------------------
   var dispositions = null; // loaded once: [{id, name, skills, required, is_active}]
+  var loadingDispositions = null;
   function loadDispositions() {
     if (dispositions) return Promise.resolve(dispositions);
-    return L.api("GET", "/api/v1/dispositions/").then(function (res) {
-      dispositions = res.ok ? L.rows(res.data).filter(function (d) { return d.is_active !== false; }) : [];
-      return dispositions;
-    });
+    if (!loadingDispositions) {
+      loadingDispositions = L.api("GET", "/api/v1/dispositions/").then(function (res) {
+        loadingDispositions = null;
+        if (!res.ok) return [];  // asked again at the next End; the server still checks a required one
+        dispositions = L.rows(res.data).filter(function (d) { return d.is_active !== false; });
+        return dispositions;
+      });
+    }
+    return loadingDispositions;
   }
   function applicable(r) {
     return (dispositions || []).filter(function (d) { return !d.skills.length || d.skills.indexOf(r.skill) >= 0; });
@@ -437,14 +443,19 @@
     dlg.dataset.room = r.id;
     setDialogError("end-error", "");
     $("wrapup-summary").value = "";
+    // The dialog opens at once; its wrap-up part (and the button) wait for the dispositions, read once per page.
+    var confirm = dlg.querySelector("[data-testid=confirm-end]");
+    if (!dispositions) { $("wrapup").hidden = true; confirm.disabled = true; }
+    if (!dlg.open) dlg.showModal();
     loadDispositions().then(function () {
+      if (Number(dlg.dataset.room) !== r.id) return;
       var list = applicable(r), required = list.some(function (d) { return d.required; });
       $("wrapup").hidden = !list.length;
       $("wrapup-required").textContent = required ? "(required)" : "(optional)";
       L.replace($("wrapup-disposition"), [h("option", { value: "" }, required ? "— choose one —" : "— none —")].concat(
         list.map(function (d) { return h("option", { value: d.id }, d.name); })));
       dlg.dataset.required = required ? "1" : "";
-      if (!dlg.open) dlg.showModal();
+      confirm.disabled = false;
     });
   }
   $("end-cancel").addEventListener("click", function () { $("end-dialog").close(); });
@@ -795,4 +806,5 @@
   };
 
   renderAll();
+  loadDispositions();  // before the first End, so its dialog is complete when it opens
 })();

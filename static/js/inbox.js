@@ -79,11 +79,16 @@
   }
 
   // ---- one case --------------------------------------------------------------------------
+  // Reads of the open case may come back out of order (an event's read, an action's answer): only the
+  // newest counts, so an older read never puts back a state the case has left.
+  var detailGen = 0;
   function select(id, show) {
     state.selected = id;
     if (show) app.dataset.view = "case";
     renderList();
+    var gen = ++detailGen;
     return L.api("GET", API + "cases/" + id + "/").then(function (res) {
+      if (gen !== detailGen) return;
       if (!res.ok) { if (res.status === 404) { state.selected = null; state.detail = null; renderCase(); } return fail(res); }
       if (state.selected !== id) return;
       state.detail = res.data;
@@ -125,6 +130,8 @@
       acts.push(h("button.btn.btn-small", { type: "button", "data-testid": "reject", onclick: function () { act("reject"); } }, "Reject"));
     }
     var manager = !cfg.is_agent;
+    // A new state picked but not set yet survives a re-render of the same case (a live event).
+    var picked = $("state-select"), keep = picked && $("case-actions").dataset.case === String(c.id) ? picked.value : null;
     if (c.state !== "closed" && ((mine(c) && c.state !== "new") || (manager && c.agent))) {
       var sel = h("select.input#state-select", { "aria-label": "New state", "data-testid": "state-select" },
         // An offer not yet accepted can only be closed (its agent accepts it first).
@@ -133,6 +140,7 @@
         }).map(function (s) {
           return h("option", { value: s, text: cfg.labels.state[s] });
         }));
+      if (keep && keep !== c.state && sel.querySelector("option[value='" + keep + "']")) sel.value = keep;
       acts.push(sel, h("button.btn.btn-small", { type: "button", "data-testid": "state-set", onclick: function () {
         act("state", { state: sel.value });
       } }, "Set state"));
@@ -141,6 +149,7 @@
       acts.push(h("button.btn.btn-small.btn-ghost", { type: "button", "data-testid": "assign", onclick: openAssign }, c.agent ? "Transfer…" : "Assign…"));
     }
     replace($("case-actions"), acts);
+    $("case-actions").dataset.case = c.id;
     $("case-actions").hidden = !acts.length;
   }
   // Accept, reject, state and replies go over the socket while it is open (one frame each, answered with
@@ -157,6 +166,7 @@
       if (!res.ok) return fail(res);
       L.banner(errorBanner, null);
       if (res.data && res.data.id === id && state.selected === id) {
+        detailGen++;  // newer than any read still on its way
         // REST answers the whole case; the socket its list row, merged here (the case.* event reads the rest).
         state.detail = res.data.messages || !state.detail || state.detail.id !== id ? res.data : Object.assign({}, state.detail, res.data);
         renderCase();

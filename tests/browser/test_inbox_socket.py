@@ -67,3 +67,39 @@ def test_case_actions_go_over_the_socket_and_through_rest_when_it_is_down(server
     # Leave tommy as found: the demo server is shared by the browser tests.
     tommy.get_by_test_id("state-unavailable").click()
     expect(tommy.get_by_test_id("state-unavailable")).to_have_attribute("aria-pressed", "true")
+
+
+def test_a_state_picked_survives_a_live_update_of_the_case(server, new_page):
+    """The agent picks a new state; before they press Set, a supervisor's note re-draws the case from its
+    case.updated event. The state set is the one picked, not the list's first."""
+    number = contact()
+    tommy = open_inbox(new_page, server, "tommy")
+    tommy.get_by_test_id("state-available").click()
+    expect(tommy.get_by_test_id("state-available")).to_have_attribute("aria-pressed", "true")
+    sim = new_page()
+    login(sim, server, "tuppence", PASSWORD)
+    sim.goto(server.url + "/simulator/")
+    expect(sim.locator("#sim-conn")).to_have_text(re.compile("live"))
+    text_in(sim, number, "#ADVENTUREME kayaks for two?")
+    item = tommy.get_by_test_id("case-item").filter(has_text=pretty(number))
+    item.click()
+    tommy.get_by_test_id("accept").click()
+    head = tommy.locator("#case-head").get_by_test_id("state-badge")
+    expect(head).to_have_text("Open")
+    case_id = item.get_attribute("data-case")
+
+    tommy.get_by_test_id("state-select").select_option("escalated")
+    sim.goto(server.url + "/inbox/")  # the administrator's inbox: the same API, her session
+    status = sim.evaluate("id => CxLive.api('POST', '/api/v1/digital/cases/' + id + '/notes/', {body: 'Ask about the tandem'})"
+                          ".then(r => r.status)", case_id)
+    assert status == 201
+    expect(tommy.get_by_test_id("entry").filter(has_text="Ask about the tandem")).to_have_count(1)  # the case was drawn again
+    tommy.get_by_test_id("state-set").click()
+    expect(head).to_have_text("Escalated")
+
+    # Leave the shared demo server as found.
+    tommy.get_by_test_id("state-select").select_option("closed")
+    tommy.get_by_test_id("state-set").click()
+    expect(head).to_have_text("Closed")
+    tommy.get_by_test_id("state-unavailable").click()
+    expect(tommy.get_by_test_id("state-unavailable")).to_have_attribute("aria-pressed", "true")
