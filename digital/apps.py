@@ -18,9 +18,8 @@ class DigitalConfig(AppConfig):
         hub_delivery.register(DigitalDelivery())
         routing_events.on_message_status(digital_events.message_status)
         jobs.register("digital.dispatch", services.dispatch, queue="timers")
-        jobs.register("digital.lapse", services.case_lapse, queue="timers")
         jobs.register("digital.expire", services.case_expire, queue="timers")
-        jobs.register("digital.sweep", services.sweep, queue="timers", every=2)
+        jobs.register("digital.sweep", services.sweep, queue="timers", every=1)  # offers lapse within a second
         for label, url_name, section in [("Queues", "digital:queue_list", "digital_queues"),
                                          ("Filters", "digital:filter_list", "digital_filters")]:
             nav.add("Digital Experience", label, url_name, section=section, visible=_digital_enabled)

@@ -100,7 +100,13 @@ class Case(models.Model):
     class Meta:
         ordering = ["-last_message_at", "-id"]
         indexes = [models.Index(fields=["tenant", "state", "agent"], name="digital_case_state_idx"),
-                   models.Index(fields=["tenant", "contact_number"], name="digital_case_contact_idx")]
+                   models.Index(fields=["tenant", "contact_number"], name="digital_case_contact_idx"),
+                   # The timers' sweep (every second) and the dispatch read only these few rows, never the closed millions.
+                   models.Index(fields=["offer_expires_at"], condition=models.Q(state=CaseState.NEW, agent__isnull=False),
+                                name="digital_case_offer_due_idx"),
+                   models.Index(fields=["expires_at"], condition=~models.Q(state=CaseState.CLOSED), name="digital_case_expiry_idx"),
+                   models.Index(fields=["tenant", "waiting_since"], condition=models.Q(state=CaseState.NEW, agent__isnull=True),
+                                name="digital_case_waiting_idx")]
         constraints = [models.UniqueConstraint(fields=["point_of_contact", "contact_number"], condition=~models.Q(state=CaseState.CLOSED),
                                                name="digital_one_live_case_per_thread")]
 

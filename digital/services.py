@@ -90,7 +90,10 @@ def queue_choose(*, tenant, poc_id, body, tags, now):
 
 
 def dispatch_soon(tenant_id):
-    jobs.enqueue("digital.dispatch", tenant_id)
+    """The dispatch job, when a case of the tenant waits (read in the caller's transaction: a case put
+    back there counts; one that starts waiting elsewhere asks for the job itself)."""
+    if Case.objects.filter(tenant_id=tenant_id, state=CaseState.NEW, agent__isnull=True).exists():
+        jobs.enqueue("digital.dispatch", tenant_id)
 
 
 # --- cases from texts ------------------------------------------------------------------------
@@ -133,10 +136,9 @@ def case_received(*, case, message):
     now = message.created_at
     case.last_message_at, case.unread = now, case.unread + 1
     fields = ["last_message_at", "unread"]
-    if case.expires_at is not None:
+    if case.expires_at is not None:  # a reset: the job scheduled when the timer started moves itself (jobs.not_yet_due)
         case.expires_at = now + session_timeout()
         fields.append("expires_at")
-        jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
     previous_agent = None
     if case.state == CaseState.RESOLVED:
         previous_agent = case.agent_id
@@ -144,8 +146,9 @@ def case_received(*, case, message):
         case.waiting_since, case.assigned_at, case.accepted_at, case.offer_expires_at = now, None, None, None
         fields += ["preferred_agent", "agent", "state", "waiting_since", "assigned_at", "accepted_at", "offer_expires_at"]
         _entry(case, EntryKind.REOPENED, from_state=CaseState.RESOLVED, to_state=CaseState.NEW, now=now)
-        dispatch_soon(case.tenant_id)
     case.save(update_fields=fields)
+    if "preferred_agent" in fields:  # reopened: routed again, after the save (dispatch_soon asks whether a case waits)
+        dispatch_soon(case.tenant_id)
     events.case_message(case, message)
     if previous_agent:
         events.case_updated(case, previous_agent_id=previous_agent)
@@ -171,7 +174,7 @@ def _offer(case, agent, now, actor=None, note=""):
     events.case_assigned(case)
     if previous and previous != agent.pk:
         events.case_updated(case, previous_agent_id=previous)
-    jobs.enqueue_at("digital.lapse", case.offer_expires_at, case.pk)
+    # No job per offer: nearly every offer is accepted in time, and the sweep (every second) lapses the rest.
 
 
 def case_dispatch_one(case_id, now=None):
@@ -262,15 +265,13 @@ def case_reject(*, case, agent):
     return _back_to_queue(case, EntryKind.REJECTED, agent, timezone.now())
 
 
-def case_lapse(case_id, now=None, sweeping=False):
-    """The offer timeout: an offer nobody accepted goes to the next agent (idempotent)."""
-    now = now or timezone.now()
+def case_lapse(case_id, now):
+    """The offer timeout (the sweep's): an offer nobody accepted by `now` goes to the next agent.
+    Idempotent; a case another transaction holds (its agent accepting it) is passed over."""
     with transaction.atomic():
-        case = Case.objects.select_for_update(skip_locked=sweeping).filter(pk=case_id, state=CaseState.NEW, agent__isnull=False,
-                                                                          offer_expires_at__isnull=False).first()
+        case = Case.objects.select_for_update(skip_locked=True).filter(pk=case_id, state=CaseState.NEW, agent__isnull=False,
+                                                                      offer_expires_at__lte=now).first()
         if case is None:
-            return False
-        if jobs.not_yet_due("digital.lapse", case.pk, case.offer_expires_at, now, sweeping):
             return False
         _back_to_queue(_lock_case(case.pk), EntryKind.LAPSED, None, now)
     return True
@@ -374,7 +375,7 @@ def sweep(now=None):
     now = now or timezone.now()
     lapsed = Case.objects.filter(state=CaseState.NEW, agent__isnull=False, offer_expires_at__lte=now).values_list("id", flat=True)[:500]
     for case_id in list(lapsed):
-        case_lapse(case_id, now, sweeping=True)
+        case_lapse(case_id, now)
     expired = list(Case.objects.filter(expires_at__lte=now).exclude(state=CaseState.CLOSED).values_list("id", flat=True)[:500])
     closed = sum(case_expire(case_id, now, sweeping=True) for case_id in expired)
     dispatch_all(now)
@@ -412,11 +413,13 @@ def case_reply(*, case, author, body):
         raise ValidationError({"body": "Accept the case first."})
     room = Room.objects.select_for_update().filter(pk=case.room_id).first() if case.room_id else None
     message = outbound.text_send(point_of_contact=case.point_of_contact, to_number=case.contact_number, body=body, author=author, room=room)
+    started = case.expires_at is None
     case.expires_at = message.created_at + session_timeout()
     case.last_message_at, case.unread = message.created_at, 0
     case.save(update_fields=["expires_at", "last_message_at", "unread"])
     events.case_message(case, message)
-    jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
+    if started:  # a reset moves the job already scheduled (jobs.not_yet_due)
+        jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
     return message
 
 
