@@ -31,3 +31,4 @@ class EntryKind(models.TextChoices):
     TRANSFERRED = "transferred", "Transferred"
     NOTE = "note", "Internal note"
     EXPIRED = "expired", "Closed after inactivity"
+    FORCED = "forced", "Closed by a forced disconnect"

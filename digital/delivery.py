@@ -19,5 +19,11 @@ class DigitalDelivery(delivery.Mode):
         if case is not None:
             services.case_received(case=case, message=message)
 
+    def forced_disconnect(self, tenant, now):
+        return services.cases_force_close(tenant_id=tenant.pk, now=now)
+
+    def open_without_room(self, tenant):
+        return selectors.live_cases_without_room(tenant.pk)
+
     def agent_snapshot(self, agent):
         return selectors.agent_snapshot(agent)

@@ -7,19 +7,21 @@ assigning at once never put an agent over their limit: the second waits for the 
 counts its case."""
 import zoneinfo
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from routing import jobs
 from routing import rules as routing_rules
 from routing import services as routing_services
 from routing import selectors as routing_selectors
+from routing import sql
 from routing.choices import CodeType, Role
 from routing.hub import ending, outbound
-from routing.models import PointOfContact, Room, User
+from routing.models import PointOfContact, Room, Tenant, User
 
 from . import events, rules, selectors
 from .choices import COUNTING_STATES, LIVE_STATES, SETTABLE_STATES, CaseState, EntryKind
@@ -37,25 +39,59 @@ def offer_timeout():
 
 
 def _entry(case, kind, actor=None, *, from_state="", to_state="", agent=None, queue=None, body="", now=None, agent_id=None):
-    return CaseEntry.objects.create(case=case, kind=kind, actor=actor, at=now or timezone.now(), from_state=from_state, to_state=to_state,
-                                    agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body)
+    """One line of the case's history. Inserted with routing.sql's cached statement: two to four per
+    text, and the ORM's insert compiled anew each time (docs/benchmarks.md)."""
+    return sql.insert(CaseEntry(case=case, kind=kind, actor=actor, at=now or timezone.now(), from_state=from_state, to_state=to_state,
+                                agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body))
 
 
-def _lock_case(case_id, *related):
-    """The case with its row locked until commit, read in the same statement with its queue and agent
-    (the payloads name them) and `related` (a reply: its point of contact). FOR UPDATE OF the case's
-    row alone: PostgreSQL cannot lock the nullable side of the outer joins. One statement, not a lock
-    then a read: it runs three times per text in the agent's actions (docs/benchmarks.md)."""
-    case = Case.objects.select_for_update(of=("self",)).select_related("queue", "agent", *related).filter(pk=case_id).first()
-    if case is None:
+@cache
+def _lock_case_sql(with_poc, vendor):
+    models = (Case, Queue, User) + ((PointOfContact, Tenant) if with_poc else ())
+    poc = (f", {sql.columns(PointOfContact, 'p')}, {sql.columns(Tenant, 't')}" if with_poc else "")
+    joins = (f" JOIN {sql.table(PointOfContact)} p ON p.id = c.point_of_contact_id JOIN {sql.table(Tenant)} t ON t.id = p.tenant_id"
+             if with_poc else "")
+    return models, (f"SELECT {sql.columns(Case, 'c')}, {sql.columns(Queue, 'q')}, {sql.columns(User, 'u')}{poc} "
+                    f"FROM {sql.table(Case)} c LEFT JOIN {sql.table(Queue)} q ON q.id = c.queue_id "
+                    f"LEFT JOIN {sql.table(User)} u ON u.id = c.agent_id{joins} WHERE c.id = %s{sql.for_update('c')}")
+
+
+def _lock_case(case_id, with_poc=False):
+    """The case with its row locked until commit (FOR UPDATE OF the case's row alone: PostgreSQL cannot
+    lock the nullable side of the outer joins), read in the same statement with its queue and agent (the
+    payloads name them) and, `with_poc` (a reply), its point of contact and tenant. Hand-written
+    (routing.sql): it runs in each of the agent's actions, and the ORM's compiler took most of an
+    action's time building it (docs/benchmarks.md)."""
+    models, statement = _lock_case_sql(with_poc, connection.vendor)
+    found = sql.row(statement, [case_id])
+    if found is None:
         raise Case.DoesNotExist(f"no case {case_id}")
+    case, queue, agent, *poc = sql.build_joined(models, found)
+    case.queue, case.agent = queue, agent
+    if poc:
+        poc[0].tenant = poc[1]
+        case.point_of_contact = poc[0]
     return case
 
 
+@cache
+def _lock_agent_sql(skip_locked, vendor):
+    return (f"SELECT {sql.columns(User, 'u')}, {sql.columns(Tenant, 't')} FROM {sql.table(User)} u "
+            f"JOIN {sql.table(Tenant)} t ON t.id = u.tenant_id WHERE u.id = %s{sql.for_update('u', skip_locked=skip_locked)}")
+
+
 def _lock_agent(agent_id, skip_locked=False):
-    """The agent's row held until commit: who counts their cases next waits for this transaction.
-    `skip_locked`: None at once when another transaction holds it (it is giving them a case now)."""
-    return User.objects.select_for_update(of=("self",), skip_locked=skip_locked).filter(pk=agent_id).select_related("tenant").first()
+    """The agent's row (with their tenant) held until commit: who counts their cases next waits for this
+    transaction; the count is read after the lock, in a statement of its own (selectors.case_load), so
+    it sees a case another transaction gave them while this one waited. `skip_locked`: None at once
+    when another transaction holds it (it is giving them a case now). Hand-written (routing.sql), as
+    `_lock_case`."""
+    found = sql.row(_lock_agent_sql(skip_locked, connection.vendor), [agent_id])
+    if found is None:
+        return None
+    agent, tenant = sql.build_joined((User, Tenant), found)
+    agent.tenant = tenant
+    return agent
 
 
 def _is_manager(actor, tenant_id):
@@ -111,10 +147,10 @@ def case_open(*, room, message):
     contact = routing_selectors.contact_card(tenant.pk, room.contact_number)
     queue, matched = queue_choose(tenant=tenant, poc_id=room.point_of_contact_id, body=message.body,
                                   tags=contact.tag_list if contact else [], now=message.created_at)
-    case = Case.objects.create(tenant_id=tenant.pk, room_id=room.pk, point_of_contact_id=room.point_of_contact_id,
-                               contact_number=room.contact_number, poc_number=room.poc_number, queue=queue, matched_filter=matched,
-                               opened_at=message.created_at, waiting_since=message.created_at, last_message_at=message.created_at,
-                               unread=1, first_body=message.body[:1000])
+    case = sql.insert(Case(tenant_id=tenant.pk, room_id=room.pk, point_of_contact_id=room.point_of_contact_id,
+                           contact_number=room.contact_number, poc_number=room.poc_number, queue=queue, matched_filter=matched,
+                           opened_at=message.created_at, waiting_since=message.created_at, last_message_at=message.created_at,
+                           unread=1, first_body=message.body[:1000]))
     _entry(case, EntryKind.OPENED, to_state=CaseState.NEW, now=message.created_at)
     _entry(case, EntryKind.QUEUED, queue=queue, body=f"Filter: {matched}" if matched else "No filter matched: the fallback queue",
            now=message.created_at)
@@ -346,7 +382,7 @@ def _change_state(case, state, actor, now, kind=EntryKind.STATE):
     _entry(case, kind, actor, from_state=from_state, to_state=state, agent=case.agent, now=now)
     if state == CaseState.CLOSED:
         if case.room_id:
-            ending.room_end_for_mode(room_id=case.room_id, expired=kind == EntryKind.EXPIRED, now=now)
+            ending.room_end_for_mode(room_id=case.room_id, expired=kind == EntryKind.EXPIRED, forced=kind == EntryKind.FORCED, now=now)
         events.case_closed(case)
     else:
         events.case_updated(case)
@@ -368,6 +404,20 @@ def case_expire(case_id, now=None, sweeping=False):
             return False
         _change_state(_lock_case(case.pk), CaseState.CLOSED, None, now, kind=EntryKind.EXPIRED)
     return True
+
+
+def cases_force_close(*, tenant_id, now):
+    """R10, a forced disconnect in a Digital tenant: every live case closes (its room with it, the
+    transcript kept), each in a transaction of its own; the history says why. Returns how many."""
+    closed = 0
+    for case_id in list(Case.objects.filter(tenant_id=tenant_id, state__in=LIVE_STATES).values_list("id", flat=True)):
+        with transaction.atomic():
+            case = _lock_case(case_id)
+            if case.state == CaseState.CLOSED:
+                continue
+            _change_state(case, CaseState.CLOSED, None, now, kind=EntryKind.FORCED)
+            closed += 1
+    return closed
 
 
 def sweep(now=None):
@@ -404,7 +454,7 @@ def case_pull(*, agent):
 @transaction.atomic
 def case_reply(*, case, author, body):
     """The agent's text on their case: refused (with the reason) to an opted-out number (R17); starts or resets the timer (R7)."""
-    case = _lock_case(case.pk, "point_of_contact__tenant")
+    case = _lock_case(case.pk, with_poc=True)
     if case.agent_id != author.pk:
         raise PermissionDenied("Only the agent who holds this case can text the contact.")
     if case.state == CaseState.CLOSED:

@@ -17,6 +17,10 @@ the text (so the hand-off commits with it, or neither does):
   first text went to `hand_off`), also a STOP/HELP keyword: the mode shows it and reacts (a Digital
   case reopens). Not while SMS Messaging is off on the tenant.
 - `released(room, agent_id)` when a room that held an agent's capacity closed.
+- `forced_disconnect(tenant, now)` (R10), before the hub closes the tenant's open rooms: end the
+  mode's own open interactions (a Digital case, with its room or still without one), each with its
+  room closed as a forced disconnect (`ending.room_end_for_mode(forced=True)`); returns how many.
+  `open_without_room(tenant)`: how many of them have no room yet (the confirmation's count).
 
 Optional attributes of a mode, read by the pages and sockets of routing:
 - `agent_home`: the URL name of an agent's home page in this mode (None: the ACD agent workspace).
@@ -69,6 +73,12 @@ class Mode:
 
     def released(self, room, agent_id):
         pass
+
+    def forced_disconnect(self, tenant, now):
+        return 0
+
+    def open_without_room(self, tenant):
+        return 0
 
     agent_home = None
 

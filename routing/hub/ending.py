@@ -10,12 +10,16 @@ from ..choices import OPEN_ROOM_STATES, CloseReason
 from .rooms import close_locked, lock_room
 
 
-def room_end_for_mode(*, room_id, expired=False, now=None):
-    """Close the room `room_id` if it is still open (idempotent). `expired`: by the inactivity timer
-    (else ended by an agent). Returns whether it closed it now."""
+def room_end_for_mode(*, room_id, expired=False, forced=False, now=None):
+    """Close the room `room_id` if it is still open (idempotent). `expired`: by the inactivity timer;
+    `forced`: by an administrator's forced disconnect (R10: its transcript is kept); else ended by an
+    agent. Returns whether it closed it now."""
     with transaction.atomic():
         room = lock_room(room_id)
         if room.state not in OPEN_ROOM_STATES:
             return False
-        close_locked(room, CloseReason.EXPIRED if expired else CloseReason.ENDED_BY_AGENT, now)
+        if forced:
+            close_locked(room, CloseReason.FORCED_DISCONNECT, now, keep_transcript=True)
+        else:
+            close_locked(room, CloseReason.EXPIRED if expired else CloseReason.ENDED_BY_AGENT, now)
         return True

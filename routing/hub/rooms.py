@@ -138,15 +138,22 @@ def expire_rooms(now=None):
 
 
 def forced_disconnect_count(tenant):
-    return Room.objects.filter(tenant=tenant, channel=Channel.SMS, state__in=OPEN_ROOM_STATES).count()
+    """The open SMS interactions a forced disconnect would end: open rooms, and the delivery mode's
+    interactions that have no room yet (a Digital case the agent started, not answered yet)."""
+    mode = delivery.mode_for(tenant, Channel.SMS)
+    rooms = Room.objects.filter(tenant=tenant, channel=Channel.SMS, state__in=OPEN_ROOM_STATES).count()
+    return rooms + (mode.open_without_room(tenant) if mode is not None else 0)
 
 
 def forced_disconnect(*, tenant, actor):
-    """R10: end every open SMS interaction of the tenant at once; every transcript is kept."""
+    """R10: end every open SMS interaction of the tenant at once; every transcript is kept. The
+    delivery mode ends its own first (a Digital case closes, and its room with it); then every room
+    still open closes."""
     if not (actor.is_superuser or (actor.tenant_id == tenant.pk and actor.role == Role.ADMIN)):
         raise PermissionDenied("Only an administrator of this tenant can force a disconnect.")
-    ended = 0
     now = timezone.now()
+    mode = delivery.mode_for(tenant, Channel.SMS)
+    ended = mode.forced_disconnect(tenant, now) if mode is not None else 0
     ids = list(Room.objects.filter(tenant=tenant, channel=Channel.SMS, state__in=OPEN_ROOM_STATES).values_list("id", flat=True))
     for room_id in ids:
         with transaction.atomic():

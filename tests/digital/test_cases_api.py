@@ -288,3 +288,30 @@ def test_search_by_number_text_and_tag(client):
     assert found("camper") == ["+12125551402"]
     assert found("5551401") == ["+12125551401"]
     assert found("Rita") == ["+12125551402"]
+
+
+def test_a_forced_disconnect_closes_every_live_case_and_frees_the_agents(client):
+    """R10 in a Digital tenant: the confirmation counts the cases (also one an agent started that has no
+    room yet); every case closes with its room, the history says why, the transcript is kept, the agents'
+    places are free, and the contact's next text opens a new case."""
+    w = digital_world()
+    text(client, w, "+12125551401", "first #AdventureMe")
+    text(client, w, "+12125551402", "second")
+    accepted = the_case("+12125551401")
+    as_user(client, accepted.agent).post(API + f"cases/{accepted.id}/accept/")
+    r = as_user(client, w.tommy).post(API + "cases/outbound/", {"point_of_contact": w.poc.id, "contact_number": "+12125551403",
+                                                                "body": "Your trip is booked"}, content_type="application/json")
+    assert r.status_code == 201
+    admin = as_user(client, w.admin)
+    assert admin.get("/api/v1/forced-disconnect/").json() == {"active": 3}
+    assert admin.post("/api/v1/forced-disconnect/").json() == {"ended": 3}
+    cases = list(Case.objects.filter(tenant=w.tenant))
+    assert [c.state for c in cases] == ["closed"] * 3
+    for c in cases:
+        assert list(c.entries.values_list("kind", flat=True))[-1] == "forced"
+        if c.room_id:
+            assert (c.room.state, c.room.close_reason, c.room.transcript_kept) == (RoomState.CLOSED, "forced_disconnect", True)
+    assert admin.get(API + "cases/counts/").json()["states"].get("open", 0) == 0
+    assert admin.get("/api/v1/forced-disconnect/").json() == {"active": 0}
+    text(client, w, "+12125551401", "hello again")
+    assert the_case("+12125551401").state == "new" and Case.objects.filter(contact_number="+12125551401").count() == 2
