@@ -156,8 +156,8 @@ async def generate(spec, out, rate, seconds, first):
 # --- the agents -----------------------------------------------------------------------------------
 
 class Agent:
-    def __init__(self, info, url, mode, obs, actions="ws", tenant="acd"):
-        self.info, self.url, self.mode, self.obs, self.actions = info, url, mode, obs, actions
+    def __init__(self, info, url, mode, obs, actions="ws", tenant="acd", close=False):
+        self.info, self.url, self.mode, self.obs, self.actions, self.close = info, url, mode, obs, actions, close
         self.digital = mode == "product" and tenant == "digital"  # cases (case.assigned) instead of rooms
         self.ws = None
         self.agent_seq = None
@@ -291,16 +291,18 @@ class Agent:
                     break
 
     async def work_cases(self, body):
-        """Digital mode: accept every case offered to this agent, answer it and close it (which frees
-        the agent's capacity, R15): over the socket as the inbox page does while it is open (actions
-        "ws": case.accept, case.reply, case.state), or through the REST API (actions "rest")."""
+        """Digital mode: accept every case offered to this agent and answer it, as the ACD agents do
+        (the reset between rates closes the cases); with `close` also close it (frees the agent's
+        capacity, R15): over the socket as the inbox page does while it is open (actions "ws":
+        case.accept, case.reply, case.state), or through the REST API (actions "rest")."""
         while True:
             case_id = await self.queue.get()
             base = f"/api/v1/digital/cases/{case_id}/"
-            for path, payload, command, key in (
-                    (base + "accept/", None, {"type": "case.accept", "case": case_id}, "accept"),
-                    (base + "messages/", {"body": body}, {"type": "case.reply", "case": case_id, "body": body}, "answer"),
-                    (base + "state/", {"state": "closed"}, {"type": "case.state", "case": case_id, "state": "closed"}, "close")):
+            steps = [(base + "accept/", None, {"type": "case.accept", "case": case_id}, "accept"),
+                     (base + "messages/", {"body": body}, {"type": "case.reply", "case": case_id, "body": body}, "answer")]
+            if self.close:
+                steps.append((base + "state/", {"state": "closed"}, {"type": "case.state", "case": case_id, "state": "closed"}, "close"))
+            for path, payload, command, key in steps:
                 t0 = time.monotonic()
                 try:
                     if self.actions == "ws":
@@ -317,7 +319,8 @@ class Agent:
 async def run_agents(spec):
     obs = {"seen": [], "offers": [], "gaps": 0, "closed": [], "accept": [], "answer": [], "final_resync_failures": 0}
     urls = spec["urls"]
-    agents = [Agent(a, urls[k % len(urls)], spec["mode"], obs, spec.get("actions", "ws"), spec.get("tenant", "acd"))
+    agents = [Agent(a, urls[k % len(urls)], spec["mode"], obs, spec.get("actions", "ws"), spec.get("tenant", "acd"),
+                    spec.get("close", False))
               for k, a in enumerate(spec["agents"])]
     sem = asyncio.Semaphore(20)
 

@@ -16,9 +16,12 @@ knee is reported as the interval between the last passing and the first failing 
 
 With --tenant digital (`make bench-digital`) the product's tenant delivers in Digital mode (R15):
 each text becomes a case, latency runs until the case.assigned frame reaches the agent's socket, and
-the agents accept, answer and close each case over their socket as the inbox page does while it is
-open (case.accept, case.reply, case.state; --actions rest: through the REST API instead). The
-baseline pipeline is the same bare pipeline, in the same run, so the knee ratio compares with ACD's.
+the agents accept and answer each case over their socket as the inbox page does while it is open
+(case.accept, case.reply; --actions rest: through the REST API instead): the same two actions as the
+ACD agents', and the reset between rates (the forced disconnect, which closes a Digital tenant's
+cases) frees them as it frees the ACD's rooms. --close-cases: the agents also close each case
+(case.state), a third action per text. The baseline pipeline is the same bare pipeline, in the same
+run, so the knee ratio compares with ACD's.
 
 Results: bench/results/scratch/<stamp>.json and .md (git-ignored), or with --record LABEL
 bench/results/<date>-<LABEL>.json and .md, kept in the repository: the runs docs/benchmarks.md
@@ -177,13 +180,13 @@ def analyse(gen, obs):
 class Pipeline:
     """The daphne processes of one pipeline and the process holding the agents' sockets."""
 
-    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None, actions="ws", base_env=None, tenant="acd"):
+    def __init__(self, cluster, data, mode, tmp, name="", profile_dir=None, actions="ws", base_env=None, tenant="acd", close=False):
         self.cluster, self.data, self.mode, self.tmp = cluster, data, mode, tmp
         self.base_env = base_env or {}
         self.name, self.profile_dir = name, profile_dir
         self.spec_path = os.path.join(tmp, f"spec-{mode}.json")
         with open(self.spec_path, "w") as f:
-            json.dump(dict(data, urls=cluster.urls, mode=mode, actions=actions, tenant=tenant), f)
+            json.dump(dict(data, urls=cluster.urls, mode=mode, actions=actions, tenant=tenant, close=close), f)
         self.agents = None
 
     def start(self):
@@ -262,7 +265,7 @@ class Pipeline:
         with urllib.request.urlopen(req, timeout=600) as r:
             ended = json.load(r)["ended"]
         if not quiet:
-            log(f"    reset: forced disconnect ended {ended} rooms in {time.monotonic() - t0:.1f} s")
+            log(f"    reset: forced disconnect ended {ended} interactions in {time.monotonic() - t0:.1f} s")
         time.sleep(1.0)
 
     def stop(self):
@@ -331,7 +334,8 @@ def run_config(name, args, base_env, counter):
         log(f"{name}: database ready, {len(data['agents'])} agents ({time.monotonic() - t0:.0f} s)")
         with tempfile.TemporaryDirectory(prefix="cxsms-bench-") as tmp:
             for mode in args.pipelines:
-                pipeline = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy, args.actions, base_env, args.tenant)
+                pipeline = Pipeline(clusters[mode], data, mode, tmp, name, args.py_spy, args.actions, base_env, args.tenant,
+                                    args.close_cases)
                 pipeline.start()
                 if args.warmup:
                     first = counter[0]
@@ -378,7 +382,7 @@ def run_config(name, args, base_env, counter):
                                              "closed_sockets": len(obs["closed"]) if obs else None,
                                              "accept": summarise_http(obs["accept"]) if obs else None,
                                              "answer": summarise_http(obs["answer"]) if obs else None,
-                                             **({"close": summarise_http(obs.get("close"))} if args.tenant == "digital" and obs else {})}
+                                             **({"close": summarise_http(obs["close"])} if obs and obs.get("close") else {})}
     except Exception:
         for c in clusters.values():
             log(f"{name}: failed; server logs:\n" + c.log_text()[-3000:])
@@ -450,6 +454,8 @@ def main():
     parser.add_argument("--tenant", choices=["acd", "digital"], default="acd",
                         help="the product's tenant delivers in ACD mode (default) or Digital mode "
                              "(cases to the inbox; `make bench-digital`)")
+    parser.add_argument("--close-cases", action="store_true",
+                        help="Digital: the agents also close each case after answering it (a third action per text)")
     parser.add_argument("--py-spy", default=None, metavar="DIR",
                         help="record every server process with py-spy during each rate (collapsed stacks in DIR; see bench/hotspots.py)")
     args = parser.parse_args()

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "routing.audit.context.AuditContextMiddleware",  # who and from where, for the audit trail
+    "routing.ops.busy.DatabaseBusyMiddleware",  # a database that does not answer in time: 503, never a 500
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -143,7 +144,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads of one process write; wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    DATABASES["default"]["OPTIONS"].update({"timeout": float(os.environ.get("CXSMS_SQLITE_TIMEOUT", "20")),
+                                            "transaction_mode": "IMMEDIATE"})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CXSMS_DB_PREPARED", True):
     # Parameters bound by the server, and a statement run five times on a connection prepared:
     # PostgreSQL then stops parsing and planning the routing statements on every text (planning

@@ -1,15 +1,15 @@
 """Reads of the Digital Experience, scoped to the caller's tenant."""
 import zoneinfo
+from functools import cache
 
-from django.db.models import Case as Case_
-from django.db.models import Count, F, OuterRef, Q, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from routing.choices import AgentState, Role
 from routing import selectors as routing_selectors
 from routing import sql
-from routing.models import Contact, Message, User
+from routing.models import Contact, Message, Tenant, User
 from routing.selectors import message_payload
 
 from . import rules
@@ -134,29 +134,33 @@ CANDIDATES = 10  # the best few: each is checked again under its lock, and a lat
 
 
 def candidates(case, excluded=()):
-    """Agents who may get `case` now, best first (the best CANDIDATES of them): on its queue, active and
-    available, under their limit, the agent it prefers first (reopened: who resolved it), then the fewest
-    counting cases, then the longest since their last case (never first). The limit is checked again
-    under each agent's lock (services.case_dispatch_one).
+    """Ids of the agents who may get `case` now, best first (the best CANDIDATES of them): on its queue,
+    active and available, under their limit (the SQL twin of rules.effective_case_limit), in the order
+    of rules.candidate_order. The limit is checked again under each agent's lock (services._give).
 
-    On the measured path of every text to a Digital tenant (docs/benchmarks.md): chosen and ordered in
-    SQL, per agent by subqueries on their own cases (index on agent), where reading every agent of a
-    large queue as an object made each offer slower the more agents the queue had."""
+    Hand-written (routing.sql), on the measured path of every text to a Digital tenant
+    (docs/benchmarks.md): the ORM compiled this query with its two subqueries anew for every text, a
+    tenth of the Digital path's CPU; each agent's load and last case are read by index on their own cases."""
     if case.queue_id is None:
         return []
-    counting = (Case.objects.filter(agent=OuterRef("pk"), state__in=COUNTING_STATES).order_by().values("agent")
-                .annotate(n=Count("id")).values("n"))
-    latest = Case.objects.filter(agent=OuterRef("pk"), assigned_at__isnull=False).order_by("-assigned_at").values("assigned_at")[:1]
-    qs = (User.objects.filter(digital_queues=case.queue_id, is_active=True, role=Role.AGENT, state=AgentState.AVAILABLE)
-          .exclude(pk__in=excluded)
-          .annotate(load=Coalesce(Subquery(counting), 0), last_case=Subquery(latest),
-                    # SQL twin of rules.effective_case_limit (the agent's override, else the tenant's setting)
-                    limit=Coalesce("case_limit", "tenant__case_limit"),
-                    other=Case_(When(pk=case.preferred_agent_id or 0, then=0), default=1))
-          .filter(load__lt=F("limit"))
-          .order_by("other", "load", F("last_case").asc(nulls_first=True), "pk")
-          .only("pk", "username", "case_limit", "tenant_id"))
-    return list(qs[:CANDIDATES])
+    excluded = [pk for pk in excluded if pk is not None]
+    return [pk for (pk,) in sql.rows(_candidates_sql(len(excluded), connection.vendor),
+                                     [*COUNTING_STATES, case.queue_id, Role.AGENT, AgentState.AVAILABLE, *excluded,
+                                      case.preferred_agent_id or 0, CANDIDATES])]
+
+
+@cache
+def _candidates_sql(excluded, vendor):
+    through = Queue.agents.through
+    not_excluded = f" AND u.id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
+    counting = sql.placeholders(COUNTING_STATES)
+    return (f"SELECT id FROM (SELECT u.id AS id, "
+            f"(SELECT COUNT(*) FROM {sql.table(Case)} c WHERE c.agent_id = u.id AND c.state IN ({counting})) AS n, "
+            f"(SELECT MAX(c.assigned_at) FROM {sql.table(Case)} c WHERE c.agent_id = u.id) AS last_case, "
+            f"COALESCE(u.case_limit, t.case_limit) AS lim "
+            f"FROM {sql.table(User)} u JOIN {sql.table(through)} qa ON qa.user_id = u.id JOIN {sql.table(Tenant)} t ON t.id = u.tenant_id "
+            f"WHERE qa.queue_id = %s AND u.is_active AND u.role = %s AND u.state = %s{not_excluded}) a "
+            f"WHERE n < lim ORDER BY CASE WHEN id = %s THEN 0 ELSE 1 END, n, last_case IS NOT NULL, last_case, id LIMIT %s")
 
 
 def excluded_agents(case):

@@ -235,8 +235,8 @@ def _give(case, now, excluded=frozenset(), skip_locked=False):
     `skip_locked` (a text's own transaction): an agent another transaction is giving a case to is
     passed over rather than waited for; texts in parallel each hold one agent and would otherwise
     wait for each other's (a deadlock); a case left waiting is the dispatch job's."""
-    for candidate in selectors.candidates(case, excluded):
-        agent = _lock_agent(candidate.pk, skip_locked=skip_locked)
+    for agent_id in selectors.candidates(case, excluded):
+        agent = _lock_agent(agent_id, skip_locked=skip_locked)
         if agent is None or not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
             continue  # another case reached them first
         _offer(case, agent, now)

@@ -168,8 +168,12 @@
   function renderOffers() {
     var list = offers();
     $("offers-count").textContent = list.length ? String(list.length) : "";
+    var key = JSON.stringify(list.map(function (r) {
+      return [r.id, r.channel, contactLabel(r), r.offer_expires_at, r.poc_number, r.skill_name, ((r.messages || [])[0] || {}).id,
+        r.transfer_note, !!S.pending["accept:" + r.id], !!S.pending["reject:" + r.id]];
+    }));
     L.replace($("offers"), list.length ? list.map(offerCard) :
-      h("p.empty", { "data-testid": "offers-empty" }, h("strong", "No offers"), " — you'll see new texts here"));
+      h("p.empty", { "data-testid": "offers-empty" }, h("strong", "No offers"), " — you'll see new texts here"), key);
   }
 
   function offerCard(r) {
@@ -186,13 +190,18 @@
       first ? h("p.offer-body", first.body) : null,
       r.transfer_note ? h("p.offer-note", { "data-testid": "offer-note" }, h("b", "Transferred: "), r.transfer_note) : null,
       h("div.offer-actions",
-        h("button.btn.btn-accept", { type: "button", disabled: busy, "data-testid": "accept", onclick: function () { accept(r); } },
+        h("button.btn.btn-accept", { type: "button", disabled: busy, "data-testid": "accept", onclick: function () { accept(S.rooms[r.id] || r); } },
           S.pending["accept:" + r.id] ? "Accepting…" : "Accept"),
-        h("button.btn.btn-reject", { type: "button", disabled: busy, "data-testid": "reject", onclick: function () { reject(r); } }, "Reject")));
+        h("button.btn.btn-reject", { type: "button", disabled: busy, "data-testid": "reject", onclick: function () { reject(S.rooms[r.id] || r); } },
+          "Reject")));
   }
 
   function renderRooms() {
     var list = actives();
+    var key = JSON.stringify([S.selected, list.map(function (r) {
+      var last = (r.messages || [])[(r.messages || []).length - 1] || {};
+      return [r.id, r.channel, contactLabel(r), S.unread[r.id] || 0, last.id, last.body, r.expires_at, waitingSince(r)];
+    })]);
     L.replace($("rooms"), list.length ? list.map(function (r) {
       var last = (r.messages || [])[r.messages.length - 1];
       var n = S.unread[r.id] || 0;
@@ -208,7 +217,7 @@
         h("span.room-tab-last", last ? (last.direction === "outbound" ? "You: " : "") + last.body : "No messages yet"),
         r.expires_at ? h("span.countdown.small", { "data-deadline": r.expires_at, "data-kind": "session" }) : null,
         waitingClock(r));
-    }) : h("p.empty", "No active conversations. Accept an offer or start a new text."));
+    }) : h("p.empty", "No active conversations. Accept an offer or start a new text."), key);
   }
 
   /** Since when the contact waits for an answer: their oldest text after the last one an agent wrote
@@ -260,6 +269,11 @@
     var closed = r.state === "closed", offered = r.state === "offered";
     head.hidden = false;
     var waiting = offers().length;
+    // Drawn again only when what it shows changed (a delivery report re-draws the thread, not its buttons);
+    // its buttons act on the room as it is now.
+    var headKey = JSON.stringify([r.id, r.state, r.expires_at, r.close_reason, r.channel, r.poc_number, r.skill_name, r.direction,
+      contactLabel(r), waiting]);
+    var now = function () { return current() || r; };
     L.replace(head, [
       h("button.btn.btn-ghost.thread-back", { type: "button", "data-testid": "back", onclick: showList, "aria-label": "Back to the conversation list" },
         "‹ Conversations", waiting ? h("span.count", { title: L.plural(waiting, "waiting offer") }, String(waiting)) : null),
@@ -274,12 +288,12 @@
         closed ? h("span.ended-tag", "Ended · " + reasonText(r.close_reason)) :
           r.expires_at ? h("span.timer", { title: "The conversation ends after this much inactivity" },
             h("span.countdown", { "data-deadline": r.expires_at, "data-kind": "session", "data-testid": "time-left" }), " left") : null,
-        h("button.btn.btn-ghost", { type: "button", "data-testid": "history-button", "aria-label": "Previous conversations", onclick: function () { loadHistory(r); } },
+        h("button.btn.btn-ghost", { type: "button", "data-testid": "history-button", "aria-label": "Previous conversations", onclick: function () { loadHistory(now()); } },
           h("span.label-long", "Previous conversations"), h("span.label-short", "History")),
-        closed || offered ? null : h("button.btn.btn-ghost", { type: "button", "data-testid": "transfer", onclick: function () { openTransfer(r); } }, "Transfer"),
+        closed || offered ? null : h("button.btn.btn-ghost", { type: "button", "data-testid": "transfer", onclick: function () { openTransfer(now()); } }, "Transfer"),
         closed ? h("button.btn.btn-ghost", { type: "button", onclick: dismissEnded }, "Close") :
-          offered ? null : h("button.btn.btn-danger", { type: "button", "data-testid": "end", onclick: function () { confirmEnd(r); } }, "End")),
-    ]);
+          offered ? null : h("button.btn.btn-danger", { type: "button", "data-testid": "end", onclick: function () { confirmEnd(now()); } }, "End")),
+    ], headKey);
     var atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40 || list.dataset.room !== String(r.id);
     list.dataset.room = r.id;
     var items = [];

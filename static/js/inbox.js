@@ -43,7 +43,9 @@
           h("span.muted.small", { text: c.agent_username ? "· " + c.agent_username : "· waiting" }))));
     });
     if (!items.length) items = [h("li.muted.case-none", { text: "No cases here." })];
-    replace($("cases"), items);
+    replace($("cases"), items, JSON.stringify([state.selected, state.cases.map(function (c) {
+      return [c.id, c.state, c.agent, c.unread, c.contact_name, c.contact_number, c.last_message_at, c.first_body, c.queue_name, c.agent_username];
+    })]));
   }
   function loadCounts() {
     return L.api("GET", API + "cases/counts/").then(function (res) {
@@ -102,6 +104,8 @@
     $("case-empty").hidden = !!c;
     if (!c) { app.dataset.view = "list"; return; }
     var name = c.contact && c.contact.name;
+    // Head and actions are drawn again only when what they show changed: a live event that changes
+    // nothing there leaves their buttons and the picked state in place (live.js, replace's key).
     replace($("case-head"), [
       h("button.btn.btn-small.btn-ghost.case-back", { type: "button", onclick: function () { app.dataset.view = "list"; } }, "← Cases"),
       h("h1", { "data-testid": "case-title", text: (name ? name + " · " : "") + L.phone(c.contact_number) }),
@@ -109,7 +113,7 @@
       h("span.muted", { text: "to " + L.phone(c.poc_number) + (c.queue_name ? " · " + c.queue_name : "") + " · " +
         (c.agent_username ? c.agent_username : "waiting for an agent") }),
       h("span.case-timer#case-timer", { "data-testid": "timer" }),
-    ]);
+    ], JSON.stringify([c.id, name, c.contact_number, c.state, c.poc_number, c.queue_name, c.agent_username]));
     renderActions(c);
     renderMessages(c.messages);
     var canWrite = mine(c) && c.state !== "new" && c.state !== "closed";
@@ -148,7 +152,7 @@
     if (c.state !== "closed" && (mine(c) || manager)) {
       acts.push(h("button.btn.btn-small.btn-ghost", { type: "button", "data-testid": "assign", onclick: openAssign }, c.agent ? "Transfer…" : "Assign…"));
     }
-    replace($("case-actions"), acts);
+    replace($("case-actions"), acts, JSON.stringify([c.id, c.state, c.agent, manager]));
     $("case-actions").dataset.case = c.id;
     $("case-actions").hidden = !acts.length;
   }

@@ -36,9 +36,16 @@
     if (Array.isArray(child)) { child.forEach(function (c) { append(el, c); }); return; }
     el.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
   }
-  function replace(el, children) {
+  /** Replace el's children. With a `key` (what the new children show, as a string), nothing happens when
+   * el already shows that key: a live event that changes nothing there leaves its buttons in place, so a
+   * click whose mouse-down and mouse-up fall on either side of a re-draw is not lost (the browser sends
+   * no click when the button under the pointer was replaced between the two). Returns whether it replaced. */
+  function replace(el, children, key) {
+    if (key !== undefined && el.dataset.renderKey === key) return false;
     while (el.firstChild) el.removeChild(el.firstChild);
     append(el, children);
+    if (key !== undefined) el.dataset.renderKey = key; else delete el.dataset.renderKey;
+    return true;
   }
 
   // ---- time: the server's clock, learned from each snapshot -----------------------------
