@@ -17,15 +17,14 @@ from django.utils import timezone
 from routing import jobs
 from routing import rules as routing_rules
 from routing import services as routing_services
-from routing import selectors as routing_selectors
 from routing import sql
 from routing.choices import CodeType, Role
 from routing.hub import ending, outbound
-from routing.models import PointOfContact, Room, Tenant, User
+from routing.models import Contact, PointOfContact, Room, Tenant, User
 
 from . import events, rules, selectors
 from .choices import COUNTING_STATES, LIVE_STATES, SETTABLE_STATES, CaseState, EntryKind
-from .models import Case, CaseEntry, Queue
+from .models import Case, CaseEntry, Filter, Queue
 
 DISPATCH_BATCH = 200
 
@@ -115,13 +114,29 @@ def _local_time(tenant, now):
 
 
 def fallback_queue(tenant_id):
-    return Queue.objects.filter(tenant_id=tenant_id, is_fallback=True).first()
+    found = sql.row(f"SELECT {sql.columns(Queue, 'q')} FROM {sql.table(Queue)} q WHERE q.tenant_id = %s AND q.is_fallback LIMIT 1",
+                    [tenant_id])
+    return sql.build(Queue, found) if found else None
+
+
+def _tenant_filters(tenant_id):
+    """The tenant's filters, each with its queue and point of contact (the reasons name its number), in
+    one hand-written statement: read for every new case (docs/benchmarks.md)."""
+    found = sql.rows(f"SELECT {sql.columns(Filter, 'f')}, {sql.columns(Queue, 'q')}, {sql.columns(PointOfContact, 'p')} "
+                     f"FROM {sql.table(Filter)} f JOIN {sql.table(Queue)} q ON q.id = f.queue_id "
+                     f"LEFT JOIN {sql.table(PointOfContact)} p ON p.id = f.point_of_contact_id WHERE f.tenant_id = %s", [tenant_id])
+    filters = []
+    for values in found:
+        f, queue, poc = sql.build_joined((Filter, Queue, PointOfContact), values)
+        f.queue, f.point_of_contact = queue, poc
+        filters.append(f)
+    return filters
 
 
 def queue_choose(*, tenant, poc_id, body, tags, now):
     """(queue, filter) for a new case's first message: the first filter that matches, else the fallback queue."""
-    filters = list(tenant.digital_filters.select_related("queue", "point_of_contact"))
-    _checks, found = rules.filters_explain(filters, poc_id=poc_id, body=body, tags=tags, local_time=_local_time(tenant, now))
+    _checks, found = rules.filters_explain(_tenant_filters(tenant.pk), poc_id=poc_id, body=body, tags=tags,
+                                           local_time=_local_time(tenant, now))
     return (found.queue, found) if found else (fallback_queue(tenant.pk), None)
 
 
@@ -138,15 +153,18 @@ def case_open(*, room, message):
     """A new thread's first text (the `digital` delivery mode's hand-off), in the hub's transaction.
     A case the agent started to this number (outbound, still without a room) takes the room in."""
     tenant = room.tenant
-    waiting = Case.objects.select_for_update().filter(point_of_contact_id=room.point_of_contact_id, contact_number=room.contact_number,
-                                                      room__isnull=True, state__in=LIVE_STATES).first()
+    # Hand-written reads (routing.sql), as the rest of this path: each ORM read here compiled longer than it ran.
+    waiting = sql.row(f"SELECT id FROM {sql.table(Case)} WHERE point_of_contact_id = %s AND contact_number = %s AND room_id IS NULL "
+                      f"AND state IN ({sql.placeholders(LIVE_STATES)}) LIMIT 1{sql.for_update()}",
+                      [room.point_of_contact_id, room.contact_number, *LIVE_STATES])
     if waiting is not None:
+        waiting = _lock_case(waiting[0])
         waiting.room_id = room.pk
         waiting.save(update_fields=["room"])
         return case_received(case=waiting, message=message)
-    contact = routing_selectors.contact_card(tenant.pk, room.contact_number)
+    tags = sql.row(f"SELECT tags FROM {sql.table(Contact)} WHERE tenant_id = %s AND number = %s", [tenant.pk, room.contact_number])
     queue, matched = queue_choose(tenant=tenant, poc_id=room.point_of_contact_id, body=message.body,
-                                  tags=contact.tag_list if contact else [], now=message.created_at)
+                                  tags=Contact(tags=tags[0]).tag_list if tags else [], now=message.created_at)
     case = sql.insert(Case(tenant_id=tenant.pk, room_id=room.pk, point_of_contact_id=room.point_of_contact_id,
                            contact_number=room.contact_number, poc_number=room.poc_number, queue=queue, matched_filter=matched,
                            opened_at=message.created_at, waiting_since=message.created_at, last_message_at=message.created_at,
@@ -158,7 +176,8 @@ def case_open(*, room, message):
     # no older case waits on its queue (queue order holds): it reaches an agent's page with the text's
     # commit, not a job's turn later. Otherwise, or when nobody on the queue has room, it waits and the
     # dispatch job serves the queue in order.
-    older = queue is not None and Case.objects.filter(queue=queue, agent__isnull=True, state=CaseState.NEW).exclude(pk=case.pk).exists()
+    older = queue is not None and sql.row(f"SELECT 1 FROM {sql.table(Case)} WHERE queue_id = %s AND agent_id IS NULL AND state = %s "
+                                          f"AND id <> %s LIMIT 1", [queue.pk, CaseState.NEW, case.pk]) is not None
     if queue is None or older or _give(case, message.created_at, skip_locked=True) is None:
         events.case_updated(case)  # waiting in its queue (supervisors see it)
         dispatch_soon(tenant.pk)
