@@ -133,9 +133,8 @@ def test_who_may_transfer(center):
 
 
 
-def test_a_supervisor_assigning_a_queued_room_is_an_assignment_not_a_transfer(center, settings):
+def test_a_supervisor_assigning_a_queued_room_is_an_assignment_not_a_transfer(center):
     c = center
-    settings.CXSMS_REPORTS_FRESH_SECONDS = 0  # no "fresh" mark left in the cache for a later test's tenant of the same id
     post_inbound(c["client"], c["poc"], "+12025550778", "Is anyone there?")
     room = Room.objects.get(contact_number="+12025550778")
     assert client_for(c["mama"]).post(f"{API}rooms/{room.pk}/reject/").status_code == 200

@@ -33,6 +33,27 @@ def text_in(sim, from_number, body):
     expect(sim.locator("#sim-thread")).to_contain_text(body)
 
 
+def open_simulator(new_page, server):
+    """The phone simulator, as the demo's administrator (tuppence), connected."""
+    sim = new_page()
+    login(sim, server, "tuppence", PASSWORD)
+    sim.goto(server.url + "/simulator/")
+    expect(sim.locator("#sim-conn")).to_have_text(re.compile("live"))
+    return sim
+
+
+def set_agent_state(page, state):
+    page.get_by_test_id("state-" + state).click()
+    expect(page.get_by_test_id("state-" + state)).to_have_attribute("aria-pressed", "true")
+
+
+def set_case_state(page, state, label):
+    """Choose `state` for the open case and set it; wait until the case shows `label`."""
+    page.get_by_test_id("state-select").select_option(state)
+    page.get_by_test_id("state-set").click()
+    expect(page.locator("#case-head").get_by_test_id("state-badge")).to_have_text(label)
+
+
 def open_inbox(new_page, server, username, width=1440, height=900):
     page = new_page()
     page.set_viewport_size({"width": width, "height": height})
@@ -150,17 +171,13 @@ def test_phone_width_list_then_case(server, new_page, artifacts_dir):
     # next test's cases from tommy.
     phone.set_viewport_size({"width": 1440, "height": 900})
     item.click()
-    head = phone.locator("#case-head").get_by_test_id("state-badge")
     expect(phone.get_by_test_id("case-title")).to_be_visible()
     if "albert" in phone.locator("#case-head").inner_text():
         if phone.get_by_test_id("accept").is_visible():
             phone.get_by_test_id("accept").click()
-            expect(head).to_have_text("Open")
-        phone.get_by_test_id("state-select").select_option("closed")
-        phone.get_by_test_id("state-set").click()
-        expect(head).to_have_text("Closed")
-    phone.get_by_test_id("state-unavailable").click()
-    expect(phone.get_by_test_id("state-unavailable")).to_have_attribute("aria-pressed", "true")
+            expect(phone.locator("#case-head").get_by_test_id("state-badge")).to_have_text("Open")
+        set_case_state(phone, "closed", "Closed")
+    set_agent_state(phone, "unavailable")
 
 
 def test_a_supervisor_assigns_a_waiting_case_and_the_agent_gets_it_live(server, new_page, artifacts_dir):

@@ -7,8 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
-from tests.browser.test_inbox import PASSWORD, contact, open_inbox, pretty, text_in
+from tests.browser.test_inbox import contact, open_inbox, open_simulator, pretty, set_agent_state, set_case_state, text_in
 
 pytestmark = pytest.mark.browser
 ACTIONS = re.compile(r"/api/v1/digital/cases/\d+/(accept|reject|messages|state)/$")
@@ -22,12 +21,8 @@ def test_case_actions_go_over_the_socket_and_through_rest_when_it_is_down(server
     tommy.on("request", lambda r: posts.append(ACTIONS.search(r.url).group(1)) if r.method == "POST" and ACTIONS.search(r.url) else None)
     tommy.reload()
     expect(tommy.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
-    tommy.get_by_test_id("state-available").click()
-    expect(tommy.get_by_test_id("state-available")).to_have_attribute("aria-pressed", "true")
-    sim = new_page()
-    login(sim, server, "tuppence", PASSWORD)
-    sim.goto(server.url + "/simulator/")
-    expect(sim.locator("#sim-conn")).to_have_text(re.compile("live"))
+    set_agent_state(tommy, "available")
+    sim = open_simulator(new_page, server)
     text_in(sim, first, "#ADVENTUREME canoe trips?")
     text_in(sim, second, "#ADVENTUREME any climbing?")
     head = tommy.locator("#case-head").get_by_test_id("state-badge")
@@ -74,12 +69,8 @@ def test_a_state_picked_survives_a_live_update_of_the_case(server, new_page):
     case.updated event. The state set is the one picked, not the list's first."""
     number = contact()
     tommy = open_inbox(new_page, server, "tommy")
-    tommy.get_by_test_id("state-available").click()
-    expect(tommy.get_by_test_id("state-available")).to_have_attribute("aria-pressed", "true")
-    sim = new_page()
-    login(sim, server, "tuppence", PASSWORD)
-    sim.goto(server.url + "/simulator/")
-    expect(sim.locator("#sim-conn")).to_have_text(re.compile("live"))
+    set_agent_state(tommy, "available")
+    sim = open_simulator(new_page, server)
     text_in(sim, number, "#ADVENTUREME kayaks for two?")
     item = tommy.get_by_test_id("case-item").filter(has_text=pretty(number))
     item.click()
@@ -98,8 +89,5 @@ def test_a_state_picked_survives_a_live_update_of_the_case(server, new_page):
     expect(head).to_have_text("Escalated")
 
     # Leave the shared demo server as found.
-    tommy.get_by_test_id("state-select").select_option("closed")
-    tommy.get_by_test_id("state-set").click()
-    expect(head).to_have_text("Closed")
-    tommy.get_by_test_id("state-unavailable").click()
-    expect(tommy.get_by_test_id("state-unavailable")).to_have_attribute("aria-pressed", "true")
+    set_case_state(tommy, "closed", "Closed")
+    set_agent_state(tommy, "unavailable")

@@ -40,3 +40,22 @@ def test_an_open_room_is_recomputed_until_it_closes(client, settings):
     fact = RoomFact.objects.get(room=room)
     assert fact.final and fact.offered and fact.abandoned
     assert fact.day == DAY
+
+
+def test_a_report_catches_up_at_most_once_per_window(client, settings):
+    """A page that asks several figures, or a supervisor's page polling, recomputes the open rooms once
+    per CXSMS_REPORTS_FRESH_SECONDS (a mark in the cache, shared by the processes), not every time."""
+    from django.core.cache import cache
+
+    from routing.reports.rollup import refresh_for_report
+
+    day = play_day(client, settings)
+    tenant_id = day["tenant"].pk
+    cache.delete(f"cxsms:reports:fresh:{tenant_id}")  # a mark left by another test's tenant of the same id
+    settings.CXSMS_REPORTS_FRESH_SECONDS = 60
+    assert refresh_for_report(tenant_id) > 0
+    assert refresh_for_report(tenant_id) == 0  # inside the window: the catch-up is skipped
+    cache.delete(f"cxsms:reports:fresh:{tenant_id}")  # the window over
+    settings.CXSMS_REPORTS_FRESH_SECONDS = 0
+    RoomFact.objects.all().delete()
+    assert refresh_for_report(tenant_id) > 0
