@@ -274,21 +274,9 @@ class Agent:
             return await self.work_cases(body)
         while True:
             room_id = await self.queue.get()
-            for path, payload, command, key in (
-                    (f"/api/v1/rooms/{room_id}/accept/", None, {"type": "room.accept", "room": room_id}, "accept"),
-                    (f"/api/v1/rooms/{room_id}/messages/", {"body": body}, {"type": "message.send", "room": room_id, "body": body},
-                     "answer")):
-                t0 = time.monotonic()
-                try:
-                    if self.actions == "ws":
-                        status = await self.command(command)
-                    else:
-                        status, _ = await self.http.request("POST", path, payload)
-                except Exception as exc:
-                    status = repr(exc)[:60]
-                self.obs[key].append([status, time.monotonic() - t0])
-                if key == "accept" and status not in (200, 201, 202):
-                    break
+            await self.steps([
+                (f"/api/v1/rooms/{room_id}/accept/", None, {"type": "room.accept", "room": room_id}, "accept"),
+                (f"/api/v1/rooms/{room_id}/messages/", {"body": body}, {"type": "message.send", "room": room_id, "body": body}, "answer")])
 
     async def work_cases(self, body):
         """Digital mode: accept every case offered to this agent and answer it, as the ACD agents do
@@ -302,18 +290,23 @@ class Agent:
                      (base + "messages/", {"body": body}, {"type": "case.reply", "case": case_id, "body": body}, "answer")]
             if self.close:
                 steps.append((base + "state/", {"state": "closed"}, {"type": "case.state", "case": case_id, "state": "closed"}, "close"))
-            for path, payload, command, key in steps:
-                t0 = time.monotonic()
-                try:
-                    if self.actions == "ws":
-                        status = await self.command(command)
-                    else:
-                        status, _ = await self.http.request("POST", path, payload)
-                except Exception as exc:
-                    status = repr(exc)[:60]
-                self.obs.setdefault(key, []).append([status, time.monotonic() - t0])
-                if status not in (200, 201, 202):
-                    break
+            await self.steps(steps)
+
+    async def steps(self, steps):
+        """One object's actions in order, each timed into obs[key]: a frame over the socket (actions
+        "ws") or the REST call (actions "rest"); a step that fails ends the object's turn."""
+        for path, payload, command, key in steps:
+            t0 = time.monotonic()
+            try:
+                if self.actions == "ws":
+                    status = await self.command(command)
+                else:
+                    status, _ = await self.http.request("POST", path, payload)
+            except Exception as exc:
+                status = repr(exc)[:60]
+            self.obs.setdefault(key, []).append([status, time.monotonic() - t0])
+            if status not in (200, 201, 202):
+                break
 
 
 async def run_agents(spec):

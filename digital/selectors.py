@@ -103,8 +103,13 @@ def case_payload(case, detail=False):
         data["contact"] = routing_selectors.contact_payload(routing_selectors.contact_card(case.tenant_id, case.contact_number),
                                                             case.contact_number)
         data["messages"] = [message_payload(m) for m in case_messages(case)]
-        data["entries"] = [entry_payload(e) for e in case.entries.select_related("actor", "agent", "queue")]
+        data["entries"] = [entry_payload(e) for e in case_entries(case)]
     return data
+
+
+def case_entries(case):
+    """The case's history, oldest first, with the names its lines show."""
+    return case.entries.select_related("actor", "agent", "queue")
 
 
 def entry_payload(e):

@@ -177,7 +177,7 @@ class CaseViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
             data.is_valid(raise_exception=True)
             entry = services.case_note(case=case, author=request.user, body=data.validated_data["body"])
             return Response(selectors.entry_payload(entry), status=status.HTTP_201_CREATED)
-        return Response([selectors.entry_payload(e) for e in case.entries.select_related("actor", "agent", "queue")])
+        return Response([selectors.entry_payload(e) for e in selectors.case_entries(case)])
 
     @extend_schema(summary="The last ten cases of this contact or number, newest first, with their texts",
                    responses={200: s.PreviousCaseSerializer(many=True)})

@@ -14,11 +14,13 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.db import OperationalError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServerError
 from django.urls import reverse
 
 from .. import threads
+from ..ops import busy
 from . import webhooks
 
 log = logging.getLogger("cxsms.webhooks")
@@ -38,6 +40,8 @@ def _respond(view, scope, body):
     except SuspiciousOperation as exc:  # a disallowed host, malformed form data
         log.warning("webhook refused: %s", exc)
         return HttpResponseBadRequest("Bad request.", content_type="text/plain")
+    except OperationalError as exc:  # the database did not answer in time: 503, the carrier retries
+        return busy.response_for(request, exc)
     except Exception:
         log.exception("webhook %s failed", scope.get("path"))
         return HttpResponseServerError("Server error.", content_type="text/plain")

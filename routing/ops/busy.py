@@ -11,6 +11,22 @@ log = logging.getLogger("cxsms.busy")
 MESSAGE = "The service is busy and could not finish this request. Nothing was changed. Try again in a moment."
 
 
+def response_for(request, exception):
+    """The 503 for a request that failed because the database did not answer, else None. Used by the
+    middleware below and by the carrier webhooks, which skip Django's middleware (routing/hub/asgi.py)."""
+    if not isinstance(exception, OperationalError):
+        return None
+    log.warning("database busy on %s %s: %s", request.method, request.path, exception)
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse({"detail": MESSAGE}, status=503)
+    elif request.path.startswith("/hooks/"):
+        response = HttpResponse(MESSAGE, status=503, content_type="text/plain")
+    else:
+        response = HttpResponse(f"<!doctype html><title>Busy</title><p>{MESSAGE}</p>", status=503)
+    response["Retry-After"] = "1"
+    return response
+
+
 class DatabaseBusyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -19,12 +35,4 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError):
-            return None
-        log.warning("database busy on %s %s: %s", request.method, request.path, exception)
-        if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
-            response = JsonResponse({"detail": MESSAGE}, status=503)
-        else:
-            response = HttpResponse(f"<!doctype html><title>Busy</title><p>{MESSAGE}</p>", status=503)
-        response["Retry-After"] = "1"
-        return response
+        return response_for(request, exception)

@@ -134,8 +134,6 @@
       acts.push(h("button.btn.btn-small", { type: "button", "data-testid": "reject", onclick: function () { act("reject"); } }, "Reject"));
     }
     var manager = !cfg.is_agent;
-    // A new state picked but not set yet survives a re-render of the same case (a live event).
-    var picked = $("state-select"), keep = picked && $("case-actions").dataset.case === String(c.id) ? picked.value : null;
     if (c.state !== "closed" && ((mine(c) && c.state !== "new") || (manager && c.agent))) {
       var sel = h("select.input#state-select", { "aria-label": "New state", "data-testid": "state-select" },
         // An offer not yet accepted can only be closed (its agent accepts it first).
@@ -144,7 +142,6 @@
         }).map(function (s) {
           return h("option", { value: s, text: cfg.labels.state[s] });
         }));
-      if (keep && keep !== c.state && sel.querySelector("option[value='" + keep + "']")) sel.value = keep;
       acts.push(sel, h("button.btn.btn-small", { type: "button", "data-testid": "state-set", onclick: function () {
         act("state", { state: sel.value });
       } }, "Set state"));
@@ -153,7 +150,6 @@
       acts.push(h("button.btn.btn-small.btn-ghost", { type: "button", "data-testid": "assign", onclick: openAssign }, c.agent ? "Transfer…" : "Assign…"));
     }
     replace($("case-actions"), acts, JSON.stringify([c.id, c.state, c.agent, manager]));
-    $("case-actions").dataset.case = c.id;
     $("case-actions").hidden = !acts.length;
   }
   // Accept, reject, state and replies go over the socket while it is open (one frame each, answered with
