@@ -1,10 +1,10 @@
 """The phone simulator and the contacts' web chat in a real browser: a text typed on the simulated
 phone reaches the agent, the agent's reply comes back live; a contact chats from /chat/porridge/."""
-import re
 
 import pytest
 
 from tests.browser.conftest import login
+from tests.browser.test_workspace import open_agent, set_state
 from tests.live import live_server
 
 pytestmark = pytest.mark.browser
@@ -19,10 +19,10 @@ def server():
 
 
 def test_simulator_and_chat_pages(server, new_page, artifacts_dir):
-    agent = new_page()
-    login(agent, server, "mama", PASSWORD)
-    agent.goto(server.url + "/agent/")
-    agent.get_by_role("button", name=re.compile("^Available")).click()
+    # The page's socket is connected and the state confirmed before the text comes in: a click before
+    # the script is ready, or a text before the agent is Available, would leave the offer unmade.
+    agent = open_agent(new_page, server, "mama")
+    set_state(agent, "available")
 
     phone = new_page()
     login(phone, server, "tiffany", PASSWORD)
