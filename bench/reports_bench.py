@@ -291,8 +291,8 @@ def main():
     from django.test import Client
     from django.test.utils import setup_databases, teardown_databases
 
-    from routing.models import AgentStateFact, Message, Room, RoomFact, Tenant, User
-    from routing.reports import rollup, state_rollup
+    from routing.models import AgentStateFact, Message, Room, RoomDay, RoomFact, Tenant, User
+    from routing.reports import day_rollup, rollup, state_rollup
 
     # No serialized copy of the data (a test-runner feature for rollback emulation): it would read every row.
     old = setup_databases(verbosity=0, interactive=False, keepdb=True, serialized_aliases=set())
@@ -314,7 +314,7 @@ def main():
         if args.rebuild_rollup:
             with connection.cursor() as cur:
                 cur.execute("TRUNCATE routing_roomfact, routing_agentstatefact, routing_agentreasonfact, routing_agentstateday, "
-                            "routing_agentreasonday, routing_staterollupmark")
+                            "routing_agentreasonday, routing_staterollupmark, routing_roomday")
         if not RoomFact.objects.filter(tenant_id=tenant.pk).exists():
             log("building the rollup (RoomFact) in SQL …")
             t = time.time()
@@ -338,6 +338,14 @@ def main():
                 cur.execute("ANALYZE routing_agentstatefact")
                 cur.execute("ANALYZE routing_agentreasonfact")
             log(f"  {results['state_rollup_build']}")
+        if not RoomDay.objects.filter(tenant_id=tenant.pk).exists():
+            log("keeping the settled days (RoomDay) …")
+            t = time.time()
+            n = day_rollup.refresh(tenant_ids=[tenant.pk])
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE routing_roomday")
+            results["day_rollup_build"] = {"rows": n, "seconds": round(time.time() - t, 1)}
+            log(f"  {results['day_rollup_build']}")
         if args.build_only:
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=2))
@@ -386,8 +394,9 @@ def main():
             cur.execute("SELECT pg_size_pretty(pg_total_relation_size('routing_roomfact')), "
                         "pg_size_pretty(pg_total_relation_size('routing_message')), "
                         "pg_size_pretty(pg_total_relation_size('routing_agentstatefact') "
-                        "+ pg_total_relation_size('routing_agentreasonfact'))")
-            results["sizes"] = dict(zip(("roomfact", "message", "agent_state_slots"), cur.fetchone()))
+                        "+ pg_total_relation_size('routing_agentreasonfact')), "
+                        "pg_size_pretty(pg_total_relation_size('routing_roomday'))")
+            results["sizes"] = dict(zip(("roomfact", "message", "agent_state_slots", "roomday"), cur.fetchone()))
     finally:
         connection.close()
         if args.drop:

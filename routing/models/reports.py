@@ -152,3 +152,53 @@ class AgentReasonDay(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "day"], name="agentreasonday_day_idx")]
+
+
+class RoomDay(models.Model):
+    """RoomFact rows summed per local day and one grouping (routing/reports/day_rollup.py): what the
+    day, week and month reports read instead of a month's million room rows. `dim` names the grouping
+    ("" the day's totals, "skill", "agent", "team", "point_of_contact", "channel", "disposition") and
+    `key` its value (an id or a channel; "" when the rooms have none). Only settled days are kept: past
+    days whose rooms are all closed; the "" row of a day marks it as kept, even with no rooms."""
+
+    tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    day = models.DateField()
+    week = models.DateField()
+    dim = models.CharField(max_length=16, blank=True)
+    key = models.CharField(max_length=32, blank=True)
+    offered = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    abandoned = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    lapsed = models.PositiveIntegerField(default=0)
+    transferred = models.PositiveIntegerField(default=0)
+    answered_in_target = models.PositiveIntegerField(default=0)
+    responded_in_target = models.PositiveIntegerField(default=0)
+    response_due = models.PositiveIntegerField(default=0)
+    messages_in = models.PositiveIntegerField(default=0)
+    messages_out = models.PositiveIntegerField(default=0)
+    segments_out = models.PositiveIntegerField(default=0)
+    opt_outs = models.PositiveIntegerField(default=0)
+    asa_sum = models.FloatField(default=0)
+    asa_n = models.PositiveIntegerField(default=0)
+    frt_sum = models.FloatField(default=0)
+    frt_n = models.PositiveIntegerField(default=0)
+    handle_sum = models.FloatField(default=0)
+    handle_n = models.PositiveIntegerField(default=0)
+    # The same over the accepted rooms only (the agents report's handled rooms).
+    acc_handle_sum = models.FloatField(default=0)
+    acc_handle_n = models.PositiveIntegerField(default=0)
+    acc_frt_sum = models.FloatField(default=0)
+    acc_frt_n = models.PositiveIntegerField(default=0)
+    # 90th percentiles of the day's rooms, and the whole-second histograms ({"37": 4, …}) that merge into
+    # a week's or a month's percentile exactly (selectors.P90 reads whole seconds too).
+    asa_p90 = models.FloatField(null=True)
+    frt_p90 = models.FloatField(null=True)
+    handle_p90 = models.FloatField(null=True)
+    asa_hist = models.JSONField(default=dict)
+    frt_hist = models.JSONField(default=dict)
+    handle_hist = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "day", "dim", "key"], name="roomday_unique")]
+        indexes = [models.Index(fields=["tenant", "dim", "day"], name="roomday_dim_idx")]

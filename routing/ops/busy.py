@@ -4,7 +4,7 @@ request: the caller gets 503 with a Retry-After and a sentence to read, never a 
 trace. Nothing was changed (the request's transaction, if any, rolled back). Logged as a warning."""
 import logging
 
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 
 log = logging.getLogger("cxsms.busy")
@@ -16,6 +16,8 @@ def response_for(request, exception):
     middleware below and by the carrier webhooks, which skip Django's middleware (routing/hub/asgi.py)."""
     if not isinstance(exception, OperationalError):
         return None
+    if connection.vendor == "sqlite" and "locked" not in str(exception):
+        return None  # SQLite's OperationalError also names bad SQL ("no such column"): a bug, not a busy database
     log.warning("database busy on %s %s: %s", request.method, request.path, exception)
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         response = JsonResponse({"detail": MESSAGE}, status=503)

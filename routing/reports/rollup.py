@@ -19,7 +19,7 @@ from django.db.models.functions import Length
 from .. import sms
 from ..choices import Channel, Direction, RoomState
 from ..models import Message, Room, RoomFact, RoutingDecision, Tenant
-from . import periods, state_rollup
+from . import day_rollup, periods, state_rollup
 
 BATCH = 2000
 # Rooms just below the newest rolled-up id are looked at again: a transaction that took an id
@@ -113,6 +113,13 @@ def compute_facts(room_ids, tz_by_tenant):
 def _store(facts):
     with transaction.atomic():
         RoomFact.objects.bulk_create(facts, update_conflicts=True, unique_fields=["room"], update_fields=FIGURE_FIELDS)
+        # A day kept by the day rollup with a room rolled up again (written late, or open at the last
+        # refresh) is no longer settled as kept: the next refresh keeps it anew.
+        by_tenant = defaultdict(set)
+        for fact in facts:
+            by_tenant[fact.tenant_id].add(fact.day)
+        for tenant_id, days in by_tenant.items():
+            day_rollup.forget(tenant_id, days)
 
 
 def _open_and_newest(tenant_id):
@@ -132,6 +139,7 @@ def room_facts_refresh(*, tenant_ids=None, rebuild=False, batch_size=BATCH):
         tzs = {tenant.pk: periods.tz_of(tenant)}
         if rebuild:
             todo_open, floor = [], 0
+            day_rollup.forget_all(tenant.pk)
         else:
             todo_open, newest = _open_and_newest(tenant.pk)
             floor = max(newest - LOOKBACK_IDS, 0)
@@ -163,9 +171,10 @@ def refresh_for_report(tenant_id):
     key = f"cxsms:reports:fresh:{tenant_id}"
     if window > 0 and not cache.add(key, 1, timeout=window):
         return 0
-    return room_facts_refresh(tenant_ids=[tenant_id]) + state_rollup.agent_state_facts_refresh(tenant_ids=[tenant_id])
+    return (room_facts_refresh(tenant_ids=[tenant_id]) + state_rollup.agent_state_facts_refresh(tenant_ids=[tenant_id])
+            + day_rollup.refresh(tenant_ids=[tenant_id]))
 
 
 def refresh_job(now=None):
     """The periodic job (routing.jobs `reports.refresh`): every tenant's rows brought up to date."""
-    return room_facts_refresh() + state_rollup.agent_state_facts_refresh()
+    return room_facts_refresh() + state_rollup.agent_state_facts_refresh() + day_rollup.refresh()

@@ -6,6 +6,7 @@ slots (AgentStateFact, AgentReasonFact: the state history cut by state_rollup.py
 add their rooms' figures.
 """
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -17,7 +18,7 @@ from .. import selectors as routing_selectors
 from ..choices import AgentState, Channel, Role, RoomState
 from ..models import AgentReasonDay, AgentReasonFact, AgentStateDay, AgentStateFact, Disposition, Room, RoomFact
 from .history import NO_REASON, state_timelines
-from . import periods, rollup
+from . import day_rollup, periods, rollup
 
 GROUP_COLUMN = {"skill": "skill_id", "agent": "agent_id", "team": "team_id", "point_of_contact": "point_of_contact_id",
                 "channel": "channel"}
@@ -43,16 +44,17 @@ class _NearestRank:
 
 
 class P90(Aggregate):
-    """The 90th percentile (nearest rank) of a column; NULLs are left out."""
+    """The 90th percentile (nearest rank) of a column's whole seconds (rounded down, as the day
+    rollup's histograms keep them: day_rollup.p90); NULLs are left out."""
 
     function = "percentile_disc"
-    template = f"%(function)s({PERCENTILE}) WITHIN GROUP (ORDER BY %(expressions)s)"
+    template = f"%(function)s({PERCENTILE}) WITHIN GROUP (ORDER BY floor(%(expressions)s))"
     output_field = FloatField()
 
     def as_sqlite(self, compiler, connection, **extra):
         connection.ensure_connection()
         connection.connection.create_aggregate("cx_p90", 1, _NearestRank)
-        return super().as_sql(compiler, connection, function="cx_p90", template="%(function)s(%(expressions)s)", **extra)
+        return super().as_sql(compiler, connection, function="cx_p90", template="%(function)s(floor(%(expressions)s))", **extra)
 
 
 def _ratio(part, whole):
@@ -116,6 +118,58 @@ def _finish(row):
     return out
 
 
+# --- the day rollup (day_rollup.py): what a day, week or month report reads when it can -------------
+
+FILTERS = ("skill", "agent", "team", "point_of_contact")
+
+
+def _filters(query):
+    out = [(name, getattr(query, name).pk) for name in FILTERS if getattr(query, name) is not None]
+    return out + [("channel", query.channel)] if query.channel else out
+
+
+def _day_plan(query, *, by_interval=True):
+    """(dim, key) of the RoomDay rows that answer the query, or None when only the room rows can: the
+    rollup keeps one grouping at a time, so at most one filter, and the grouping is that filter's
+    (or none); its intervals are days and weeks."""
+    if by_interval and query.interval not in ("day", "week"):
+        return None
+    filters = _filters(query)
+    if len(filters) > 1:
+        return None
+    if filters:
+        dim, value = filters[0]
+        return (dim, day_rollup.key_of(value)) if query.group_by in ("", dim) else None
+    return query.group_by, None
+
+
+def _day_sums(rows, *, percentiles=True):
+    """The agg_ figures (as the room rows' INTERACTION_AGGREGATES give them) of some RoomDay rows: a
+    single row's percentiles as kept, several rows' from their merged histograms."""
+    total = {name: sum(r[name] for r in rows) for name in day_rollup.FIELDS}
+    out = {f"agg_{name}": total[name] for name in (*COUNTS, "answered_in_target", "responded_in_target", "response_due")}
+    for metric, name in (("asa", "asa"), ("frt", "first_response"), ("handle", "handle")):
+        n = total[f"{metric}_n"]
+        out[f"agg_{name}_seconds"] = total[f"{metric}_sum"] / n if n else None
+        if percentiles:
+            out[f"agg_{name}_p90_seconds"] = (rows[0][f"{metric}_p90"] if len(rows) == 1
+                                              else day_rollup.p90(day_rollup.merge(r[f"{metric}_hist"] for r in rows)))
+    return out
+
+
+def _day_groups(query, plan, *, column, percentiles=True):
+    """{(period key, group value): [RoomDay rows]}: `column` "day" or "week", or None for the whole range."""
+    dim, key = plan
+    one_row_each = column == "day"
+    rows = day_rollup.rows(query.tenant.pk, query.start, query.end, dim, key, percentiles=percentiles,
+                           hists=percentiles and not one_row_each)
+    groups = {}
+    for r in rows:
+        group = day_rollup.value_of(dim, r["key"]) if query.group_by else None
+        groups.setdefault((r[column] if column else None, group), []).append(r)
+    return groups
+
+
 def _group_names(user, group_by, keys):
     if group_by == "channel":
         return dict(Channel.choices)
@@ -142,13 +196,24 @@ def interactions(user, query, *, fresh=True):
     column = periods.FACT_COLUMN[query.interval]
     group = GROUP_COLUMN.get(query.group_by)
     keys = [column, group] if group else [column]
-    found = facts_for(query).values(*keys).order_by(*keys).annotate(**INTERACTION_AGGREGATES)
-    tz = query.tz
-    if not group:
-        by_key = {r[column]: r for r in found}
-        return [{"period": p.label, **_finish(by_key.get(p.key, {}))} for p in periods.periods(query.start, query.end, query.interval, tz)]
     fields = (*keys, *INTERACTION_AGGREGATES)
-    found = _rows(found, *fields)
+    tz = query.tz
+    plan = _day_plan(query)
+    if plan is not None:
+        found = []
+        for (period, value), rows in _day_groups(query, plan, column=column).items():
+            sums = _day_sums(rows)
+            found.append((period, value, *(sums[name] for name in INTERACTION_AGGREGATES)) if group
+                         else (period, *(sums[name] for name in INTERACTION_AGGREGATES)))
+    else:
+        found = facts_for(query).values(*keys).order_by(*keys).annotate(**INTERACTION_AGGREGATES)
+        if group:
+            found = _rows(found, *fields)
+    if group:  # by interval, then group, "No …" last, on either database
+        found.sort(key=lambda r: (r[0], r[1] is None, r[1] or 0))
+    if not group:
+        by_key = {r[column]: r for r in found} if plan is None else {r[0]: dict(zip(fields, r)) for r in found}
+        return [{"period": p.label, **_finish(by_key.get(p.key, {}))} for p in periods.periods(query.start, query.end, query.interval, tz)]
     names = _group_names(user, query.group_by, {r[1] for r in found})
     labels = {}
     by, no_group = query.group_by, NO_GROUP[query.group_by]
@@ -184,6 +249,9 @@ def interaction_totals(user, query, *, fresh=True):
     """The figures over the whole range (one row)."""
     if fresh:
         refresh(query)
+    plan = _day_plan(query, by_interval=False)
+    if plan is not None:
+        return _finish(_day_sums([r for rows in _day_groups(query, plan, column=None).values() for r in rows]))
     return _finish(facts_for(query).aggregate(**INTERACTION_AGGREGATES))
 
 
@@ -203,6 +271,18 @@ def handle_time_distribution(user, query, *, counts=None):
 def totals_and_distribution(user, query):
     """The report page's tiles and its handle-time chart in one pass over the rows: a month is a
     million of them. The tiles show no percentile, so none is computed (they sort every value)."""
+    plan = _day_plan(query, by_interval=False)
+    if plan is not None:
+        rows = [r for group in _day_groups(query, plan, column=None).values() for r in group]
+        row = _day_sums(rows, percentiles=False)
+        # A whole second s falls in a bucket exactly when the time does: the bounds are whole seconds.
+        counts = {f"b{i}": 0 for i in range(len(HANDLE_BUCKETS))}
+        for second, n in day_rollup.merge(r["handle_hist"] for r in rows).items():
+            for i, (lo, hi, _) in enumerate(HANDLE_BUCKETS):
+                if int(second) >= lo and (hi is None or int(second) < hi):
+                    counts[f"b{i}"] += n
+                    break
+        return _finish(row), handle_time_distribution(user, query, counts=counts)
     sums = {name: agg for name, agg in INTERACTION_AGGREGATES.items() if not isinstance(agg, P90)}
     row = facts_for(query).aggregate(**sums, **BUCKET_AGGREGATES)
     return _finish(row), handle_time_distribution(user, query, counts=row)
@@ -212,8 +292,13 @@ def dispositions(user, query):
     """Ended rooms of the query by the disposition their agent chose at wrap-up (issue 17's codes), with
     each one's share of the ended rooms; "No disposition" for the rest. Ended: closed after an agent
     accepted it, which is a final row with a handle time; its disposition is on the row (rollup.py)."""
-    ended = facts_for(query).filter(final=True, handle_seconds__isnull=False)
-    per_id = ended.values_list("disposition_id").annotate(rooms=Count("pk")).order_by()
+    if _day_plan(replace(query, group_by=""), by_interval=False) == ("", None):
+        # No filter: the rollup's "disposition" rows. A handle time means the room ended (rollup.compute_facts).
+        per_id = [(day_rollup.value_of("disposition", r["key"]), r["handle_n"])
+                  for r in day_rollup.rows(query.tenant.pk, query.start, query.end, "disposition", percentiles=False)]
+    else:
+        ended = facts_for(query).filter(final=True, handle_seconds__isnull=False)
+        per_id = ended.values_list("disposition_id").annotate(rooms=Count("pk")).order_by()
     names = dict(Disposition.objects.filter(tenant_id=query.tenant.pk, pk__in=[k for k, _ in per_id if k is not None])
                  .values_list("pk", "name"))
     counts = {}
@@ -305,6 +390,28 @@ class AgentRows(Sequence):
                 "first_response_seconds": _round(r.get("frt"))}
 
 
+def _handled(query, column):
+    """{(agent id, period key): handled, handle_sum, handle_n, frt} of the rooms the agents accepted."""
+    by_agent = replace(query, group_by="agent")
+    plan = _day_plan(by_agent)  # no filter, or the agent's
+    if plan is not None:
+        out = {}
+        for (period, agent_id), rows in _day_groups(by_agent, plan, column=column, percentiles=False).items():
+            handled = sum(r["accepted"] for r in rows)
+            if handled and agent_id is not None:
+                frt_n = sum(r["acc_frt_n"] for r in rows)
+                out[(agent_id, period)] = {"handled": handled, "handle_sum": sum(r["acc_handle_sum"] for r in rows),
+                                           "handle_n": sum(r["acc_handle_n"] for r in rows),
+                                           "frt": sum(r["acc_frt_sum"] for r in rows) / frt_n if frt_n else None}
+        return out
+    handled_rooms = facts_for(query).filter(accepted=True)  # the query's agent or team filter is facts_for's
+    room_rows = (handled_rooms.values("agent_id", column).order_by()
+                 .annotate(handled=Count("pk"), handle_sum=Sum("handle_seconds"), handle_n=Count("handle_seconds"),
+                           frt=Avg("first_response_seconds")))
+    return {(a, k): {"handled": n, "handle_sum": hs, "handle_n": hn, "frt": frt}
+            for a, k, n, hs, hn, frt in _rows(room_rows, "agent_id", column, "handled", "handle_sum", "handle_n", "frt")}
+
+
 def agents(user, query, *, fresh=True):
     """Rows per agent (or team, with group_by=team) and interval: seconds in each state, occupancy
     (time in handled rooms ÷ Σ(session limit in force × time logged in)), rooms handled, average handle and
@@ -319,12 +426,7 @@ def agents(user, query, *, fresh=True):
     people = _agents(user, query)
     column = periods.FACT_COLUMN[query.interval]
     states, reason_rows = _state_rows(query, people, column)
-    handled_rooms = facts_for(query).filter(accepted=True)  # the query's agent or team filter is facts_for's
-    room_rows = (handled_rooms.values("agent_id", column).order_by()
-                 .annotate(handled=Count("pk"), handle_sum=Sum("handle_seconds"), handle_n=Count("handle_seconds"),
-                           frt=Avg("first_response_seconds")))
-    rooms = {(a, k): {"handled": n, "handle_sum": hs, "handle_n": hn, "frt": frt}
-             for a, k, n, hs, hn, frt in _rows(room_rows, "agent_id", column, "handled", "handle_sum", "handle_n", "frt")}
+    rooms = _handled(query, column)
     by_team = query.group_by == "team"
     out, teams = [], {}
     empty, no_rooms = {"av": 0.0, "un": 0.0, "cap": 0.0}, {}

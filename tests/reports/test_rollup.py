@@ -4,7 +4,7 @@ import time_machine
 from django.core.management import call_command
 
 from routing.hub import rooms
-from routing.models import Room, RoomFact
+from routing.models import Room, RoomDay, RoomFact
 from tests.hub import post_inbound
 from tests.reports.scripted import DAY, at, play_day
 
@@ -14,15 +14,17 @@ pytestmark = [pytest.mark.django_db, pytest.mark.pg]
 def test_the_command_rolls_up_once_and_rebuilds_on_demand(client, settings, capsys):
     day = play_day(client, settings)
     call_command("reports_refresh")
-    assert capsys.readouterr().out.strip() == "4 room rows, 72 agent state slots written"  # two agents, 08:00-17:00
+    # two agents, 08:00-17:00; the day rows: the scripted day by every grouping, and a row for each day since (no rooms)
+    assert capsys.readouterr().out.strip().startswith("4 room rows, 72 agent state slots, ")
+    assert RoomDay.objects.filter(day=DAY, dim="").values_list("offered", flat=True).get() == 3
     call_command("reports_refresh")
-    assert capsys.readouterr().out.strip().startswith("0 room rows")  # every room is closed: nothing to redo
+    assert capsys.readouterr().out.strip() == "0 room rows, 0 agent state slots, 0 day rows written"  # nothing to redo
     assert set(RoomFact.objects.values_list("hour", flat=True).distinct()) and RoomFact.objects.filter(final=True).count() == 4
     tenant = day["tenant"]
     tenant.time_zone = "Asia/Kolkata"
     tenant.save(update_fields=["time_zone"])
     call_command("reports_refresh", "--rebuild", "--tenant", str(tenant.pk))
-    assert capsys.readouterr().out.strip() == "4 room rows, 72 agent state slots written"  # two agents, 08:00-17:00
+    assert capsys.readouterr().out.strip().startswith("4 room rows, 72 agent state slots, ")
     # 09:00 in New York (13:00 UTC) is 18:30 in Kolkata: the room's hour is now the one that starts at 18:00 there (12:30 UTC).
     first = RoomFact.objects.order_by("opened_at").first()
     assert first.slot.isoformat() == "2026-03-10T13:00:00+00:00" and first.hour.isoformat() == "2026-03-10T12:30:00+00:00"

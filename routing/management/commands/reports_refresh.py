@@ -1,7 +1,8 @@
-"""Bring the reports' rollups (RoomFact, the agents' state slots) up to date: the periodic job's body, runnable by hand."""
+"""Bring the reports' rollups (RoomFact, the agents' state slots, the settled days' RoomDay rows) up to
+date: the periodic job's body, runnable by hand."""
 from django.core.management.base import BaseCommand
 
-from routing.reports import rollup, state_rollup
+from routing.reports import day_rollup, rollup, state_rollup
 
 
 class Command(BaseCommand):
@@ -15,4 +16,5 @@ class Command(BaseCommand):
     def handle(self, *args, tenant=None, rebuild=False, batch_size=rollup.BATCH, **options):
         n = rollup.room_facts_refresh(tenant_ids=tenant, rebuild=rebuild, batch_size=batch_size)
         slots = state_rollup.agent_state_facts_refresh(tenant_ids=tenant, rebuild=rebuild)
-        self.stdout.write(f"{n} room rows, {slots} agent state slots written")
+        days = day_rollup.refresh(tenant_ids=tenant, rebuild=rebuild)
+        self.stdout.write(f"{n} room rows, {slots} agent state slots, {days} day rows written")
