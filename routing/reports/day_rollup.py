@@ -20,6 +20,7 @@ from django.db.models.functions import Floor
 
 from ..models import RoomDay, RoomFact, Tenant
 from . import periods
+from .aggregates import P90
 
 # The groupings kept, and RoomFact's column for each ("" the day's totals).
 DIMS = {"": None, "skill": "skill_id", "agent": "agent_id", "team": "team_id", "point_of_contact": "point_of_contact_id",
@@ -91,30 +92,36 @@ def merge(hists):
     return out
 
 
-def day_figures(tenant_id, days, dim, key=None, *, hists=True):
+def day_figures(tenant_id, days, dim, key=None, *, percentiles=True, hists=tuple(METRICS)):
     """{(day, key): figures} of the tenant's rooms opened on these local days, per value of the
-    grouping `dim` (only `key`'s when given): the sums of FIELDS, the day's `week`, and with `hists`
-    the per-second histograms and percentiles of HISTS and P90S."""
+    grouping `dim` (only `key`'s when given): the sums of FIELDS and the day's `week`; the per-second
+    histograms of the metrics in `hists` ("asa", "frt", "handle"); with `percentiles`, P90S (from
+    the histogram when there is one, else in SQL by the same rule)."""
     column = DIMS[dim]
     qs = RoomFact.objects.filter(tenant_id=tenant_id, day__in=list(days))
     if key is not None:
         qs = qs.filter(**{column: value_of(dim, key)})
     group = ["day", column] if column else ["day"]
+    sums = {f"s_{name}": agg for name, agg in SUMS.items()}
+    if percentiles:
+        sums.update({f"s_{metric}_p90": P90(source) for metric, source in METRICS.items() if metric not in hists})
     out = {}
     # Prefixed: an annotation may not shadow a column (offered, accepted, … are RoomFact's too).
-    for found in qs.values("week", *group).order_by().annotate(**{f"s_{name}": agg for name, agg in SUMS.items()}):
+    for found in qs.values("week", *group).order_by().annotate(**sums):
         row = {"day": found["day"], "week": found["week"], **{name: found[f"s_{name}"] or 0 for name in FIELDS}}
+        if percentiles:
+            row.update({f"{metric}_p90": found.get(f"s_{metric}_p90") for metric in METRICS})
         out[(row["day"], key_of(found.get(column)))] = row
-    if hists:
+    for metric in hists:
         for row in out.values():
-            row.update({name: {} for name in HISTS})
-        for metric, source in METRICS.items():
-            seconds = (qs.filter(**{f"{source}__isnull": False}).annotate(second=Floor(F(source))).values(*group, "second").order_by()
-                       .annotate(n=Count("pk")))
-            for row in seconds:
-                out[(row["day"], key_of(row.get(column)))][f"{metric}_hist"][str(int(row["second"]))] = row["n"]
-        for row in out.values():
-            for metric in METRICS:
+            row[f"{metric}_hist"] = {}
+        source = METRICS[metric]
+        seconds = (qs.filter(**{f"{source}__isnull": False}).annotate(second=Floor(F(source))).values(*group, "second").order_by()
+                   .annotate(n=Count("pk")))
+        for found in seconds:
+            out[(found["day"], key_of(found.get(column)))][f"{metric}_hist"][str(int(found["second"]))] = found["n"]
+        if percentiles:
+            for row in out.values():
                 row[f"{metric}_p90"] = p90(row[f"{metric}_hist"])
     return out
 
@@ -123,12 +130,12 @@ def stored_days(tenant_id, start, end):
     return set(RoomDay.objects.filter(tenant_id=tenant_id, dim="", day__gte=start, day__lte=end).values_list("day", flat=True))
 
 
-def rows(tenant_id, start, end, dim, key=None, *, percentiles=True, hists=False):
+def rows(tenant_id, start, end, dim, key=None, *, fields=FIELDS, percentiles=True, hists=()):
     """The figures of every local day from `start` to `end` for `dim` (and `key`): the stored rows of
-    the settled days, the others computed now by day_figures. A list of dicts with RoomDay's fields
-    (the percentiles and the histograms when asked)."""
+    the settled days, the others computed now by day_figures. A list of dicts with RoomDay's fields:
+    `fields` of FIELDS, the percentiles when asked, the histograms of the metrics in `hists`."""
     kept = stored_days(tenant_id, start, end)
-    names = ("day", "week", "key", *FIELDS, *(P90S if percentiles else ()), *(HISTS if hists else ()))
+    names = ("day", "week", "key", *fields, *(P90S if percentiles else ()), *(f"{metric}_hist" for metric in hists))
     stored = RoomDay.objects.filter(tenant_id=tenant_id, dim=dim, day__gte=start, day__lte=end)
     if key is not None:
         stored = stored.filter(key=key)
@@ -136,7 +143,7 @@ def rows(tenant_id, start, end, dim, key=None, *, percentiles=True, hists=False)
     missing = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     missing = [day for day in missing if day not in kept]
     if missing:
-        for (day, k), row in day_figures(tenant_id, missing, dim, key, hists=percentiles or hists).items():
+        for (day, k), row in day_figures(tenant_id, missing, dim, key, percentiles=percentiles, hists=hists).items():
             out.append({**row, "key": k})
     return out
 

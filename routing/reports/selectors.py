@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FloatField, Q, Sum
+from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
 from .. import selectors as routing_selectors
@@ -19,44 +19,10 @@ from ..choices import AgentState, Channel, Role, RoomState
 from ..models import AgentReasonDay, AgentReasonFact, AgentStateDay, AgentStateFact, Disposition, Room, RoomFact
 from .history import NO_REASON, state_timelines
 from . import day_rollup, periods, rollup
+from .aggregates import P90
 
 GROUP_COLUMN = {"skill": "skill_id", "agent": "agent_id", "team": "team_id", "point_of_contact": "point_of_contact_id",
                 "channel": "channel"}
-PERCENTILE = 0.9
-
-
-class _NearestRank:
-    """SQLite's twin of PostgreSQL's percentile_disc: the smallest value with at least PERCENTILE of the values at or below it."""
-
-    def __init__(self):
-        self.values = []
-
-    def step(self, value):
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self):
-        if not self.values:
-            return None
-        self.values.sort()
-        rank = -(-len(self.values) * 9 // 10)  # ceil(0.9 n) without float rounding
-        return self.values[rank - 1]
-
-
-class P90(Aggregate):
-    """The 90th percentile (nearest rank) of a column's whole seconds (rounded down, as the day
-    rollup's histograms keep them: day_rollup.p90); NULLs are left out."""
-
-    function = "percentile_disc"
-    template = f"%(function)s({PERCENTILE}) WITHIN GROUP (ORDER BY floor(%(expressions)s))"
-    output_field = FloatField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        connection.ensure_connection()
-        connection.connection.create_aggregate("cx_p90", 1, _NearestRank)
-        return super().as_sql(compiler, connection, function="cx_p90", template="%(function)s(floor(%(expressions)s))", **extra)
-
-
 def _ratio(part, whole):
     return round(part / whole, 4) if whole else None
 
@@ -157,12 +123,14 @@ def _day_sums(rows, *, percentiles=True):
     return out
 
 
-def _day_groups(query, plan, *, column, percentiles=True):
-    """{(period key, group value): [RoomDay rows]}: `column` "day" or "week", or None for the whole range."""
+def _day_groups(query, plan, *, column, fields=day_rollup.FIELDS, percentiles=True, hists=None):
+    """{(period key, group value): [RoomDay rows]}: `column` "day" or "week", or None for the whole
+    range. The histograms are read when percentiles are merged (more days than one in a group), or
+    those in `hists`."""
     dim, key = plan
-    one_row_each = column == "day"
-    rows = day_rollup.rows(query.tenant.pk, query.start, query.end, dim, key, percentiles=percentiles,
-                           hists=percentiles and not one_row_each)
+    if hists is None:
+        hists = tuple(day_rollup.METRICS) if percentiles and column != "day" else ()
+    rows = day_rollup.rows(query.tenant.pk, query.start, query.end, dim, key, fields=fields, percentiles=percentiles, hists=hists)
     groups = {}
     for r in rows:
         group = day_rollup.value_of(dim, r["key"]) if query.group_by else None
@@ -273,7 +241,7 @@ def totals_and_distribution(user, query):
     million of them. The tiles show no percentile, so none is computed (they sort every value)."""
     plan = _day_plan(query, by_interval=False)
     if plan is not None:
-        rows = [r for group in _day_groups(query, plan, column=None).values() for r in group]
+        rows = [r for group in _day_groups(query, plan, column=None, percentiles=False, hists=("handle",)).values() for r in group]
         row = _day_sums(rows, percentiles=False)
         # A whole second s falls in a bucket exactly when the time does: the bounds are whole seconds.
         counts = {f"b{i}": 0 for i in range(len(HANDLE_BUCKETS))}
@@ -295,7 +263,8 @@ def dispositions(user, query):
     if _day_plan(replace(query, group_by=""), by_interval=False) == ("", None):
         # No filter: the rollup's "disposition" rows. A handle time means the room ended (rollup.compute_facts).
         per_id = [(day_rollup.value_of("disposition", r["key"]), r["handle_n"])
-                  for r in day_rollup.rows(query.tenant.pk, query.start, query.end, "disposition", percentiles=False)]
+                  for r in day_rollup.rows(query.tenant.pk, query.start, query.end, "disposition", fields=("handle_n",),
+                                                percentiles=False)]
     else:
         ended = facts_for(query).filter(final=True, handle_seconds__isnull=False)
         per_id = ended.values_list("disposition_id").annotate(rooms=Count("pk")).order_by()
@@ -328,15 +297,29 @@ def _agents(user, query):
 
 def _rows(qs, *names):
     """A values() queryset's rows as tuples of `names`. On PostgreSQL straight from the cursor: Django's
-    converters (a float() of each sum) cost more than the query over a month's 15,000 agent rows.
-    SQLite needs them (its dates are text)."""
+    converters (a float() of each sum) cost more than the query over a month's 15,000 agent rows, and
+    the 15-minute and hour keys come as epoch seconds, made instants once per distinct value (parsing
+    a day's 16,000 of them cost a fifth of a second). SQLite needs the converters (its dates are text)."""
     if connection.vendor != "postgresql":
         return list(qs.values_list(*names))
     sql, params = qs.query.sql_with_params()
+    instants = [n for n in names if n in ("slot", "hour")]
+    columns = ", ".join(f'extract(epoch FROM q."{n}")::bigint AS "{n}"' if n in instants else f'q."{n}"' for n in names)
     with connection.cursor() as cur:
-        cur.execute(sql, params)
-        at = [[d.name for d in cur.description].index(n) for n in names]
-        return [tuple(row[i] for i in at) for row in cur.fetchall()]
+        cur.execute(f"SELECT {columns} FROM ({sql}) q", params)
+        found = cur.fetchall()
+    if instants:
+        made = {}
+        at = [names.index(n) for n in instants]
+        for i, row in enumerate(found):
+            row = list(row)
+            for j in at:
+                e = row[j]
+                if e not in made:
+                    made[e] = _instant(e) if e is not None else None
+                row[j] = made[e]
+            found[i] = tuple(row)
+    return found
 
 
 def _state_rows(query, people, column):
@@ -396,7 +379,8 @@ def _handled(query, column):
     plan = _day_plan(by_agent)  # no filter, or the agent's
     if plan is not None:
         out = {}
-        for (period, agent_id), rows in _day_groups(by_agent, plan, column=column, percentiles=False).items():
+        handled_fields = ("accepted", "acc_handle_sum", "acc_handle_n", "acc_frt_sum", "acc_frt_n")
+        for (period, agent_id), rows in _day_groups(by_agent, plan, column=column, fields=handled_fields, percentiles=False).items():
             handled = sum(r["accepted"] for r in rows)
             if handled and agent_id is not None:
                 frt_n = sum(r["acc_frt_n"] for r in rows)
