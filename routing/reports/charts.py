@@ -3,10 +3,10 @@ nothing the Content-Security-Policy has to allow. Colours come from classes in s
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from ..choices import AgentState
+from .html import escape
 
 W, H = 720, 220        # the drawing's own units (viewBox); the SVG scales to its box
 LEFT, RIGHT, TOP, BOTTOM = 44, 44, 12, 28
@@ -111,5 +111,7 @@ def timeline(data, tz):
     # Wall-clock hours: a DST day is 23 or 25 hours long, and its ticks are spaced accordingly.
     hours = [{"x": round(NAME_W + plot_w * ((datetime.combine(day, time(h), tzinfo=tz) - begin).total_seconds()) / total, 2),
               "text": f"{h:02d}"} for h in range(0, 24, 3)]
-    return {"w": W, "h": height, "rows": rows, "rows_svg": mark_safe("".join(svg)), "hours": hours,  # noqa: S308 (escaped above) "label_y": height - 8, "top": TOP, "bottom": height - BOTTOM,
+    return {"w": W, "h": height, "rows": rows, "hidden": data.get("hidden", 0), "shown": len(rows),
+            "rows_svg": mark_safe("".join(svg)),  # noqa: S308 (escaped above)
+            "hours": hours, "label_y": height - 8, "top": TOP, "bottom": height - BOTTOM,
             "name_x": NAME_W - 6}

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 from django import forms
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from .. import selectors as routing_selectors
 from ..choices import Channel
 from ..models import PointOfContact, Skill, Team, User
 from . import periods
+from .html import escape
 
 GROUPS = ("skill", "agent", "team", "point_of_contact", "channel")
 MAX_DAYS = 366

@@ -1,6 +1,7 @@
 """The report pages and CSV export through HTTP: roles, figures shown, CSV content and its escaping."""
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -30,6 +31,22 @@ def test_admin_sees_figures_charts_and_tables(client, day):
     assert "33%" in html  # the day's service level tile
     assert html.count('data-testid="state-span"') >= 5  # mama: out, available, unavailable, available, out
     assert "mama" in html and 'data-testid="csv-interactions"' in html
+    # The timeline's clock: a grid line and a label every three hours, placed (a lost y once left them unplaced).
+    timeline = html[html.index('data-testid="chart-timeline"'):]
+    assert len(re.findall(r'<line class="grid" x1="[\d.]+" x2="[\d.]+" y1="\d+" y2="\d+"/><text class="axis" x="[\d.]+" y="\d+"',
+                          timeline)) == 8
+    assert 'data-testid="timeline-hidden"' not in html
+
+
+def test_the_timeline_draws_fifty_agents_and_says_so(client, day):
+    for i in range(50):
+        f.agent(day["tenant"], username=f"cub{i:02d}", team=day["team"])
+    client.force_login(day["admin"])
+    with time_machine.travel(AFTER, tick=False):
+        html = client.get("/console/reports/", {"start": "2026-03-10", "end": "2026-03-10"}).content.decode()
+    timeline = html[html.index('data-testid="chart-timeline"'):html.index('data-testid="table-')]
+    assert timeline.count('class="axis name"') == 50 and "mama" not in timeline  # by name: cub00 … cub49 come before mama and papa
+    assert "Showing the first 50 of 52 agents by name" in timeline
 
 
 def test_supervisor_may_see_reports_agent_may_not(client, day):
