@@ -122,6 +122,15 @@ def _store(facts):
             day_rollup.forget(tenant_id, days)
 
 
+def _changed(facts):
+    """The facts that differ from their stored rows: most open rooms did not change since the last
+    refresh, and writing them again cost a report's catch-up a tenth of a second (docs/benchmarks.md)."""
+    columns = [RoomFact._meta.get_field(name).attname for name in FIGURE_FIELDS]
+    stored = {row[0]: row[1:] for row in RoomFact.objects.filter(room_id__in=[f.room_id for f in facts])
+              .values_list("room_id", *columns)}
+    return [f for f in facts if stored.get(f.room_id) != tuple(getattr(f, name) for name in columns)]
+
+
 def _open_and_newest(tenant_id):
     """The tenant's rooms whose row is not final (open at the last refresh), and its newest rolled-up room id."""
     open_ids = sorted(RoomFact.objects.filter(tenant_id=tenant_id, final=False).values_list("room_id", flat=True))
@@ -144,7 +153,7 @@ def room_facts_refresh(*, tenant_ids=None, rebuild=False, batch_size=BATCH):
             todo_open, newest = _open_and_newest(tenant.pk)
             floor = max(newest - LOOKBACK_IDS, 0)
         for i in range(0, len(todo_open), batch_size):
-            facts = compute_facts(todo_open[i:i + batch_size], tzs)
+            facts = _changed(compute_facts(todo_open[i:i + batch_size], tzs))
             _store(facts)
             written += len(facts)
         missing = Room.objects.filter(tenant_id=tenant.pk, pk__gt=floor)
