@@ -273,6 +273,9 @@ CXSMS_OFFER_TIMEOUT = env_int("CXSMS_OFFER_TIMEOUT", 45)
 CXSMS_REOFFER_AFTER = env_int("CXSMS_REOFFER_AFTER", 120)
 # Reports bring the tenant's rollup up to date before reading, at most once per this many seconds (docs/reporting.md).
 CXSMS_REPORTS_FRESH_SECONDS = env_int("CXSMS_REPORTS_FRESH_SECONDS", 10)
+# The supervisor's "Today so far" strip: its catch-up at most this often per tenant. Keep it under the page's 1.5 s
+# delay after a room event, so the read an event causes always catches up.
+CXSMS_REPORTS_LIVE_SECONDS = env_int("CXSMS_REPORTS_LIVE_SECONDS", 1)
 # Twilio's REST API; tests point it at a local fake.
 CXSMS_TWILIO_API_BASE = os.environ.get("CXSMS_TWILIO_API_BASE", "https://api.twilio.com")
 CXSMS_TWILIO_TIMEOUT = float(os.environ.get("CXSMS_TWILIO_TIMEOUT", "10"))

@@ -97,6 +97,7 @@ def _reports_always_fresh(settings):
     cache, which outlives a test's rolled-back database: a later test's tenant that got the same id
     would read a report that skipped its catch-up (tests/reports/test_rollup.py tests the window)."""
     settings.CXSMS_REPORTS_FRESH_SECONDS = 0
+    settings.CXSMS_REPORTS_LIVE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

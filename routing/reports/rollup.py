@@ -172,12 +172,13 @@ def room_facts_refresh(*, tenant_ids=None, rebuild=False, batch_size=BATCH):
 
 
 
-def refresh_for_report(tenant_id):
-    """The catch-up a report makes before reading: at most once per CXSMS_REPORTS_FRESH_SECONDS per
-    tenant (the cache is shared by the processes when scaled out), so a page that asks several
-    figures, or a supervisor's page polling, recomputes the open rooms once, not every time."""
-    window = settings.CXSMS_REPORTS_FRESH_SECONDS
-    key = f"cxsms:reports:fresh:{tenant_id}"
+def refresh_for_report(tenant_id, *, window=None, mark="fresh"):
+    """The catch-up a report makes before reading: at most once per `window` seconds per tenant
+    (CXSMS_REPORTS_FRESH_SECONDS; the cache is shared by the processes when scaled out), so a page that
+    asks several figures, or a supervisor's page polling, recomputes the open rooms once, not every
+    time. The supervisor's live strip keeps its own, shorter window (`mark` names it)."""
+    window = settings.CXSMS_REPORTS_FRESH_SECONDS if window is None else window
+    key = f"cxsms:reports:{mark}:{tenant_id}"
     if window > 0 and not cache.add(key, 1, timeout=window):
         return 0
     return (room_facts_refresh(tenant_ids=[tenant_id]) + state_rollup.agent_state_facts_refresh(tenant_ids=[tenant_id])

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
@@ -517,7 +518,9 @@ def today_live(user):
     tenant = user.tenant
     today = tenant_today(tenant)
     query = ReportQuery(tenant=tenant, start=today, end=today, interval="day")
-    totals = interaction_totals(user, query)
+    # Its own catch-up window, shorter than the reports': the strip is re-read when a room changes.
+    rollup.refresh_for_report(tenant.pk, window=settings.CXSMS_REPORTS_LIVE_SECONDS, mark="live")
+    totals = interaction_totals(user, query, fresh=False)
     now = timezone.now()
     oldest = (Room.objects.filter(tenant_id=tenant.pk, state=RoomState.QUEUED).order_by("queued_at")
               .values_list("queued_at", flat=True).first())

@@ -1,4 +1,5 @@
-// The supervisor page's "Today so far" strip: polls the live report figures every 15 seconds.
+// The supervisor page's "Today so far" strip: read again a moment after a room is queued, taken or
+// ended (the page's live events), and every 15 seconds besides.
 (function () {
   "use strict";
   var box = document.getElementById("today");
@@ -22,6 +23,16 @@
       .then(function (data) { if (data) show(data); })
       .catch(function () {});
   }
+  var soon = null;
+  function loadSoon() {  // a burst of events makes one read
+    if (soon) return;
+    soon = setTimeout(function () { soon = null; load(); }, 1500);  // longer than the server's live window (CXSMS_REPORTS_LIVE_SECONDS)
+  }
   load();
   setInterval(load, 15000);
+  if (window.CxSupervisor) {
+    window.CxSupervisor.on("event", function (ev) {
+      if (/^room\.(queued|assigned|closed)$/.test(ev.type)) loadSoon();
+    });
+  }
 })();

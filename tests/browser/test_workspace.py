@@ -76,6 +76,9 @@ def text_in(sim, from_number, body):
 def test_agent_takes_a_text_from_offer_to_end(server, new_page, artifacts_dir):
     number = contact()
     sup = open_supervisor(new_page, server)
+    answered = sup.get_by_test_id("today").locator("[data-figure=answered]")
+    expect(answered).to_have_text(re.compile(r"^\d+$"))
+    answered_before = int(answered.inner_text())
     agent = open_agent(new_page, server, "mama")
     room_posts = []
     agent.on("request", lambda r: room_posts.append(r.url) if r.method == "POST" and "/api/v1/rooms/" in r.url else None)
@@ -113,6 +116,8 @@ def test_agent_takes_a_text_from_offer_to_end(server, new_page, artifacts_dir):
     # accept: the thread opens with the time left
     offer.get_by_test_id("accept").click()
     expect(agent.get_by_test_id("offer")).to_have_count(0)
+    # The supervisor's "Today so far" follows at once (the room event), not at its 15-second poll.
+    expect(answered).to_have_text(str(answered_before + 1), timeout=5000)
     expect(agent.get_by_test_id("thread-contact")).to_have_text(pretty(number))
     expect(agent.get_by_test_id("time-left")).to_have_text(re.compile(r"^(1:59:[0-5]\d|2:00:00)$"))
     expect(agent.get_by_test_id("room-tab")).to_have_count(1)
