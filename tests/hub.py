@@ -65,13 +65,18 @@ class FakeTwilio:
             def do_GET(self):
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
                 to = q.get("To", [None])[0]
-                rows = [{"sid": m["sid"], "to": m["To"], "from": m["From"], "body": m["Body"], "status": "queued"} for m in outer.sent
-                        if to is None or m["To"] == to]
+                rows = [{"sid": m["sid"], "to": m["To"], "from": m.get("From", ""), "body": m["Body"], "status": "queued"}
+                        for m in outer.sent if to is None or m["To"] == to]
                 self._reply(200, {"messages": rows})
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[0] for k, v in urllib.parse.parse_qs(self.rfile.read(n).decode()).items()}
+                data = self.rfile.read(n)
+                if len(data) < n:  # the sender died mid-request (a kill -9 test): Twilio sends nothing either
+                    return
+                form = {k: v[0] for k, v in urllib.parse.parse_qs(data.decode()).items()}
+                if not form.get("To") or not form.get("Body"):
+                    return self._reply(400, {"code": 21604, "message": "A 'To' phone number and a 'Body' are required.", "status": 400})
                 outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **form})
                 action = outer.script.pop(0) if outer.script else "ok"
                 if action == "500":

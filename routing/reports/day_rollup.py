@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import Floor
+from django.utils import timezone
 
 from ..models import RoomDay, RoomFact, Tenant
 from . import periods
@@ -148,9 +149,18 @@ def rows(tenant_id, start, end, dim, key=None, *, fields=FIELDS, percentiles=Tru
     return out
 
 
+def _lock(tenant_id):
+    """The tenant's day rows to ourselves until commit (its row, FOR NO KEY UPDATE: texts, which only
+    reference the tenant, go on). `forget` and `store` take it, so a day is never kept from room rows
+    read before a late room of it was rolled up and forgotten."""
+    list(Tenant.objects.select_for_update(no_key=True).filter(pk=tenant_id).values_list("pk"))
+
+
 def forget(tenant_id, days):
-    """The stored rows of these days, dropped: a room of theirs was rolled up again."""
+    """The stored rows of these days, dropped: a room of theirs was rolled up again (in the caller's
+    transaction, with the room's new row)."""
     if days:
+        _lock(tenant_id)
         RoomDay.objects.filter(tenant_id=tenant_id, day__in=list(days)).delete()
 
 
@@ -171,16 +181,17 @@ def _settled(tenant_id, today):
 
 def store(tenant_id, days):
     """Compute and keep the rows of these (settled) days, every grouping. Returns the rows written."""
-    made = []
-    for dim in DIMS:
-        for (day, key), row in day_figures(tenant_id, days, dim).items():
-            made.append(RoomDay(tenant_id=tenant_id, dim=dim, key=key, day=day, week=row["week"],
-                                **{name: row[name] for name in (*FIELDS, *P90S, *HISTS)}))
-    with_rooms = {r.day for r in made if r.dim == ""}
-    for day in days:  # a day without rooms is kept too: its "" row says so
-        if day not in with_rooms:
-            made.append(RoomDay(tenant_id=tenant_id, dim="", key="", day=day, week=day - timedelta(days=day.weekday())))
     with transaction.atomic():
+        _lock(tenant_id)  # then read: a late room's row, committed with its `forget`, is seen
+        made = []
+        for dim in DIMS:
+            for (day, key), row in day_figures(tenant_id, days, dim).items():
+                made.append(RoomDay(tenant_id=tenant_id, dim=dim, key=key, day=day, week=row["week"],
+                                    **{name: row[name] for name in (*FIELDS, *P90S, *HISTS)}))
+        with_rooms = {r.day for r in made if r.dim == ""}
+        for day in days:  # a day without rooms is kept too: its "" row says so
+            if day not in with_rooms:
+                made.append(RoomDay(tenant_id=tenant_id, dim="", key="", day=day, week=day - timedelta(days=day.weekday())))
         RoomDay.objects.filter(tenant_id=tenant_id, day__in=list(days)).delete()
         # A report's catch-up and the job may keep the same day at once: the same rows, so either's stand.
         RoomDay.objects.bulk_create(made, batch_size=2000, ignore_conflicts=True)
@@ -193,8 +204,6 @@ BATCH_DAYS = 7
 def refresh(*, tenant_ids=None, rebuild=False):
     """Keep the rows of every settled day not kept yet (all tenants when None); `rebuild`: every day
     again. Run after the room rollup (rollup.room_facts_refresh). Returns the rows written."""
-    from django.utils import timezone
-
     tenants = Tenant.objects.all() if tenant_ids is None else Tenant.objects.filter(pk__in=tenant_ids)
     written = 0
     for tenant in tenants.only("id", "time_zone"):
