@@ -45,30 +45,18 @@ def facts_for(query):
 
 
 # The interaction figures of a set of RoomFact rows, as SQL aggregates (prefixed: an annotation may not shadow a column).
+COUNTS = ("offered", "accepted", "rejected", "lapsed", "abandoned", "transferred", "messages_in", "messages_out",
+          "segments_out", "opt_outs")
+# The counts are day_rollup.SUMS's, the one definition of each (the day rollup sums the same rows).
 INTERACTION_AGGREGATES = {
-    "agg_offered": Count("pk", filter=Q(offered=True)),
-    "agg_accepted": Count("pk", filter=Q(accepted=True)),
-    "agg_rejected": Sum("rejected"),
-    "agg_lapsed": Sum("lapsed"),
-    "agg_abandoned": Count("pk", filter=Q(abandoned=True)),
-    "agg_transferred": Sum("transferred"),
+    **{f"agg_{name}": day_rollup.SUMS[name] for name in (*COUNTS, "answered_in_target", "responded_in_target", "response_due")},
     "agg_asa_seconds": Avg("asa_seconds"),
     "agg_asa_p90_seconds": P90("asa_seconds"),
     "agg_first_response_seconds": Avg("first_response_seconds"),
     "agg_first_response_p90_seconds": P90("first_response_seconds"),
     "agg_handle_seconds": Avg("handle_seconds"),
     "agg_handle_p90_seconds": P90("handle_seconds"),
-    "agg_messages_in": Sum("messages_in"),
-    "agg_messages_out": Sum("messages_out"),
-    "agg_segments_out": Sum("segments_out"),
-    "agg_opt_outs": Sum("opt_outs"),
-    "agg_answered_in_target": Count("pk", filter=Q(answered_in_target=True)),
-    "agg_responded_in_target": Count("pk", filter=Q(responded_in_target=True)),
-    # First-response level's base: rooms that got a reply, and answered rooms that closed without one.
-    "agg_response_due": Count("pk", filter=Q(first_response_seconds__isnull=False) | Q(accepted=True, final=True, messages_in__gt=0)),
 }
-COUNTS = ("offered", "accepted", "rejected", "lapsed", "abandoned", "transferred", "messages_in", "messages_out",
-          "segments_out", "opt_outs")
 FIGURES = (*COUNTS[:6], "asa_seconds", "asa_p90_seconds", "first_response_seconds", "first_response_p90_seconds", "handle_seconds",
            "handle_p90_seconds", *COUNTS[6:], "service_level", "first_response_level")
 
