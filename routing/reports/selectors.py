@@ -12,7 +12,8 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Avg, Count, Q, Sum
+from django.core.cache import cache
+from django.db.models import Avg, Count, Min, Q, Sum
 from django.utils import timezone
 
 from .. import selectors as routing_selectors
@@ -274,15 +275,7 @@ STATES = (AgentState.AVAILABLE, AgentState.UNAVAILABLE, AgentState.LOGGED_OUT)
 
 
 def _agents(user, query):
-    """The agents a report covers, by name. The few columns a report reads: 500 full users (and their
-    tenant) cost a tenth of a second per use. Kept on the user for the request (the page asks twice)."""
-    memo = user.__dict__.setdefault("_report_agents", {})
-    if query not in memo:
-        memo[query] = _agents_read(user, query)
-    return memo[query]
-
-
-def _agents_read(user, query):
+    # The few columns a report reads: 500 full users (and their tenant) cost a tenth of a second per use.
     qs = (routing_selectors.users_for(user).filter(role=Role.AGENT).select_related(None).select_related("team")
           .only("id", "username", "tenant_id", "team_id", "session_limit", "team__name", "team__session_limit"))
     if query.agent is not None:
@@ -500,20 +493,25 @@ def agent_timeline(user, query, day, *, limit=None):
 # --- live, for the supervisor page --------------------------------------------------------------
 
 def today_live(user):
-    """Today so far in the tenant's time zone: offered, answered, service level, and the longest wait now."""
+    """Today so far in the tenant's time zone: offered, answered, service level, and the longest wait now.
+    The same for every supervisor of the tenant, so read once per CXSMS_REPORTS_LIVE_SECONDS and shared:
+    each page re-reads it after every room event."""
+    window = settings.CXSMS_REPORTS_LIVE_SECONDS
+    if window <= 0:
+        return _today_live(user.tenant)
+    return cache.get_or_set(f"cxsms:reports:today:{user.tenant_id}", lambda: _today_live(user.tenant), timeout=window)
+
+
+def _today_live(tenant):
     from .query import ReportQuery, tenant_today
 
-    tenant = user.tenant
     today = tenant_today(tenant)
     query = ReportQuery(tenant=tenant, start=today, end=today, interval="day")
     # Its own catch-up window, shorter than the reports': the strip is re-read when a room changes.
     rollup.refresh_for_report(tenant.pk, window=settings.CXSMS_REPORTS_LIVE_SECONDS, mark="live")
-    totals = interaction_totals(user, query, fresh=False)
-    now = timezone.now()
-    oldest = (Room.objects.filter(tenant_id=tenant.pk, state=RoomState.QUEUED).order_by("queued_at")
-              .values_list("queued_at", flat=True).first())
-    waiting = Room.objects.filter(tenant_id=tenant.pk, state=RoomState.QUEUED).count()
+    totals = interaction_totals(None, query, fresh=False)
+    queued = Room.objects.filter(tenant_id=tenant.pk, state=RoomState.QUEUED).aggregate(n=Count("pk"), oldest=Min("queued_at"))
+    oldest = queued["oldest"]
     return {"date": today.isoformat(), "offered": totals["offered"], "answered": totals["accepted"], "abandoned": totals["abandoned"],
-            "service_level": totals["service_level"], "asa_seconds": totals["asa_seconds"], "waiting": waiting,
-            "longest_wait_seconds": round((now - oldest).total_seconds()) if oldest else 0}
-
+            "service_level": totals["service_level"], "asa_seconds": totals["asa_seconds"], "waiting": queued["n"],
+            "longest_wait_seconds": round((timezone.now() - oldest).total_seconds()) if oldest else 0}

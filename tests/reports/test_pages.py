@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 
 from routing.reports import registry
 from routing.reports.registry import Column, Section
@@ -126,6 +127,19 @@ def test_today_live_numbers(client, day):
     with time_machine.travel(at(12, 30), tick=False):
         live = client.get("/console/reports/today.json").json()
     assert (live["offered"], live["answered"], live["abandoned"], live["waiting"]) == (3, 2, 1, 0)
+
+
+def test_today_live_is_read_once_per_window_for_every_supervisor(client, day, settings, django_assert_max_num_queries):
+    settings.CXSMS_REPORTS_LIVE_SECONDS = 60
+    cache.clear()
+    supervisor = f.user(day["tenant"], username="watcher", role="supervisor")
+    with time_machine.travel(at(12, 30), tick=False):
+        client.force_login(day["admin"])
+        first = client.get("/console/reports/today.json").json()
+        client.force_login(supervisor)
+        with django_assert_max_num_queries(4):  # the session and its user: the figures come from the first read
+            second = client.get("/console/reports/today.json").json()
+    assert second == first and first["offered"] == 3
 
 
 def test_the_filters_keep_the_chosen_agent_and_escape_names(client, day):
