@@ -14,7 +14,6 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.db import OperationalError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServerError
 from django.urls import reverse
@@ -40,9 +39,10 @@ def _respond(view, scope, body):
     except SuspiciousOperation as exc:  # a disallowed host, malformed form data
         log.warning("webhook refused: %s", exc)
         return HttpResponseBadRequest("Bad request.", content_type="text/plain")
-    except OperationalError as exc:  # the database did not answer in time: 503, the carrier retries
-        return busy.response_for(request, exc)
-    except Exception:
+    except Exception as exc:
+        # A database that did not answer in time is a 503 (the carrier retries), as the middleware answers it.
+        if (busy_response := busy.response_for(request, exc)) is not None:
+            return busy_response
         log.exception("webhook %s failed", scope.get("path"))
         return HttpResponseServerError("Server error.", content_type="text/plain")
 

@@ -181,10 +181,15 @@ def refresh_for_report(tenant_id, *, window=None, mark="fresh"):
     key = f"cxsms:reports:{mark}:{tenant_id}"
     if window > 0 and not cache.add(key, 1, timeout=window):
         return 0
-    return (room_facts_refresh(tenant_ids=[tenant_id]) + state_rollup.agent_state_facts_refresh(tenant_ids=[tenant_id])
-            + day_rollup.refresh(tenant_ids=[tenant_id]))
+    return _refresh_all([tenant_id])
+
+
+def _refresh_all(tenant_ids=None):
+    """The three rollups in their order (rooms, agents' states, then the settled days from the rooms' rows)."""
+    return (room_facts_refresh(tenant_ids=tenant_ids) + state_rollup.agent_state_facts_refresh(tenant_ids=tenant_ids)
+            + day_rollup.refresh(tenant_ids=tenant_ids))
 
 
 def refresh_job(now=None):
     """The periodic job (routing.jobs `reports.refresh`): every tenant's rows brought up to date."""
-    return room_facts_refresh() + state_rollup.agent_state_facts_refresh() + day_rollup.refresh()
+    return _refresh_all()
