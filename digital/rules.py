@@ -17,12 +17,12 @@ def under_limit(load, user_limit, tenant_limit):
     return load < effective_case_limit(user_limit, tenant_limit)
 
 
-def candidate_order(agent_id, load, last_case, preferred_agent_id):
+def candidate_order(agent_id, load, idle_since, preferred_agent_id):
     """Who among the agents with room gets a case first (sort key, smallest first): the agent the case
-    prefers (reopened: who resolved it), then the fewest counting cases, then the longest since their
-    last case (one who never had a case first), then the lowest id. Its SQL twin is
-    `selectors.candidates` (compared on random data in tests/digital/test_twins.py)."""
-    return (0 if agent_id == preferred_agent_id else 1, load, last_case is not None, last_case or 0, agent_id)
+    prefers (reopened: who resolved it), then the fewest counting cases, then the one idle longest
+    (`User.idle_since`: since they last got a case or became available, as in ACD routing), then the
+    lowest id. Its SQL twin is `selectors.candidates` (compared on random data in tests/digital/test_twins.py)."""
+    return (0 if agent_id == preferred_agent_id else 1, load, idle_since, agent_id)
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,12 @@ def case_visible(user, case_id):
     return sql.row(f"SELECT 1 FROM {sql.table(Case)} WHERE id = %s AND tenant_id = %s", [case_id, user.tenant_id]) is not None
 
 
-def case_load(agent_id):
+def case_load(agent):
     """Cases that count against the agent's limit now (R15). Hand-written (routing.sql): read for every
-    case given, under the agent's lock."""
-    return sql.row(f"SELECT COUNT(*) FROM {sql.table(Case)} WHERE agent_id = %s AND state IN ({sql.placeholders(COUNTING_STATES)})",
-                   [agent_id, *COUNTING_STATES])[0]
+    case given, under the agent's lock, through the tenant's (tenant, state, agent) index: the agent's
+    live cases alone, never their closed history."""
+    return sql.row(f"SELECT COUNT(*) FROM {sql.table(Case)} WHERE tenant_id = %s AND state IN ({sql.placeholders(COUNTING_STATES)}) "
+                   f"AND agent_id = %s", [agent.tenant_id, *COUNTING_STATES, agent.pk])[0]
 
 
 def live_cases_without_room(tenant_id):
@@ -133,7 +134,7 @@ def previous_cases(case, limit=10):
 def agent_snapshot(agent):
     """The agent's live cases, for the snapshot of /ws/agent/."""
     cases = Case.objects.filter(agent=agent).exclude(state=CaseState.CLOSED).select_related("queue", "agent")
-    return {"cases": [case_payload(c) for c in cases], "case_load": case_load(agent.pk),
+    return {"cases": [case_payload(c) for c in cases], "case_load": case_load(agent),
             "case_limit": agent_limit(User.objects.select_related("tenant").get(pk=agent.pk))}
 
 
@@ -150,13 +151,14 @@ def candidates(case, excluded=()):
     of rules.candidate_order. The limit is checked again under each agent's lock (services._give).
 
     Hand-written (routing.sql), on the measured path of every text to a Digital tenant
-    (docs/benchmarks.md): the ORM compiled this query with its two subqueries anew for every text, a
-    tenth of the Digital path's CPU; each agent's load and last case are read by index on their own cases."""
+    (docs/benchmarks.md): the loads are counted once, grouped, from the tenant's live cases (its
+    (tenant, state, agent) index holds at most limit x agents of them), and "idle longest" is the
+    agent's own `idle_since`, so no agent costs a subquery and no closed case is read."""
     if case.queue_id is None:
         return []
     excluded = [pk for pk in excluded if pk is not None]
     return [pk for (pk,) in sql.rows(_candidates_sql(len(excluded), connection.vendor),
-                                     [*COUNTING_STATES, case.queue_id, Role.AGENT, AgentState.AVAILABLE, *excluded,
+                                     [case.tenant_id, *COUNTING_STATES, case.queue_id, Role.AGENT, AgentState.AVAILABLE, *excluded,
                                       case.preferred_agent_id or 0, CANDIDATES])]
 
 
@@ -165,13 +167,13 @@ def _candidates_sql(excluded, vendor):
     through = Queue.agents.through
     not_excluded = f" AND u.id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
     counting = sql.placeholders(COUNTING_STATES)
-    return (f"SELECT id FROM (SELECT u.id AS id, "
-            f"(SELECT COUNT(*) FROM {sql.table(Case)} c WHERE c.agent_id = u.id AND c.state IN ({counting})) AS n, "
-            f"(SELECT MAX(c.assigned_at) FROM {sql.table(Case)} c WHERE c.agent_id = u.id) AS last_case, "
-            f"COALESCE(u.case_limit, t.case_limit) AS lim "
-            f"FROM {sql.table(User)} u JOIN {sql.table(through)} qa ON qa.user_id = u.id JOIN {sql.table(Tenant)} t ON t.id = u.tenant_id "
-            f"WHERE qa.queue_id = %s AND u.is_active AND u.role = %s AND u.state = %s{not_excluded}) a "
-            f"WHERE n < lim ORDER BY CASE WHEN id = %s THEN 0 ELSE 1 END, n, last_case IS NOT NULL, last_case, id LIMIT %s")
+    return (f"SELECT u.id FROM {sql.table(User)} u JOIN {sql.table(through)} qa ON qa.user_id = u.id "
+            f"JOIN {sql.table(Tenant)} t ON t.id = u.tenant_id "
+            f"LEFT JOIN (SELECT agent_id, COUNT(*) AS n FROM {sql.table(Case)} WHERE tenant_id = %s AND state IN ({counting}) "
+            f"AND agent_id IS NOT NULL GROUP BY agent_id) l ON l.agent_id = u.id "
+            f"WHERE qa.queue_id = %s AND u.is_active AND u.role = %s AND u.state = %s{not_excluded} "
+            f"AND COALESCE(l.n, 0) < COALESCE(u.case_limit, t.case_limit) "
+            f"ORDER BY CASE WHEN u.id = %s THEN 0 ELSE 1 END, COALESCE(l.n, 0), u.idle_since, u.id LIMIT %s")
 
 
 def excluded_agents(case):

@@ -228,9 +228,16 @@ def case_for_room(room_id):
 
 # --- assignment -----------------------------------------------------------------------------
 
+def _got_work(agent, now):
+    """A locked agent got a case: "idle longest" (rules.candidate_order) counts from now."""
+    sql.execute(f"UPDATE {sql.table(User)} SET idle_since = %s WHERE id = %s", [sql.dt(now), agent.pk])
+    agent.idle_since = now
+
+
 def _offer(case, agent, now, actor=None, note=""):
     """Give the case to `agent` (locked by the caller, under their limit) as an offer to accept."""
     previous = case.agent_id
+    _got_work(agent, now)
     from_state = case.state
     case.agent, case.state, case.assigned_at = agent, CaseState.NEW, now
     case.offer_expires_at, case.accepted_at = now + offer_timeout(), None
@@ -268,7 +275,7 @@ def _give(case, now, excluded=frozenset(), skip_locked=False):
     wait for each other's (a deadlock); a case left waiting is the dispatch job's."""
     for agent_id in selectors.candidates(case, excluded):
         agent = _lock_agent(agent_id, skip_locked=skip_locked)
-        if agent is None or not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+        if agent is None or not rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit):
             continue  # another case reached them first
         _offer(case, agent, now)
         return agent
@@ -373,7 +380,7 @@ def case_assign(*, case, actor, agent=None, queue=None, note=""):
     if agent.pk == case.agent_id:
         raise ValidationError({"agent": "The case is already theirs."})
     agent = _lock_agent(agent.pk)
-    if not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+    if not rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit):
         raise _limit_error(agent)
     _offer(case, agent, now, actor=actor, note=note)
     return case
@@ -397,7 +404,7 @@ def case_set_state(*, case, actor, state):
         raise ValidationError({"state": "The case is waiting in its queue: assign it to an agent first."})
     if state in COUNTING_STATES and case.state not in COUNTING_STATES:
         agent = _lock_agent(case.agent_id)
-        if not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+        if not rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit):
             raise _limit_error(agent)
     return _change_state(case, state, actor, timezone.now())
 
@@ -468,7 +475,7 @@ def case_pull(*, agent):
     """"Give me more": the agent takes the oldest waiting case of their queues (queue priority, then
     age) while under their limit. Returns the case or None."""
     agent = _lock_agent(agent.pk)
-    if not rules.under_limit(selectors.case_load(agent.pk), agent.case_limit, agent.tenant.case_limit):
+    if not rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit):
         raise _limit_error(agent)
     case = (Case.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(tenant_id=agent.tenant_id, agent__isnull=True, state=CaseState.NEW, queue__agents=agent)
@@ -522,9 +529,10 @@ def case_outbound(*, agent, point_of_contact, contact_number, body):
     if Case.objects.filter(point_of_contact=poc, contact_number=number).exclude(state=CaseState.CLOSED).exists():
         raise ValidationError({"contact_number": "This contact already has an open case on this number."})
     me = _lock_agent(agent.pk)
-    if not rules.under_limit(selectors.case_load(me.pk), me.case_limit, me.tenant.case_limit):
+    if not rules.under_limit(selectors.case_load(me), me.case_limit, me.tenant.case_limit):
         raise _limit_error(me)
     now = timezone.now()
+    _got_work(me, now)
     message = outbound.text_send(point_of_contact=poc, to_number=number, body=body, author=agent)
     case = Case.objects.create(tenant_id=agent.tenant_id, point_of_contact=poc, contact_number=number, poc_number=poc.number,
                                state=CaseState.OPEN, agent=me, opened_at=message.created_at, waiting_since=now, assigned_at=now,

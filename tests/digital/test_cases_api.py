@@ -81,6 +81,28 @@ def test_no_agent_gets_more_cases_than_their_limit_and_a_freed_place_takes_the_o
     assert Case.objects.get(pk=mine.pk).state == "pending"
 
 
+def test_between_equal_loads_the_agent_idle_longest_gets_the_case(client):
+    w = digital_world()
+
+    def handle(number, body):
+        text(client, w, number, body)
+        case = the_case(number)
+        c = as_user(client, case.agent)
+        assert c.post(API + f"cases/{case.id}/accept/").status_code == 200
+        assert c.post(API + f"cases/{case.id}/state/", {"state": "resolved"}, content_type="application/json").status_code == 200
+        return case.agent
+
+    # Each time both hold no counting case: the one who got work last has been idle the shorter time.
+    first = handle("+12125550151", "first")
+    second = handle("+12125550152", "second")
+    assert {first, second} == {w.tommy, w.ann}
+    # Becoming available again starts one's idle time anew, as in ACD routing: `first` is now the fresher.
+    for state in ("unavailable", "available"):
+        r = as_user(client, first).put("/api/v1/me/state/", {"state": state}, content_type="application/json")
+        assert r.status_code == 200, r.content
+    assert handle("+12125550153", "third") == second
+
+
 def test_per_user_case_limit_overrides_the_tenants(client):
     w = digital_world(case_limit=1)
     r = as_user(client, w.admin).patch(f"/api/v1/users/{w.tommy.id}/", {"case_limit": 3}, content_type="application/json")

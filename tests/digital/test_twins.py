@@ -28,6 +28,8 @@ def test_candidates_in_sql_follow_the_python_rules(seed):
     agents = []
     for i in range(rnd.randint(3, 16)):
         a = f.agent(tenant, username=f"a{seed}-{i}", state=rnd.choice([AgentState.AVAILABLE, AgentState.AVAILABLE, AgentState.UNAVAILABLE]))
+        # ties on idle time too: the lowest id decides them
+        User.objects.filter(pk=a.pk).update(idle_since=start + timedelta(minutes=rnd.choice([5, 10, 20, 40, 80])))
         if rnd.random() < 0.3:
             User.objects.filter(pk=a.pk).update(case_limit=rnd.randint(0, 5))
         if rnd.random() < 0.1:
@@ -46,11 +48,10 @@ def test_candidates_in_sql_follow_the_python_rules(seed):
     for a in User.objects.filter(pk__in=ids).select_related("tenant"):
         cases = Case.objects.filter(agent=a)
         load = sum(c.state in COUNTING_STATES for c in cases)
-        assert selectors.case_load(a.pk) == load
+        assert selectors.case_load(a) == load
         if (a.pk in excluded or not a.is_active or a.state != AgentState.AVAILABLE or not queue.agents.filter(pk=a.pk).exists()
                 or not rules.under_limit(load, a.case_limit, a.tenant.case_limit)):
             continue
-        last = max((c.assigned_at for c in cases if c.assigned_at), default=None)
-        expected.append(rules.candidate_order(a.pk, load, last, case.preferred_agent_id))
+        expected.append(rules.candidate_order(a.pk, load, a.idle_since, case.preferred_agent_id))
     expected = [key[-1] for key in sorted(expected)][:selectors.CANDIDATES]
     assert selectors.candidates(case, excluded) == expected
