@@ -86,10 +86,18 @@ def case_messages(case):
     return qs.select_related("author").order_by("created_at", "id")
 
 
+@cache
+def _case_of_room_sql(vendor):
+    return f"SELECT {sql.columns(Case, 'c')} FROM {sql.table(Case)} c WHERE c.room_id = %s"
+
+
 def case_for_message(message):
-    """The case whose thread holds `message` (see case_messages), or None (an ACD room's, a campaign's text)."""
+    """The case whose thread holds `message` (see case_messages), or None (an ACD room's, a campaign's text).
+    A room's case is read by hand (routing.sql): every delivery report of a case's text asks, and the
+    ORM's compile cost five times the read (docs/benchmarks.md)."""
     if message.room_id:
-        return Case.objects.filter(room_id=message.room_id).first()
+        found = sql.row(_case_of_room_sql(connection.vendor), [message.room_id])
+        return sql.build(Case, found) if found is not None else None
     if not message.author_id:
         return None  # a room-less text no agent wrote (a campaign's): no case shows it
     return (Case.objects.filter(tenant_id=message.tenant_id, point_of_contact_id=message.point_of_contact_id,

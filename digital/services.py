@@ -172,7 +172,7 @@ def case_open(*, room, message):
     if waiting is not None:
         waiting = _lock_case(waiting[0])
         waiting.room_id = room.pk
-        waiting.save(update_fields=["room"])
+        sql.update(waiting, ["room"])
         return case_received(case=waiting, message=message)
     tags = sql.row(f"SELECT tags FROM {sql.table(Contact)} WHERE tenant_id = %s AND number = %s", [tenant.pk, room.contact_number])
     queue, matched = queue_choose(tenant=tenant, poc_id=room.point_of_contact_id, body=message.body,
@@ -213,7 +213,7 @@ def case_received(*, case, message):
         case.waiting_since, case.assigned_at, case.accepted_at, case.offer_expires_at = now, None, None, None
         fields += ["preferred_agent", "agent", "state", "waiting_since", "assigned_at", "accepted_at", "offer_expires_at"]
         _entry(case, EntryKind.REOPENED, from_state=CaseState.RESOLVED, to_state=CaseState.NEW, now=now)
-    case.save(update_fields=fields)
+    sql.update(case, fields)
     if "preferred_agent" in fields:  # reopened: routed again, after the save (dispatch_soon asks whether a case waits)
         dispatch_soon(case.tenant_id)
     events.case_message(case, message)
@@ -241,7 +241,7 @@ def _offer(case, agent, now, actor=None, note=""):
     from_state = case.state
     case.agent, case.state, case.assigned_at = agent, CaseState.NEW, now
     case.offer_expires_at, case.accepted_at = now + offer_timeout(), None
-    case.save(update_fields=["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"])
+    sql.update(case, ["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"])
     _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
            to_state=CaseState.NEW,
            agent=agent, body=note, now=now)
@@ -314,7 +314,7 @@ def case_accept(*, case, agent):
     now = timezone.now()
     case.state, case.accepted_at, case.offer_expires_at, case.unread = CaseState.OPEN, now, None, 0
     case.expires_at = now + session_timeout()  # R7: the timer starts on accept
-    case.save(update_fields=["state", "accepted_at", "offer_expires_at", "expires_at", "unread"])
+    sql.update(case, ["state", "accepted_at", "offer_expires_at", "expires_at", "unread"])
     _entry(case, EntryKind.ACCEPTED, agent, from_state=CaseState.NEW, to_state=CaseState.OPEN, agent=agent, now=now)
     events.case_updated(case)
     jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
@@ -324,7 +324,7 @@ def case_accept(*, case, agent):
 def _back_to_queue(case, kind, actor, now):
     previous = case.agent
     case.agent, case.assigned_at, case.offer_expires_at = None, None, None
-    case.save(update_fields=["agent", "assigned_at", "offer_expires_at"])
+    sql.update(case, ["agent", "assigned_at", "offer_expires_at"])
     _entry(case, kind, actor, agent=previous, now=now)
     events.case_updated(case, previous_agent_id=previous.pk if previous else None)
     dispatch_soon(case.tenant_id)
@@ -369,7 +369,7 @@ def case_assign(*, case, actor, agent=None, queue=None, note=""):
         from_state = case.state
         case.queue, case.agent, case.state, case.waiting_since = queue, None, CaseState.NEW, now
         case.assigned_at = case.offer_expires_at = case.accepted_at = None
-        case.save(update_fields=["queue", "agent", "state", "waiting_since", "assigned_at", "offer_expires_at", "accepted_at"])
+        sql.update(case, ["queue", "agent", "state", "waiting_since", "assigned_at", "offer_expires_at", "accepted_at"])
         _entry(case, EntryKind.TRANSFERRED, actor, from_state=from_state, to_state=CaseState.NEW, queue=queue, body=note, now=now,
                agent_id=previous)  # the agent who let it go is not offered it again at once
         events.case_updated(case, previous_agent_id=previous)
@@ -416,7 +416,7 @@ def _change_state(case, state, actor, now, kind=EntryKind.STATE):
     if state == CaseState.CLOSED:
         case.closed_at, case.offer_expires_at = now, None
         fields += ["closed_at", "offer_expires_at"]
-    case.save(update_fields=fields)
+    sql.update(case, fields)
     _entry(case, kind, actor, from_state=from_state, to_state=state, agent=case.agent, now=now)
     if state == CaseState.CLOSED:
         if case.room_id:
@@ -504,7 +504,7 @@ def case_reply(*, case, author, body):
     started = case.expires_at is None
     case.expires_at = message.created_at + session_timeout()
     case.last_message_at, case.unread = message.created_at, 0
-    case.save(update_fields=["expires_at", "last_message_at", "unread"])
+    sql.update(case, ["expires_at", "last_message_at", "unread"])
     events.case_message(case, message)
     if started:  # a reset moves the job already scheduled (jobs.not_yet_due)
         jobs.enqueue_at("digital.expire", case.expires_at, case.pk)

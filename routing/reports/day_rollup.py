@@ -7,12 +7,18 @@ closed), and a report computes the days that are not (today, a day with a room s
 the job has not reached) with it at read time. So the stored and the computed rows are the same
 thing, and a report over a range mixes them freely.
 
+Two more groupings are kept per hour of a settled day, for the day report page: "hour" (the hour's
+totals, with their percentiles) and "handled_hour" (the rooms an agent accepted, per agent and hour:
+sums only, what the agents report reads). Their RoomDay.key holds the hour too (`hour_key`), so a
+day is still kept, read and dropped as one set of rows.
+
 A stored day is dropped again when a room of it is rolled up anew (a late commit, a rebuild): the
 next refresh stores it again. Percentiles are whole seconds, rounded down (the nearest-rank 90th
 percentile of the seconds): the per-second histograms of the days merge into a week's or a month's
 exactly, and selectors.P90 reads the room rows the same way.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.db import transaction
 from django.db.models import Count, F, Min, Q, Sum
@@ -26,6 +32,8 @@ from .aggregates import P90
 # The groupings kept, and RoomFact's column for each ("" the day's totals).
 DIMS = {"": None, "skill": "skill_id", "agent": "agent_id", "team": "team_id", "point_of_contact": "point_of_contact_id",
         "channel": "channel", "disposition": "disposition_id"}
+# Per hour of the day (the RoomFact column "hour"), and which rooms each sums ("handled_hour": accepted ones).
+HOUR_DIMS = {"hour": None, "handled_hour": "agent_id"}
 METRICS = {"asa": "asa_seconds", "frt": "first_response_seconds", "handle": "handle_seconds"}
 
 SUMS = {
@@ -64,6 +72,17 @@ def key_of(value):
     return "" if value is None else str(value)
 
 
+def hour_key(hour, value):
+    """RoomDay.key of an hour dimension's row: the hour (epoch seconds of its UTC start) and the group value."""
+    return f"{int(hour.timestamp())}:{key_of(value)}"
+
+
+def split_hour_key(key):
+    """(the hour as a UTC instant, the group's key) of an hour_key."""
+    epoch, _, rest = key.partition(":")
+    return datetime.fromtimestamp(int(epoch), dt_timezone.utc), rest
+
+
 def value_of(dim, key):
     """The group value of a RoomDay.key: an id, a channel, or None."""
     if key == "":
@@ -95,14 +114,22 @@ def merge(hists):
 
 def day_figures(tenant_id, days, dim, key=None, *, percentiles=True, hists=tuple(METRICS)):
     """{(day, key): figures} of the tenant's rooms opened on these local days, per value of the
-    grouping `dim` (only `key`'s when given): the sums of FIELDS and the day's `week`; the per-second
-    histograms of the metrics in `hists` ("asa", "frt", "handle"); with `percentiles`, P90S (from
-    the histogram when there is one, else in SQL by the same rule)."""
-    column = DIMS[dim]
+    grouping `dim` (only `key`'s when given; a DIMS grouping) or, for a HOUR_DIMS one, per hour and
+    value (the key an hour_key): the sums of FIELDS and the day's `week`; the per-second histograms of
+    the metrics in `hists` ("asa", "frt", "handle"); with `percentiles`, P90S (from the histogram when
+    there is one, else in SQL by the same rule)."""
+    hourly = dim in HOUR_DIMS
+    column = HOUR_DIMS[dim] if hourly else DIMS[dim]
     qs = RoomFact.objects.filter(tenant_id=tenant_id, day__in=list(days))
+    if dim == "handled_hour":
+        qs = qs.filter(accepted=True)
     if key is not None:
         qs = qs.filter(**{column: value_of(dim, key)})
-    group = ["day", column] if column else ["day"]
+    group = ["day", *(["hour"] if hourly else []), *([column] if column else [])]
+
+    def key_for(found):
+        return hour_key(found["hour"], found.get(column)) if hourly else key_of(found.get(column))
+
     sums = {f"s_{name}": agg for name, agg in SUMS.items()}
     if percentiles:
         sums.update({f"s_{metric}_p90": P90(source) for metric, source in METRICS.items() if metric not in hists})
@@ -112,7 +139,7 @@ def day_figures(tenant_id, days, dim, key=None, *, percentiles=True, hists=tuple
         row = {"day": found["day"], "week": found["week"], **{name: found[f"s_{name}"] or 0 for name in FIELDS}}
         if percentiles:
             row.update({f"{metric}_p90": found.get(f"s_{metric}_p90") for metric in METRICS})
-        out[(row["day"], key_of(found.get(column)))] = row
+        out[(row["day"], key_for(found))] = row
     for metric in hists:
         for row in out.values():
             row[f"{metric}_hist"] = {}
@@ -120,7 +147,7 @@ def day_figures(tenant_id, days, dim, key=None, *, percentiles=True, hists=tuple
         seconds = (qs.filter(**{f"{source}__isnull": False}).annotate(second=Floor(F(source))).values(*group, "second").order_by()
                    .annotate(n=Count("pk")))
         for found in seconds:
-            out[(found["day"], key_of(found.get(column)))][f"{metric}_hist"][str(int(found["second"]))] = found["n"]
+            out[(found["day"], key_for(found))][f"{metric}_hist"][str(int(found["second"]))] = found["n"]
         if percentiles:
             for row in out.values():
                 row[f"{metric}_p90"] = p90(row[f"{metric}_hist"])
@@ -132,9 +159,10 @@ def stored_days(tenant_id, start, end):
 
 
 def rows(tenant_id, start, end, dim, key=None, *, fields=FIELDS, percentiles=True, hists=()):
-    """The figures of every local day from `start` to `end` for `dim` (and `key`): the stored rows of
-    the settled days, the others computed now by day_figures. A list of dicts with RoomDay's fields:
-    `fields` of FIELDS, the percentiles when asked, the histograms of the metrics in `hists`."""
+    """The figures of every local day from `start` to `end` for `dim` (and `key`, a DIMS grouping's):
+    the stored rows of the settled days, the others computed now by day_figures. A list of dicts with
+    RoomDay's fields: `fields` of FIELDS, the percentiles when asked, the histograms of the metrics in
+    `hists`. A HOUR_DIMS grouping's rows have their "hour" (a UTC instant) and the group's "key"."""
     kept = stored_days(tenant_id, start, end)
     names = ("day", "week", "key", *fields, *(P90S if percentiles else ()), *(f"{metric}_hist" for metric in hists))
     stored = RoomDay.objects.filter(tenant_id=tenant_id, dim=dim, day__gte=start, day__lte=end)
@@ -146,6 +174,9 @@ def rows(tenant_id, start, end, dim, key=None, *, fields=FIELDS, percentiles=Tru
     if missing:
         for (day, k), row in day_figures(tenant_id, missing, dim, key, percentiles=percentiles, hists=hists).items():
             out.append({**row, "key": k})
+    if dim in HOUR_DIMS:
+        for row in out:
+            row["hour"], row["key"] = split_hour_key(row["key"])
     return out
 
 
@@ -184,10 +215,13 @@ def store(tenant_id, days):
     with transaction.atomic():
         _lock(tenant_id)  # then read: a late room's row, committed with its `forget`, is seen
         made = []
-        for dim in DIMS:
-            for (day, key), row in day_figures(tenant_id, days, dim).items():
+        for dim in (*DIMS, *HOUR_DIMS):
+            # An agent's handled rooms per hour: sums only (no report reads their percentiles).
+            sums_only = dim == "handled_hour"
+            for (day, key), row in day_figures(tenant_id, days, dim, percentiles=not sums_only,
+                                               hists=() if sums_only else tuple(METRICS)).items():
                 made.append(RoomDay(tenant_id=tenant_id, dim=dim, key=key, day=day, week=row["week"],
-                                    **{name: row[name] for name in (*FIELDS, *P90S, *HISTS)}))
+                                    **{name: row[name] for name in (*FIELDS, *(() if sums_only else (*P90S, *HISTS)))}))
         with_rooms = {r.day for r in made if r.dim == ""}
         for day in days:  # a day without rooms is kept too: its "" row says so
             if day not in with_rooms:

@@ -84,13 +84,20 @@ def _filters(query):
     return out + [("channel", query.channel)] if query.channel else out
 
 
-def _day_plan(query, *, by_interval=True):
+def _day_plan(query, *, by_interval=True, handled=False):
     """(dim, key) of the RoomDay rows that answer the query, or None when only the room rows can: the
     rollup keeps one grouping at a time, so at most one filter, and the grouping is that filter's
-    (or none); its intervals are days and weeks."""
+    (or none); its intervals are days and weeks, and hours without a filter (the day page's): the
+    totals ("hour") and, `handled` (the agents report's accepted rooms per agent), "handled_hour"."""
+    filters = _filters(query)
+    if by_interval and query.interval == "hour":
+        if filters:
+            return None
+        if handled:
+            return "handled_hour", None
+        return ("hour", None) if not query.group_by else None
     if by_interval and query.interval not in ("day", "week"):
         return None
-    filters = _filters(query)
     if len(filters) > 1:
         return None
     if filters:
@@ -118,8 +125,8 @@ def _day_groups(query, plan, *, column, fields=day_rollup.FIELDS, percentiles=Tr
     range. The histograms are read when percentiles are merged (more days than one in a group), or
     those in `hists`."""
     dim, key = plan
-    if hists is None:
-        hists = tuple(day_rollup.METRICS) if percentiles and column != "day" else ()
+    if hists is None:  # a day's or an hour's row has its percentiles
+        hists = tuple(day_rollup.METRICS) if percentiles and column not in ("day", "hour") else ()
     rows = day_rollup.rows(query.tenant.pk, query.start, query.end, dim, key, fields=fields, percentiles=percentiles, hists=hists)
     groups = {}
     for r in rows:
@@ -366,7 +373,7 @@ class AgentRows(Sequence):
 def _handled(query, column):
     """{(agent id, period key): handled, handle_sum, handle_n, frt} of the rooms the agents accepted."""
     by_agent = replace(query, group_by="agent")
-    plan = _day_plan(by_agent)  # no filter, or the agent's
+    plan = _day_plan(by_agent, handled=True)  # no filter, or the agent's
     if plan is not None:
         out = {}
         handled_fields = ("accepted", "acc_handle_sum", "acc_handle_n", "acc_frt_sum", "acc_frt_n")

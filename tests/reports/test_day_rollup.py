@@ -42,10 +42,11 @@ def two_days(client, settings):
 
 
 def queries(day):
-    """Every query the rollup answers: days and weeks, any grouping, no filter or one filter with its own grouping."""
+    """Every query the rollup answers: days and weeks, any grouping, no filter or one filter with its own
+    grouping; and hours (the day page: its totals and agents without a filter, the rest from the room rows)."""
     filters = {"skill": day["sms"], "agent": day["mama"], "team": day["team"], "point_of_contact": day["poc"], "channel": "sms"}
     out = []
-    for interval in ("day", "week"):
+    for interval in ("hour", "day", "week"):
         base = {"tenant": day["tenant"], "start": DAY, "end": NEXT, "interval": interval}
         out += [ReportQuery(**base, group_by=group) for group in ("", *GROUPS)]
         for name, value in filters.items():
@@ -65,7 +66,11 @@ def test_kept_days_give_the_figures_of_the_room_rows(two_days, monkeypatch):
         call_command("reports_refresh")
         assert set(RoomDay.objects.filter(tenant=two_days["tenant"], dim="").values_list("day", flat=True)) >= {DAY, NEXT}
         from_days = [everything(two_days, q) for q in queries(two_days)]
-        assert from_days[0]["interactions"][0]["offered"] == 3 and from_days[0]["interactions"][1]["offered"] == 2
+        by_day = next(i for i, q in enumerate(queries(two_days)) if q.interval == "day" and not q.group_by)
+        assert from_days[by_day]["interactions"][0]["offered"] == 3 and from_days[by_day]["interactions"][1]["offered"] == 2
+        by_hour = from_days[0]["interactions"]  # 48 hours, the rooms in a few of them
+        assert len(by_hour) == 48 and sum(r["offered"] for r in by_hour) == 5 and any(r["asa_p90_seconds"] for r in by_hour)
+        assert sum(r["handled"] for r in from_days[0]["agents"]) == 3
         monkeypatch.setattr(selectors, "_day_plan", lambda *args, **kwargs: None)  # the room rows only
         from_rooms = [everything(two_days, q) for q in queries(two_days)]
     for query, a, b in zip(queries(two_days), from_days, from_rooms):
