@@ -158,8 +158,8 @@ class RoomDay(models.Model):
     """RoomFact rows summed per local day and one grouping (routing/reports/day_rollup.py): what the
     day, week and month reports read instead of a month's million room rows. `dim` names the grouping
     ("" the day's totals, "skill", "agent", "team", "point_of_contact", "channel", "disposition") and
-    `key` its value (an id or a channel; "" when the rooms have none); the hour groupings ("hour",
-    "handled_hour": the day page's) add the hour to the key (day_rollup.hour_key). Only settled days are
+    `key` its value (an id or a channel; "" when the rooms have none); the hour grouping ("hour": the
+    day page's totals per hour) adds the hour to the key (day_rollup.hour_key). Only settled days are
     kept: past days whose rooms are all closed; the "" row of a day marks it as kept, even with no rooms."""
 
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+", db_constraint=False)

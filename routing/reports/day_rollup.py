@@ -7,10 +7,10 @@ closed), and a report computes the days that are not (today, a day with a room s
 the job has not reached) with it at read time. So the stored and the computed rows are the same
 thing, and a report over a range mixes them freely.
 
-Two more groupings are kept per hour of a settled day, for the day report page: "hour" (the hour's
-totals, with their percentiles) and "handled_hour" (the rooms an agent accepted, per agent and hour:
-sums only, what the agents report reads). Their RoomDay.key holds the hour too (`hour_key`), so a
-day is still kept, read and dropped as one set of rows.
+One more grouping is kept per hour of a settled day, for the day report page: "hour", the hour's
+totals with their percentiles (24 rows a day). Its RoomDay.key holds the hour (`hour_key`), so a
+day is still kept, read and dropped as one set of rows. (Per agent and hour was tried: 11,000 rows a
+day, a third of the room rows, read slower than the room rows' grouped sums; docs/benchmarks.md.)
 
 A stored day is dropped again when a room of it is rolled up anew (a late commit, a rebuild): the
 next refresh stores it again. Percentiles are whole seconds, rounded down (the nearest-rank 90th
@@ -32,8 +32,8 @@ from .aggregates import P90
 # The groupings kept, and RoomFact's column for each ("" the day's totals).
 DIMS = {"": None, "skill": "skill_id", "agent": "agent_id", "team": "team_id", "point_of_contact": "point_of_contact_id",
         "channel": "channel", "disposition": "disposition_id"}
-# Per hour of the day (the RoomFact column "hour"), and which rooms each sums ("handled_hour": accepted ones).
-HOUR_DIMS = {"hour": None, "handled_hour": "agent_id"}
+# Per hour of the day (the RoomFact column "hour"): the grouping's column within each hour.
+HOUR_DIMS = {"hour": None}
 METRICS = {"asa": "asa_seconds", "frt": "first_response_seconds", "handle": "handle_seconds"}
 
 SUMS = {
@@ -121,8 +121,6 @@ def day_figures(tenant_id, days, dim, key=None, *, percentiles=True, hists=tuple
     hourly = dim in HOUR_DIMS
     column = HOUR_DIMS[dim] if hourly else DIMS[dim]
     qs = RoomFact.objects.filter(tenant_id=tenant_id, day__in=list(days))
-    if dim == "handled_hour":
-        qs = qs.filter(accepted=True)
     if key is not None:
         qs = qs.filter(**{column: value_of(dim, key)})
     group = ["day", *(["hour"] if hourly else []), *([column] if column else [])]
@@ -216,12 +214,9 @@ def store(tenant_id, days):
         _lock(tenant_id)  # then read: a late room's row, committed with its `forget`, is seen
         made = []
         for dim in (*DIMS, *HOUR_DIMS):
-            # An agent's handled rooms per hour: sums only (no report reads their percentiles).
-            sums_only = dim == "handled_hour"
-            for (day, key), row in day_figures(tenant_id, days, dim, percentiles=not sums_only,
-                                               hists=() if sums_only else tuple(METRICS)).items():
+            for (day, key), row in day_figures(tenant_id, days, dim).items():
                 made.append(RoomDay(tenant_id=tenant_id, dim=dim, key=key, day=day, week=row["week"],
-                                    **{name: row[name] for name in (*FIELDS, *(() if sums_only else (*P90S, *HISTS)))}))
+                                    **{name: row[name] for name in (*FIELDS, *P90S, *HISTS)}))
         with_rooms = {r.day for r in made if r.dim == ""}
         for day in days:  # a day without rooms is kept too: its "" row says so
             if day not in with_rooms:
