@@ -6,6 +6,7 @@ Locks, always in this order: the case's row, then the agent's row. An agent's co
 assigning at once never put an agent over their limit: the second waits for the first's commit and
 counts its case."""
 import zoneinfo
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
 
@@ -37,11 +38,26 @@ def offer_timeout():
     return timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
 
 
-def _entry(case, kind, actor=None, *, from_state="", to_state="", agent=None, queue=None, body="", now=None, agent_id=None):
+def _entry(case, kind, actor=None, *, from_state="", to_state="", agent=None, queue=None, body="", now=None, agent_id=None,
+           writes=None):
     """One line of the case's history. Inserted with routing.sql's cached statement: two to four per
-    text, and the ORM's insert compiled anew each time (docs/benchmarks.md)."""
-    return sql.insert(CaseEntry(case=case, kind=kind, actor=actor, at=now or timezone.now(), from_state=from_state, to_state=to_state,
-                                agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body))
+    text, and the ORM's insert compiled anew each time (docs/benchmarks.md). `writes`: a cursor of
+    `_together`, which sends it with the other writes (the entry's id is then not read)."""
+    entry = CaseEntry(case=case, kind=kind, actor=actor, at=now or timezone.now(), from_state=from_state, to_state=to_state,
+                      agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body)
+    if writes is None:
+        return sql.insert(entry)
+    writes.execute(*sql.insert_statement(entry))
+    return entry
+
+
+@contextmanager
+def _together():
+    """A cursor for writes whose results nobody reads, sent in one round trip on PostgreSQL
+    (routing.sql.pipeline), as the ACD's offer sends its own: a text to a Digital tenant makes a
+    dozen writes, each a wait for the database otherwise (docs/benchmarks.md)."""
+    with connection.cursor() as writes, sql.pipeline():
+        yield writes
 
 
 @cache
@@ -181,9 +197,10 @@ def case_open(*, room, message):
                            contact_number=room.contact_number, poc_number=room.poc_number, queue=queue, matched_filter=matched,
                            opened_at=message.created_at, waiting_since=message.created_at, last_message_at=message.created_at,
                            unread=1, first_body=message.body[:1000]))
-    _entry(case, EntryKind.OPENED, to_state=CaseState.NEW, now=message.created_at)
-    _entry(case, EntryKind.QUEUED, queue=queue, body=f"Filter: {matched}" if matched else "No filter matched: the fallback queue",
-           now=message.created_at)
+    with _together() as writes:
+        _entry(case, EntryKind.OPENED, to_state=CaseState.NEW, now=message.created_at, writes=writes)
+        _entry(case, EntryKind.QUEUED, queue=queue, body=f"Filter: {matched}" if matched else "No filter matched: the fallback queue",
+               now=message.created_at, writes=writes)
     # Offered at once, in the text's own transaction (the new case is nobody else's to see yet), when
     # no older case waits on its queue (queue order holds): it reaches an agent's page with the text's
     # commit, not a job's turn later. Otherwise, or when nobody on the queue has room, it waits and the
@@ -228,23 +245,27 @@ def case_for_room(room_id):
 
 # --- assignment -----------------------------------------------------------------------------
 
-def _got_work(agent, now):
+def _got_work(agent, now, writes=None):
     """A locked agent got a case: "idle longest" (rules.candidate_order) counts from now."""
-    sql.execute(f"UPDATE {sql.table(User)} SET idle_since = %s WHERE id = %s", [sql.dt(now), agent.pk])
+    statement = (f"UPDATE {sql.table(User)} SET idle_since = %s WHERE id = %s", [sql.dt(now), agent.pk])
+    if writes is None:
+        sql.execute(*statement)
+    else:
+        writes.execute(*statement)
     agent.idle_since = now
 
 
 def _offer(case, agent, now, actor=None, note=""):
     """Give the case to `agent` (locked by the caller, under their limit) as an offer to accept."""
     previous = case.agent_id
-    _got_work(agent, now)
     from_state = case.state
     case.agent, case.state, case.assigned_at = agent, CaseState.NEW, now
     case.offer_expires_at, case.accepted_at = now + offer_timeout(), None
-    sql.update(case, ["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"])
-    _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
-           to_state=CaseState.NEW,
-           agent=agent, body=note, now=now)
+    with _together() as writes:
+        _got_work(agent, now, writes)
+        writes.execute(*sql.update_statement(case, ["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"]))
+        _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
+               to_state=CaseState.NEW, agent=agent, body=note, now=now, writes=writes)
     events.case_assigned(case)
     if previous and previous != agent.pk:
         events.case_updated(case, previous_agent_id=previous)
@@ -314,8 +335,9 @@ def case_accept(*, case, agent):
     now = timezone.now()
     case.state, case.accepted_at, case.offer_expires_at, case.unread = CaseState.OPEN, now, None, 0
     case.expires_at = now + session_timeout()  # R7: the timer starts on accept
-    sql.update(case, ["state", "accepted_at", "offer_expires_at", "expires_at", "unread"])
-    _entry(case, EntryKind.ACCEPTED, agent, from_state=CaseState.NEW, to_state=CaseState.OPEN, agent=agent, now=now)
+    with _together() as writes:
+        writes.execute(*sql.update_statement(case, ["state", "accepted_at", "offer_expires_at", "expires_at", "unread"]))
+        _entry(case, EntryKind.ACCEPTED, agent, from_state=CaseState.NEW, to_state=CaseState.OPEN, agent=agent, now=now, writes=writes)
     events.case_updated(case)
     jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
     return case

@@ -144,12 +144,16 @@ def _update_statement(model, names, vendor):
     return fields, f"UPDATE {table(model)} SET {sets} WHERE id = %s"
 
 
-def update(obj, names):
-    """Write these fields of a stored instance, as `save(update_fields=names)` would, without its
-    compile (cached per model and fields) or model signals: for rows the hot path changes. Returns the
-    number of rows changed."""
+def update_statement(obj, names):
+    """(sql, params) that write these fields of a stored instance, as `save(update_fields=names)`
+    would, without its compile (cached per model and fields) or model signals; for a pipeline."""
     fields, statement = _update_statement(type(obj), tuple(names), connection.vendor)
-    return execute(statement, [*(f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields), obj.pk])
+    return statement, [*(f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields), obj.pk]
+
+
+def update(obj, names):
+    """Run update_statement: for rows the hot path changes. Returns the number of rows changed."""
+    return execute(*update_statement(obj, names))
 
 
 @cache
