@@ -132,6 +132,11 @@ def _check_actor(case, actor, what="change"):
     raise PermissionDenied(f"Only the agent who holds this case or a supervisor can {what} it.")
 
 
+def _has_room(agent):
+    """Whether a locked agent (with their tenant) may take one more case: their count read after the lock (R15)."""
+    return rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit)
+
+
 def _limit_error(agent):
     limit = selectors.agent_limit(agent)
     return ValidationError({"agent": f"{agent.username} already has {limit} open case{'s' if limit != 1 else ''}, their limit."})
@@ -245,13 +250,10 @@ def case_for_room(room_id):
 
 # --- assignment -----------------------------------------------------------------------------
 
-def _got_work(agent, now, writes=None):
-    """A locked agent got a case: "idle longest" (rules.candidate_order) counts from now."""
-    statement = (f"UPDATE {sql.table(User)} SET idle_since = %s WHERE id = %s", [sql.dt(now), agent.pk])
-    if writes is None:
-        sql.execute(*statement)
-    else:
-        writes.execute(*statement)
+def _got_work(agent, now, writes):
+    """A locked agent got a case: "idle longest" (rules.candidate_order) counts from now. Sent on
+    `writes`, a cursor of `_together`, with the case's own writes."""
+    writes.execute(f"UPDATE {sql.table(User)} SET idle_since = %s WHERE id = %s", [sql.dt(now), agent.pk])
     agent.idle_since = now
 
 
@@ -296,7 +298,7 @@ def _give(case, now, excluded=frozenset(), skip_locked=False):
     wait for each other's (a deadlock); a case left waiting is the dispatch job's."""
     for agent_id in selectors.candidates(case, excluded):
         agent = _lock_agent(agent_id, skip_locked=skip_locked)
-        if agent is None or not rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit):
+        if agent is None or not _has_room(agent):
             continue  # another case reached them first
         _offer(case, agent, now)
         return agent
@@ -402,7 +404,7 @@ def case_assign(*, case, actor, agent=None, queue=None, note=""):
     if agent.pk == case.agent_id:
         raise ValidationError({"agent": "The case is already theirs."})
     agent = _lock_agent(agent.pk)
-    if not rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit):
+    if not _has_room(agent):
         raise _limit_error(agent)
     _offer(case, agent, now, actor=actor, note=note)
     return case
@@ -426,7 +428,7 @@ def case_set_state(*, case, actor, state):
         raise ValidationError({"state": "The case is waiting in its queue: assign it to an agent first."})
     if state in COUNTING_STATES and case.state not in COUNTING_STATES:
         agent = _lock_agent(case.agent_id)
-        if not rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit):
+        if not _has_room(agent):
             raise _limit_error(agent)
     return _change_state(case, state, actor, timezone.now())
 
@@ -497,7 +499,7 @@ def case_pull(*, agent):
     """"Give me more": the agent takes the oldest waiting case of their queues (queue priority, then
     age) while under their limit. Returns the case or None."""
     agent = _lock_agent(agent.pk)
-    if not rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit):
+    if not _has_room(agent):
         raise _limit_error(agent)
     case = (Case.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(tenant_id=agent.tenant_id, agent__isnull=True, state=CaseState.NEW, queue__agents=agent)
@@ -551,10 +553,11 @@ def case_outbound(*, agent, point_of_contact, contact_number, body):
     if Case.objects.filter(point_of_contact=poc, contact_number=number).exclude(state=CaseState.CLOSED).exists():
         raise ValidationError({"contact_number": "This contact already has an open case on this number."})
     me = _lock_agent(agent.pk)
-    if not rules.under_limit(selectors.case_load(me), me.case_limit, me.tenant.case_limit):
+    if not _has_room(me):
         raise _limit_error(me)
     now = timezone.now()
-    _got_work(me, now)
+    with _together() as writes:
+        _got_work(me, now, writes)
     message = outbound.text_send(point_of_contact=poc, to_number=number, body=body, author=agent)
     case = Case.objects.create(tenant_id=agent.tenant_id, point_of_contact=poc, contact_number=number, poc_number=poc.number,
                                state=CaseState.OPEN, agent=me, opened_at=message.created_at, waiting_since=now, assigned_at=now,

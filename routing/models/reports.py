@@ -159,7 +159,7 @@ class RoomDay(models.Model):
     day, week and month reports read instead of a month's million room rows. `dim` names the grouping
     ("" the day's totals, "skill", "agent", "team", "point_of_contact", "channel", "disposition") and
     `key` its value (an id or a channel; "" when the rooms have none); the hour grouping ("hour": the
-    day page's totals per hour) adds the hour to the key (day_rollup.hour_key). Only settled days are
+    day page's totals per hour) keys its rows by the hour (epoch seconds). Only settled days are
     kept: past days whose rooms are all closed; the "" row of a day marks it as kept, even with no rooms."""
 
     tenant = models.ForeignKey("routing.Tenant", on_delete=models.CASCADE, related_name="+", db_constraint=False)

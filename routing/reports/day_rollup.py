@@ -7,8 +7,8 @@ closed), and a report computes the days that are not (today, a day with a room s
 the job has not reached) with it at read time. So the stored and the computed rows are the same
 thing, and a report over a range mixes them freely.
 
-One more grouping is kept per hour of a settled day, for the day report page: "hour", the hour's
-totals with their percentiles (24 rows a day). Its RoomDay.key holds the hour (`hour_key`), so a
+One more grouping is kept per hour of a settled day, for the day report page: HOUR, the hour's
+totals with their percentiles (24 rows a day). Its RoomDay.key holds the hour (epoch seconds), so a
 day is still kept, read and dropped as one set of rows. (Per agent and hour was tried: 11,000 rows a
 day, a third of the room rows, read slower than the room rows' grouped sums; docs/benchmarks.md.)
 
@@ -32,8 +32,8 @@ from .aggregates import P90
 # The groupings kept, and RoomFact's column for each ("" the day's totals).
 DIMS = {"": None, "skill": "skill_id", "agent": "agent_id", "team": "team_id", "point_of_contact": "point_of_contact_id",
         "channel": "channel", "disposition": "disposition_id"}
-# Per hour of the day (the RoomFact column "hour"): the grouping's column within each hour.
-HOUR_DIMS = {"hour": None}
+# The totals per hour of the day (RoomFact's column "hour"), keyed by the hour's epoch seconds.
+HOUR = "hour"
 METRICS = {"asa": "asa_seconds", "frt": "first_response_seconds", "handle": "handle_seconds"}
 
 SUMS = {
@@ -72,17 +72,6 @@ def key_of(value):
     return "" if value is None else str(value)
 
 
-def hour_key(hour, value):
-    """RoomDay.key of an hour dimension's row: the hour (epoch seconds of its UTC start) and the group value."""
-    return f"{int(hour.timestamp())}:{key_of(value)}"
-
-
-def split_hour_key(key):
-    """(the hour as a UTC instant, the group's key) of an hour_key."""
-    epoch, _, rest = key.partition(":")
-    return datetime.fromtimestamp(int(epoch), dt_timezone.utc), rest
-
-
 def value_of(dim, key):
     """The group value of a RoomDay.key: an id, a channel, or None."""
     if key == "":
@@ -114,19 +103,19 @@ def merge(hists):
 
 def day_figures(tenant_id, days, dim, key=None, *, percentiles=True, hists=tuple(METRICS)):
     """{(day, key): figures} of the tenant's rooms opened on these local days, per value of the
-    grouping `dim` (only `key`'s when given; a DIMS grouping) or, for a HOUR_DIMS one, per hour and
-    value (the key an hour_key): the sums of FIELDS and the day's `week`; the per-second histograms of
-    the metrics in `hists` ("asa", "frt", "handle"); with `percentiles`, P90S (from the histogram when
-    there is one, else in SQL by the same rule)."""
-    hourly = dim in HOUR_DIMS
-    column = HOUR_DIMS[dim] if hourly else DIMS[dim]
+    grouping `dim` (only `key`'s when given) or, for HOUR, per hour (the key its epoch seconds): the
+    sums of FIELDS and the day's `week`; the per-second histograms of the metrics in `hists` ("asa",
+    "frt", "handle"); with `percentiles`, P90S (from the histogram when there is one, else in SQL by
+    the same rule)."""
+    hourly = dim == HOUR
+    column = None if hourly else DIMS[dim]
     qs = RoomFact.objects.filter(tenant_id=tenant_id, day__in=list(days))
     if key is not None:
         qs = qs.filter(**{column: value_of(dim, key)})
-    group = ["day", *(["hour"] if hourly else []), *([column] if column else [])]
+    group = ["day", "hour"] if hourly else ["day", column] if column else ["day"]
 
     def key_for(found):
-        return hour_key(found["hour"], found.get(column)) if hourly else key_of(found.get(column))
+        return str(int(found["hour"].timestamp())) if hourly else key_of(found.get(column))
 
     sums = {f"s_{name}": agg for name, agg in SUMS.items()}
     if percentiles:
@@ -157,10 +146,10 @@ def stored_days(tenant_id, start, end):
 
 
 def rows(tenant_id, start, end, dim, key=None, *, fields=FIELDS, percentiles=True, hists=()):
-    """The figures of every local day from `start` to `end` for `dim` (and `key`, a DIMS grouping's):
+    """The figures of every local day from `start` to `end` for `dim` (and `key`):
     the stored rows of the settled days, the others computed now by day_figures. A list of dicts with
     RoomDay's fields: `fields` of FIELDS, the percentiles when asked, the histograms of the metrics in
-    `hists`. A HOUR_DIMS grouping's rows have their "hour" (a UTC instant) and the group's "key"."""
+    `hists`. HOUR's rows have their "hour" (a UTC instant) and no group ("key" "")."""
     kept = stored_days(tenant_id, start, end)
     names = ("day", "week", "key", *fields, *(P90S if percentiles else ()), *(f"{metric}_hist" for metric in hists))
     stored = RoomDay.objects.filter(tenant_id=tenant_id, dim=dim, day__gte=start, day__lte=end)
@@ -172,9 +161,9 @@ def rows(tenant_id, start, end, dim, key=None, *, fields=FIELDS, percentiles=Tru
     if missing:
         for (day, k), row in day_figures(tenant_id, missing, dim, key, percentiles=percentiles, hists=hists).items():
             out.append({**row, "key": k})
-    if dim in HOUR_DIMS:
+    if dim == HOUR:
         for row in out:
-            row["hour"], row["key"] = split_hour_key(row["key"])
+            row["hour"], row["key"] = datetime.fromtimestamp(int(row["key"]), dt_timezone.utc), ""
     return out
 
 
@@ -213,7 +202,7 @@ def store(tenant_id, days):
     with transaction.atomic():
         _lock(tenant_id)  # then read: a late room's row, committed with its `forget`, is seen
         made = []
-        for dim in (*DIMS, *HOUR_DIMS):
+        for dim in (*DIMS, HOUR):
             for (day, key), row in day_figures(tenant_id, days, dim).items():
                 made.append(RoomDay(tenant_id=tenant_id, dim=dim, key=key, day=day, week=row["week"],
                                     **{name: row[name] for name in (*FIELDS, *P90S, *HISTS)}))

@@ -92,7 +92,7 @@ def _day_plan(query, *, by_interval=True):
     page's chart and table: the "hour" grouping)."""
     filters = _filters(query)
     if by_interval and query.interval == "hour":
-        return ("hour", None) if not filters and not query.group_by else None
+        return (day_rollup.HOUR, None) if not filters and not query.group_by else None
     if by_interval and query.interval not in ("day", "week"):
         return None
     if len(filters) > 1:
