@@ -7,28 +7,29 @@ from routing import selectors as routing_selectors
 from . import selectors
 
 
-def _send(kind, case, agent_ids=(), **extra):
+def _send(kind, case, agent_ids=(), agent_seq=None, **extra):
+    """`agent_seq`: the case's agent's sequence, already bumped by the caller's own update of their row."""
     event = {"type": kind, "case": selectors.case_payload(case), **extra}
     for agent_id in {a for a in (case.agent_id, *agent_ids) if a}:
-        events.to_agent(agent_id, event)
+        events.to_agent(agent_id, event, agent_seq if agent_id == case.agent_id else None)
     events.to_supervisors(case.tenant_id, event)
 
 
-def case_assigned(case):
-    _send("case.assigned", case)
+def case_assigned(case, agent_seq=None):
+    _send("case.assigned", case, agent_seq=agent_seq)
 
 
-def case_updated(case, previous_agent_id=None):
+def case_updated(case, previous_agent_id=None, agent_seq=None):
     """`previous_agent_id`: an agent the case just left (rejected, lapsed, transferred): their page drops it."""
-    _send("case.updated", case, agent_ids=[previous_agent_id])
+    _send("case.updated", case, agent_ids=[previous_agent_id], agent_seq=agent_seq)
 
 
 def case_closed(case, previous_agent_id=None):
     _send("case.closed", case, agent_ids=[previous_agent_id])
 
 
-def case_message(case, message):
-    _send("case.message", case, message=routing_selectors.message_payload(message))
+def case_message(case, message, agent_seq=None):
+    _send("case.message", case, agent_seq=agent_seq, message=routing_selectors.message_payload(message))
 
 
 def message_status(message):

@@ -47,21 +47,11 @@ def cases_for(user):
     return _tenant_scope(Case.objects.select_related("queue", "agent", "point_of_contact").annotate(contact_name=Subquery(names)), user)
 
 
-def case_visible(user, case_id):
-    """Whether `case_id` is among cases_for(user) (_tenant_scope's rule), in one hand-written statement
-    (routing.sql): a socket action's scope check, twice per text, where the ORM's compile cost more
-    than the read."""
-    if user.is_superuser:
-        return sql.row(f"SELECT 1 FROM {sql.table(Case)} WHERE id = %s", [case_id]) is not None
-    if user.tenant_id is None:
-        return False
-    return sql.row(f"SELECT 1 FROM {sql.table(Case)} WHERE id = %s AND tenant_id = %s", [case_id, user.tenant_id]) is not None
-
-
 def case_load(agent):
-    """Cases that count against the agent's limit now (R15). Hand-written (routing.sql): read for every
-    case given, under the agent's lock, through the tenant's (tenant, state, agent) index: the agent's
-    live cases alone, never their closed history."""
+    """Cases that count against the agent's limit now (R15), counted: the truth their kept
+    `User.case_load` follows. Hand-written (routing.sql): read for every case given, under the agent's
+    lock, through the tenant's (tenant, state, agent) index: the agent's live cases alone, never their
+    closed history."""
     return sql.row(f"SELECT COUNT(*) FROM {sql.table(Case)} WHERE tenant_id = %s AND state IN ({sql.placeholders(COUNTING_STATES)}) "
                    f"AND agent_id = %s", [agent.tenant_id, *COUNTING_STATES, agent.pk])[0]
 
@@ -153,35 +143,38 @@ def state_counts(qs):
 CANDIDATES = 10  # the best few: each is checked again under its lock, and a later dispatch tries again
 
 
-def candidates(case, excluded=()):
+def candidates(case, excluded=(), first_in_line=False):
     """Ids of the agents who may get `case` now, best first (the best CANDIDATES of them): on its queue,
     active and available, under their limit (the SQL twin of rules.effective_case_limit), in the order
     of rules.candidate_order. The limit is checked again under each agent's lock (services._give).
+    `first_in_line` (a new case, not stored yet): nobody when another case already waits on the queue,
+    which is served first (queue order) by the dispatch job.
 
     Hand-written (routing.sql), on the measured path of every text to a Digital tenant
-    (docs/benchmarks.md): the loads are counted once, grouped, from the tenant's live cases (its
-    (tenant, state, agent) index holds at most limit x agents of them), and "idle longest" is the
-    agent's own `idle_since`, so no agent costs a subquery and no closed case is read."""
+    (docs/benchmarks.md): an agent's load is their kept `User.case_load` (the services recount it
+    under the agent's lock at every change) and "idle longest" their own `idle_since`, so no case is
+    read, only the queue's agents."""
     if case.queue_id is None:
         return []
     excluded = [pk for pk in excluded if pk is not None]
-    return [pk for (pk,) in sql.rows(_candidates_sql(len(excluded), connection.vendor),
-                                     [case.tenant_id, *COUNTING_STATES, case.queue_id, Role.AGENT, AgentState.AVAILABLE, *excluded,
+    waiting = [case.tenant_id, case.queue_id, CaseState.NEW] if first_in_line else []
+    return [pk for (pk,) in sql.rows(_candidates_sql(len(excluded), first_in_line, connection.vendor),
+                                     [case.queue_id, Role.AGENT, AgentState.AVAILABLE, *excluded, *waiting,
                                       case.preferred_agent_id or 0, CANDIDATES])]
 
 
 @cache
-def _candidates_sql(excluded, vendor):
+def _candidates_sql(excluded, first_in_line, vendor):
     through = Queue.agents.through
     not_excluded = f" AND u.id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
-    counting = sql.placeholders(COUNTING_STATES)
+    # Through the index of waiting cases (tenant, waiting_since; state new, no agent): never the queue's history.
+    nobody_waits = (f" AND NOT EXISTS (SELECT 1 FROM {sql.table(Case)} w WHERE w.tenant_id = %s AND w.queue_id = %s "
+                    f"AND w.agent_id IS NULL AND w.state = %s)" if first_in_line else "")
     return (f"SELECT u.id FROM {sql.table(User)} u JOIN {sql.table(through)} qa ON qa.user_id = u.id "
             f"JOIN {sql.table(Tenant)} t ON t.id = u.tenant_id "
-            f"LEFT JOIN (SELECT agent_id, COUNT(*) AS n FROM {sql.table(Case)} WHERE tenant_id = %s AND state IN ({counting}) "
-            f"AND agent_id IS NOT NULL GROUP BY agent_id) l ON l.agent_id = u.id "
-            f"WHERE qa.queue_id = %s AND u.is_active AND u.role = %s AND u.state = %s{not_excluded} "
-            f"AND COALESCE(l.n, 0) < COALESCE(u.case_limit, t.case_limit) "
-            f"ORDER BY CASE WHEN u.id = %s THEN 0 ELSE 1 END, COALESCE(l.n, 0), u.idle_since, u.id LIMIT %s")
+            f"WHERE qa.queue_id = %s AND u.is_active AND u.role = %s AND u.state = %s{not_excluded}{nobody_waits} "
+            f"AND u.case_load < COALESCE(u.case_limit, t.case_limit) "
+            f"ORDER BY CASE WHEN u.id = %s THEN 0 ELSE 1 END, u.case_load, u.idle_since, u.id LIMIT %s")
 
 
 def excluded_agents(case):

@@ -1,10 +1,12 @@
 """Writes of the Digital Experience: keyword-only `<noun>_<verb>` functions in one transaction each;
 events go out after commit (digital.events), background work through routing.jobs.
 
-Locks, always in this order: the case's row, then the agent's row. An agent's count of counting cases
-(R15) is read again under the agent's row lock before a case is given to them, so two processes
-assigning at once never put an agent over their limit: the second waits for the first's commit and
-counts its case."""
+Locks, always in this order: the case's row, then the agent's row (two agents' rows: in the order of
+their ids). An agent's count of counting cases (R15) is read again under the agent's row lock before a
+case is given to them, so two processes assigning at once never put an agent over their limit: the
+second waits for the first's commit and counts its case. The count is also kept on the agent's row
+(`User.case_load`, which selectors.candidates ranks by): set with every case given, recounted under the
+lock whenever a case leaves the count (`_recount`), so it is exact at every commit."""
 import zoneinfo
 from contextlib import contextmanager
 from datetime import timedelta
@@ -15,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from routing import events as routing_events
 from routing import jobs
 from routing import rules as routing_rules
 from routing import services as routing_services
@@ -38,13 +41,17 @@ def offer_timeout():
     return timedelta(seconds=settings.CXSMS_OFFER_TIMEOUT)
 
 
-def _entry(case, kind, actor=None, *, from_state="", to_state="", agent=None, queue=None, body="", now=None, agent_id=None,
-           writes=None):
-    """One line of the case's history. Inserted with routing.sql's cached statement: two to four per
-    text, and the ORM's insert compiled anew each time (docs/benchmarks.md). `writes`: a cursor of
+def _history(case, kind, actor=None, *, from_state="", to_state="", agent=None, queue=None, body="", now=None, agent_id=None):
+    """One line of the case's history, not stored yet (`_entry` stores one; a new case stores its first lines together)."""
+    return CaseEntry(case=case, kind=kind, actor=actor, at=now or timezone.now(), from_state=from_state, to_state=to_state,
+                     agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body)
+
+
+def _entry(case, kind, actor=None, *, writes=None, **fields):
+    """Store one line of the case's history (`_history`'s fields). Inserted with routing.sql's cached
+    statement: the ORM's insert compiled anew each time (docs/benchmarks.md). `writes`: a cursor of
     `_together`, which sends it with the other writes (the entry's id is then not read)."""
-    entry = CaseEntry(case=case, kind=kind, actor=actor, at=now or timezone.now(), from_state=from_state, to_state=to_state,
-                      agent=agent, agent_id=agent_id if agent is None else agent.pk, queue=queue, body=body)
+    entry = _history(case, kind, actor, **fields)
     if writes is None:
         return sql.insert(entry)
     writes.execute(*sql.insert_statement(entry))
@@ -61,32 +68,37 @@ def _together():
 
 
 @cache
-def _lock_case_sql(with_poc, vendor):
-    models = (Case, Queue, User) + ((PointOfContact, Tenant) if with_poc else ())
+def _lock_case_sql(with_poc, with_room, vendor):
+    models = (Case, Queue, User) + ((PointOfContact, Tenant) if with_poc else ()) + ((Room,) if with_room else ())
     poc = (f", {sql.columns(PointOfContact, 'p')}, {sql.columns(Tenant, 't')}" if with_poc else "")
     joins = (f" JOIN {sql.table(PointOfContact)} p ON p.id = c.point_of_contact_id JOIN {sql.table(Tenant)} t ON t.id = p.tenant_id"
              if with_poc else "")
-    return models, (f"SELECT {sql.columns(Case, 'c')}, {sql.columns(Queue, 'q')}, {sql.columns(User, 'u')}{poc} "
+    room, room_join = (f", {sql.columns(Room, 'r')}", f" JOIN {sql.table(Room)} r ON r.id = c.room_id") if with_room else ("", "")
+    return models, (f"SELECT {sql.columns(Case, 'c')}, {sql.columns(Queue, 'q')}, {sql.columns(User, 'u')}{poc}{room} "
                     f"FROM {sql.table(Case)} c LEFT JOIN {sql.table(Queue)} q ON q.id = c.queue_id "
-                    f"LEFT JOIN {sql.table(User)} u ON u.id = c.agent_id{joins} WHERE c.id = %s{sql.for_update('c')}")
+                    f"LEFT JOIN {sql.table(User)} u ON u.id = c.agent_id{joins}{room_join} "
+                    f"WHERE c.id = %s{sql.for_update('c, r' if with_room else 'c')}")
 
 
-def _lock_case(case_id, with_poc=False):
-    """The case with its row locked until commit (FOR UPDATE OF the case's row alone: PostgreSQL cannot
-    lock the nullable side of the outer joins), read in the same statement with its queue and agent (the
+def _lock_case(case_id, with_poc=False, with_room=False):
+    """The case with its row locked until commit (FOR UPDATE OF the case's row: PostgreSQL cannot lock
+    the nullable side of the outer joins), read in the same statement with its queue and agent (the
     payloads name them) and, `with_poc` (a reply), its point of contact and tenant. Hand-written
     (routing.sql): it runs in each of the agent's actions, and the ORM's compiler took most of an
-    action's time building it (docs/benchmarks.md)."""
-    models, statement = _lock_case_sql(with_poc, connection.vendor)
+    action's time building it (docs/benchmarks.md). `with_room` (a reply, which stores a text in the
+    room): returns (case, its room or None), the room locked in the same statement after the case."""
+    models, statement = _lock_case_sql(with_poc, with_room, connection.vendor)
     found = sql.row(statement, [case_id])
+    if found is None and with_room:
+        return _lock_case(case_id, with_poc), None  # a case the agent started, not answered yet: no room
     if found is None:
         raise Case.DoesNotExist(f"no case {case_id}")
-    case, queue, agent, *poc = sql.build_joined(models, found)
+    case, queue, agent, *rest = sql.build_joined(models, found)
     case.queue, case.agent = queue, agent
-    if poc:
-        poc[0].tenant = poc[1]
-        case.point_of_contact = poc[0]
-    return case
+    if with_poc:
+        rest[0].tenant = rest[1]
+        case.point_of_contact = rest[0]
+    return (case, rest[-1]) if with_room else case
 
 
 @cache
@@ -109,18 +121,6 @@ def _lock_agent(agent_id, skip_locked=False):
     return agent
 
 
-@cache
-def _lock_room_sql(vendor):
-    return f"SELECT {sql.columns(Room, 'r')} FROM {sql.table(Room)} r WHERE r.id = %s{sql.for_update('r')}"
-
-
-def _lock_room(room_id):
-    """The case's room, locked until commit (a text is stored in it), or None. Hand-written (routing.sql):
-    the ORM compiled this lock anew for every reply, a twentieth of a Digital text's CPU (docs/benchmarks.md)."""
-    found = sql.row(_lock_room_sql(connection.vendor), [room_id]) if room_id else None
-    return sql.build(Room, found) if found is not None else None
-
-
 def _is_manager(actor, tenant_id):
     return actor.is_superuser or (actor.tenant_id == tenant_id and actor.role in (Role.SUPERVISOR, Role.ADMIN))
 
@@ -133,8 +133,35 @@ def _check_actor(case, actor, what="change"):
 
 
 def _has_room(agent):
-    """Whether a locked agent (with their tenant) may take one more case: their count read after the lock (R15)."""
-    return rules.under_limit(selectors.case_load(agent), agent.case_limit, agent.tenant.case_limit)
+    """Whether a locked agent (with their tenant) may take one more case: their count read after the lock
+    (R15), kept as `agent.counted` for the offer's write of their load (`_got_work`)."""
+    agent.counted = selectors.case_load(agent)
+    if agent.counted != agent.case_load:  # never expected: corrected here, under the lock
+        sql.execute(f"UPDATE {sql.table(User)} SET case_load = %s WHERE id = %s", [agent.counted, agent.pk])
+        agent.case_load = agent.counted
+    return rules.under_limit(agent.counted, agent.case_limit, agent.tenant.case_limit)
+
+
+@cache
+def _recount_sql(vendor):
+    return (f"UPDATE {sql.table(User)} SET case_load = (SELECT COUNT(*) FROM {sql.table(Case)} c WHERE c.tenant_id = %s "
+            f"AND c.state IN ({sql.placeholders(COUNTING_STATES)}) AND c.agent_id = %s) WHERE id = %s")
+
+
+def _lock_agents(*agent_ids):
+    """The agents' rows, locked until commit in the order of their ids (two transactions that each lock
+    the same two agents never wait for each other's second)."""
+    for agent_id in sorted({pk for pk in agent_ids if pk}):
+        sql.row(f"SELECT id FROM {sql.table(User)} WHERE id = %s{sql.for_update()}", [agent_id])
+
+
+def _recount(case, agent_id):
+    """A case of this agent left their count (back to a queue, to another agent, a state that does not
+    count) or came back into it: their kept `case_load` counted again under their lock (after the lock,
+    in a statement of its own, so it sees every change committed before: the last to recount is right)."""
+    if agent_id:
+        _lock_agents(agent_id)
+        sql.execute(_recount_sql(connection.vendor), [case.tenant_id, *COUNTING_STATES, agent_id, agent_id])
 
 
 def _limit_error(agent):
@@ -146,31 +173,35 @@ def _local_time(tenant, now):
     return now.astimezone(zoneinfo.ZoneInfo(tenant.time_zone)).time()
 
 
-def fallback_queue(tenant_id):
-    found = sql.row(f"SELECT {sql.columns(Queue, 'q')} FROM {sql.table(Queue)} q WHERE q.tenant_id = %s AND q.is_fallback LIMIT 1",
-                    [tenant_id])
-    return sql.build(Queue, found) if found else None
+@cache
+def _routing_sql(vendor):
+    nulls = lambda model: ", ".join(["NULL"] * len(model._meta.concrete_fields))  # noqa: E731
+    return (f"SELECT {sql.columns(Filter, 'f')}, {sql.columns(Queue, 'q')}, {sql.columns(PointOfContact, 'p')} "
+            f"FROM {sql.table(Filter)} f JOIN {sql.table(Queue)} q ON q.id = f.queue_id "
+            f"LEFT JOIN {sql.table(PointOfContact)} p ON p.id = f.point_of_contact_id WHERE f.tenant_id = %s "
+            f"UNION ALL SELECT {nulls(Filter)}, {sql.columns(Queue, 'q')}, {nulls(PointOfContact)} "
+            f"FROM {sql.table(Queue)} q WHERE q.tenant_id = %s AND q.is_fallback")
 
 
-def _tenant_filters(tenant_id):
-    """The tenant's filters, each with its queue and point of contact (the reasons name its number), in
-    one hand-written statement: read for every new case (docs/benchmarks.md)."""
-    found = sql.rows(f"SELECT {sql.columns(Filter, 'f')}, {sql.columns(Queue, 'q')}, {sql.columns(PointOfContact, 'p')} "
-                     f"FROM {sql.table(Filter)} f JOIN {sql.table(Queue)} q ON q.id = f.queue_id "
-                     f"LEFT JOIN {sql.table(PointOfContact)} p ON p.id = f.point_of_contact_id WHERE f.tenant_id = %s", [tenant_id])
-    filters = []
-    for values in found:
+def _tenant_routing(tenant_id):
+    """(the tenant's filters, each with its queue and point of contact (the reasons name its number);
+    its fallback queue or None), in one hand-written statement: read for every new case (docs/benchmarks.md)."""
+    filters, fallback = [], None
+    for values in sql.rows(_routing_sql(connection.vendor), [tenant_id, tenant_id]):
         f, queue, poc = sql.build_joined((Filter, Queue, PointOfContact), values)
+        if f is None:
+            fallback = queue  # one per tenant (a unique constraint)
+            continue
         f.queue, f.point_of_contact = queue, poc
         filters.append(f)
-    return filters
+    return filters, fallback
 
 
 def queue_choose(*, tenant, poc_id, body, tags, now):
     """(queue, filter) for a new case's first message: the first filter that matches, else the fallback queue."""
-    _checks, found = rules.filters_explain(_tenant_filters(tenant.pk), poc_id=poc_id, body=body, tags=tags,
-                                           local_time=_local_time(tenant, now))
-    return (found.queue, found) if found else (fallback_queue(tenant.pk), None)
+    filters, fallback = _tenant_routing(tenant.pk)
+    _checks, found = rules.filters_explain(filters, poc_id=poc_id, body=body, tags=tags, local_time=_local_time(tenant, now))
+    return (found.queue, found) if found else (fallback, None)
 
 
 def dispatch_soon(tenant_id):
@@ -182,39 +213,60 @@ def dispatch_soon(tenant_id):
 
 # --- cases from texts ------------------------------------------------------------------------
 
+@cache
+def _new_thread_sql(vendor):
+    return (f"SELECT (SELECT id FROM {sql.table(Case)} WHERE point_of_contact_id = %s AND contact_number = %s AND room_id IS NULL "
+            f"AND state IN ({sql.placeholders(LIVE_STATES)}) LIMIT 1), "
+            f"(SELECT tags FROM {sql.table(Contact)} WHERE tenant_id = %s AND number = %s)")
+
+
 def case_open(*, room, message):
     """A new thread's first text (the `digital` delivery mode's hand-off), in the hub's transaction.
-    A case the agent started to this number (outbound, still without a room) takes the room in."""
-    tenant = room.tenant
-    # Hand-written reads (routing.sql), as the rest of this path: each ORM read here compiled longer than it ran.
-    waiting = sql.row(f"SELECT id FROM {sql.table(Case)} WHERE point_of_contact_id = %s AND contact_number = %s AND room_id IS NULL "
-                      f"AND state IN ({sql.placeholders(LIVE_STATES)}) LIMIT 1{sql.for_update()}",
-                      [room.point_of_contact_id, room.contact_number, *LIVE_STATES])
+    A case the agent started to this number (outbound, still without a room) takes the room in.
+
+    Hand-written (routing.sql), as the rest of this path, and in as few statements as the rules allow
+    (docs/benchmarks.md): one read for a case waiting for this thread and the contact's tags, one for
+    the tenant's filters and fallback queue, one for the agents who may get the case; then the case is
+    stored as it leaves (offered, or waiting), and its first lines of history with the agent's update
+    go in one round trip."""
+    tenant, now = room.tenant, message.created_at
+    waiting, tags = sql.row(_new_thread_sql(connection.vendor),
+                            [room.point_of_contact_id, room.contact_number, *LIVE_STATES, tenant.pk, room.contact_number])
     if waiting is not None:
-        waiting = _lock_case(waiting[0])
+        waiting = _lock_case(waiting)
         waiting.room_id = room.pk
         sql.update(waiting, ["room"])
         return case_received(case=waiting, message=message)
-    tags = sql.row(f"SELECT tags FROM {sql.table(Contact)} WHERE tenant_id = %s AND number = %s", [tenant.pk, room.contact_number])
     queue, matched = queue_choose(tenant=tenant, poc_id=room.point_of_contact_id, body=message.body,
-                                  tags=Contact(tags=tags[0]).tag_list if tags else [], now=message.created_at)
-    case = sql.insert(Case(tenant_id=tenant.pk, room_id=room.pk, point_of_contact_id=room.point_of_contact_id,
-                           contact_number=room.contact_number, poc_number=room.poc_number, queue=queue, matched_filter=matched,
-                           opened_at=message.created_at, waiting_since=message.created_at, last_message_at=message.created_at,
-                           unread=1, first_body=message.body[:1000]))
-    with _together() as writes:
-        _entry(case, EntryKind.OPENED, to_state=CaseState.NEW, now=message.created_at, writes=writes)
-        _entry(case, EntryKind.QUEUED, queue=queue, body=f"Filter: {matched}" if matched else "No filter matched: the fallback queue",
-               now=message.created_at, writes=writes)
-    # Offered at once, in the text's own transaction (the new case is nobody else's to see yet), when
-    # no older case waits on its queue (queue order holds): it reaches an agent's page with the text's
+                                  tags=Contact(tags=tags).tag_list if tags else [], now=now)
+    case = Case(tenant_id=tenant.pk, room_id=room.pk, point_of_contact_id=room.point_of_contact_id, contact_number=room.contact_number,
+                poc_number=room.poc_number, queue=queue, matched_filter=matched, opened_at=now, waiting_since=now, last_message_at=now,
+                unread=1, first_body=message.body[:1000])
+    # Offered at once, in the text's own transaction (the new case is nobody else's to see yet), unless
+    # an older case waits on its queue (queue order holds): it reaches an agent's page with the text's
     # commit, not a job's turn later. Otherwise, or when nobody on the queue has room, it waits and the
-    # dispatch job serves the queue in order.
-    older = queue is not None and sql.row(f"SELECT 1 FROM {sql.table(Case)} WHERE queue_id = %s AND agent_id IS NULL AND state = %s "
-                                          f"AND id <> %s LIMIT 1", [queue.pk, CaseState.NEW, case.pk]) is not None
-    if queue is None or older or _give(case, message.created_at, skip_locked=True) is None:
-        events.case_updated(case)  # waiting in its queue (supervisors see it)
-        dispatch_soon(tenant.pk)
+    # dispatch job serves the queue in order. An agent another text is giving a case to right now is
+    # passed over rather than waited for: texts in parallel each hold one agent and would otherwise
+    # wait for each other's (a deadlock).
+    agent = _agent_with_room(case, skip_locked=True, first_in_line=True) if queue is not None else None
+    if agent is not None:
+        case.agent, case.assigned_at, case.offer_expires_at = agent, now, now + offer_timeout()
+    sql.insert(case)
+    lines = [_history(case, EntryKind.OPENED, to_state=CaseState.NEW, now=now),
+             _history(case, EntryKind.QUEUED, queue=queue, now=now,
+                      body=f"Filter: {matched}" if matched else "No filter matched: the fallback queue")]
+    if agent is not None:
+        lines.append(_history(case, EntryKind.ASSIGNED, from_state=CaseState.NEW, to_state=CaseState.NEW, agent=agent, now=now))
+    with connection.cursor() as agent_row:
+        with _together() as writes:
+            writes.execute(*sql.insert_many_statement(lines))
+            if agent is not None:
+                _got_work(agent, now, agent_row)
+        if agent is not None:
+            events.case_assigned(case, agent_seq=agent_row.fetchone()[0])
+            return case
+    events.case_updated(case)  # waiting in its queue (supervisors see it)
+    dispatch_soon(tenant.pk)
     return case
 
 
@@ -250,11 +302,14 @@ def case_for_room(room_id):
 
 # --- assignment -----------------------------------------------------------------------------
 
-def _got_work(agent, now, writes):
-    """A locked agent got a case: "idle longest" (rules.candidate_order) counts from now. Sent on
-    `writes`, a cursor of `_together`, with the case's own writes."""
-    writes.execute(f"UPDATE {sql.table(User)} SET idle_since = %s WHERE id = %s", [sql.dt(now), agent.pk])
-    agent.idle_since = now
+def _got_work(agent, now, agent_row):
+    """A locked agent, counted by `_has_room`, got a case: their kept load is one more, "idle longest"
+    (rules.candidate_order) counts from now, and their event sequence is bumped in the same statement
+    for the case's event (routing.events.to_agent): `agent_row.fetchone()` reads it, after the pipeline
+    of `_together` when the cursor was in it."""
+    agent.case_load, agent.idle_since = agent.counted + 1, now
+    agent_row.execute(f"UPDATE {sql.table(User)} SET case_load = %s, idle_since = %s, event_seq = event_seq + 1 WHERE id = %s "
+                      f"RETURNING event_seq", [agent.case_load, sql.dt(now), agent.pk])
 
 
 def _offer(case, agent, now, actor=None, note=""):
@@ -263,13 +318,15 @@ def _offer(case, agent, now, actor=None, note=""):
     from_state = case.state
     case.agent, case.state, case.assigned_at = agent, CaseState.NEW, now
     case.offer_expires_at, case.accepted_at = now + offer_timeout(), None
-    with _together() as writes:
-        _got_work(agent, now, writes)
-        writes.execute(*sql.update_statement(case, ["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"]))
-        _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
-               to_state=CaseState.NEW, agent=agent, body=note, now=now, writes=writes)
-    events.case_assigned(case)
+    with connection.cursor() as agent_row:
+        with _together() as writes:
+            _got_work(agent, now, agent_row)
+            writes.execute(*sql.update_statement(case, ["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"]))
+            _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
+                   to_state=CaseState.NEW, agent=agent, body=note, now=now, writes=writes)
+        events.case_assigned(case, agent_seq=agent_row.fetchone()[0])
     if previous and previous != agent.pk:
+        _recount(case, previous)
         events.case_updated(case, previous_agent_id=previous)
     # No job per offer: nearly every offer is accepted in time, and the sweep (every second) lapses the rest.
 
@@ -290,19 +347,23 @@ def case_dispatch_one(case_id, now=None):
     return None, bool(excluded)
 
 
-def _give(case, now, excluded=frozenset(), skip_locked=False):
-    """Offer `case` (waiting, held by the caller's transaction) to the best agent with room, checked
-    under the agent's lock; returns the agent, or None when nobody on its queue has room.
-    `skip_locked` (a text's own transaction): an agent another transaction is giving a case to is
-    passed over rather than waited for; texts in parallel each hold one agent and would otherwise
-    wait for each other's (a deadlock); a case left waiting is the dispatch job's."""
-    for agent_id in selectors.candidates(case, excluded):
+def _agent_with_room(case, excluded=frozenset(), skip_locked=False, first_in_line=False):
+    """The best agent for `case` (selectors.candidates) who still has room under their lock, locked
+    until commit, or None. `skip_locked`: an agent another transaction holds is passed over."""
+    for agent_id in selectors.candidates(case, excluded, first_in_line):
         agent = _lock_agent(agent_id, skip_locked=skip_locked)
-        if agent is None or not _has_room(agent):
-            continue  # another case reached them first
+        if agent is not None and _has_room(agent):
+            return agent
+    return None  # nobody, or another case reached each of them first
+
+
+def _give(case, now, excluded=frozenset()):
+    """Offer `case` (waiting, held by the caller's transaction) to the best agent with room, checked
+    under the agent's lock; returns the agent, or None when nobody on its queue has room."""
+    agent = _agent_with_room(case, excluded)
+    if agent is not None:
         _offer(case, agent, now)
-        return agent
-    return None
+    return agent
 
 
 def dispatch(tenant_id, now=None):
@@ -337,10 +398,12 @@ def case_accept(*, case, agent):
     now = timezone.now()
     case.state, case.accepted_at, case.offer_expires_at, case.unread = CaseState.OPEN, now, None, 0
     case.expires_at = now + session_timeout()  # R7: the timer starts on accept
-    with _together() as writes:
-        writes.execute(*sql.update_statement(case, ["state", "accepted_at", "offer_expires_at", "expires_at", "unread"]))
-        _entry(case, EntryKind.ACCEPTED, agent, from_state=CaseState.NEW, to_state=CaseState.OPEN, agent=agent, now=now, writes=writes)
-    events.case_updated(case)
+    with connection.cursor() as agent_row:
+        with _together() as writes:
+            writes.execute(*sql.update_statement(case, ["state", "accepted_at", "offer_expires_at", "expires_at", "unread"]))
+            _entry(case, EntryKind.ACCEPTED, agent, from_state=CaseState.NEW, to_state=CaseState.OPEN, agent=agent, now=now, writes=writes)
+            agent_row.execute(*routing_events.sequence_statement(agent.pk))  # the event's, in the same round trip
+        events.case_updated(case, agent_seq=agent_row.fetchone()[0])
     jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
     return case
 
@@ -349,6 +412,7 @@ def _back_to_queue(case, kind, actor, now):
     previous = case.agent
     case.agent, case.assigned_at, case.offer_expires_at = None, None, None
     sql.update(case, ["agent", "assigned_at", "offer_expires_at"])
+    _recount(case, previous.pk if previous else None)
     _entry(case, kind, actor, agent=previous, now=now)
     events.case_updated(case, previous_agent_id=previous.pk if previous else None)
     dispatch_soon(case.tenant_id)
@@ -394,6 +458,7 @@ def case_assign(*, case, actor, agent=None, queue=None, note=""):
         case.queue, case.agent, case.state, case.waiting_since = queue, None, CaseState.NEW, now
         case.assigned_at = case.offer_expires_at = case.accepted_at = None
         sql.update(case, ["queue", "agent", "state", "waiting_since", "assigned_at", "offer_expires_at", "accepted_at"])
+        _recount(case, previous)
         _entry(case, EntryKind.TRANSFERRED, actor, from_state=from_state, to_state=CaseState.NEW, queue=queue, body=note, now=now,
                agent_id=previous)  # the agent who let it go is not offered it again at once
         events.case_updated(case, previous_agent_id=previous)
@@ -403,6 +468,7 @@ def case_assign(*, case, actor, agent=None, queue=None, note=""):
         raise ValidationError({"agent": "Choose an active agent of this company."})
     if agent.pk == case.agent_id:
         raise ValidationError({"agent": "The case is already theirs."})
+    _lock_agents(agent.pk, case.agent_id)  # the one it leaves is recounted after the offer (`_offer`)
     agent = _lock_agent(agent.pk)
     if not _has_room(agent):
         raise _limit_error(agent)
@@ -441,6 +507,8 @@ def _change_state(case, state, actor, now, kind=EntryKind.STATE):
         case.closed_at, case.offer_expires_at = now, None
         fields += ["closed_at", "offer_expires_at"]
     sql.update(case, fields)
+    if (from_state in COUNTING_STATES) != (state in COUNTING_STATES):
+        _recount(case, case.agent_id)
     _entry(case, kind, actor, from_state=from_state, to_state=state, agent=case.agent, now=now)
     if state == CaseState.CLOSED:
         if case.room_id:
@@ -516,20 +584,22 @@ def case_pull(*, agent):
 @transaction.atomic
 def case_reply(*, case, author, body):
     """The agent's text on their case: refused (with the reason) to an opted-out number (R17); starts or resets the timer (R7)."""
-    case = _lock_case(case.pk, with_poc=True)
+    case, room = _lock_case(case.pk, with_poc=True, with_room=True)
     if case.agent_id != author.pk:
         raise PermissionDenied("Only the agent who holds this case can text the contact.")
     if case.state == CaseState.CLOSED:
         raise ValidationError({"body": "This case is closed: start a new case to text the contact."})
     if case.state == CaseState.NEW:
         raise ValidationError({"body": "Accept the case first."})
-    room = _lock_room(case.room_id)
     message = outbound.text_send(point_of_contact=case.point_of_contact, to_number=case.contact_number, body=body, author=author, room=room)
     started = case.expires_at is None
     case.expires_at = message.created_at + session_timeout()
     case.last_message_at, case.unread = message.created_at, 0
-    sql.update(case, ["expires_at", "last_message_at", "unread"])
-    events.case_message(case, message)
+    with connection.cursor() as agent_row:
+        with _together() as writes:
+            writes.execute(*sql.update_statement(case, ["expires_at", "last_message_at", "unread"]))
+            agent_row.execute(*routing_events.sequence_statement(author.pk))  # the event's, in the same round trip
+        events.case_message(case, message, agent_seq=agent_row.fetchone()[0])
     if started:  # a reset moves the job already scheduled (jobs.not_yet_due)
         jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
     return message
@@ -556,15 +626,16 @@ def case_outbound(*, agent, point_of_contact, contact_number, body):
     if not _has_room(me):
         raise _limit_error(me)
     now = timezone.now()
-    with _together() as writes:
-        _got_work(me, now, writes)
+    with connection.cursor() as agent_row:
+        _got_work(me, now, agent_row)
+        seq = agent_row.fetchone()[0]
     message = outbound.text_send(point_of_contact=poc, to_number=number, body=body, author=agent)
     case = Case.objects.create(tenant_id=agent.tenant_id, point_of_contact=poc, contact_number=number, poc_number=poc.number,
                                state=CaseState.OPEN, agent=me, opened_at=message.created_at, waiting_since=now, assigned_at=now,
                                accepted_at=now, expires_at=message.created_at + session_timeout(), last_message_at=message.created_at,
                                first_body=message.body[:1000])
     _entry(case, EntryKind.OPENED, agent, to_state=CaseState.OPEN, agent=me, body="Started by texting the contact", now=now)
-    events.case_assigned(case)
+    events.case_assigned(case, agent_seq=seq)
     jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
     return case
 

@@ -183,12 +183,19 @@ def send(group, event):
     transaction.on_commit(lambda: _send_now(group, event))
 
 
+def sequence_statement(agent_id):
+    """(sql, params) that bump the agent's event sequence and return it: for a caller that sends it
+    with its own writes (routing.sql.pipeline) and gives the result to `to_agent`."""
+    # One statement (SQLite ≥ 3.35 and PostgreSQL both have RETURNING).
+    return f"UPDATE {sql.tables()['user']} SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq", [agent_id]
+
+
 def to_agent(agent_id, event, agent_seq=None):
     """Bump the agent's sequence in this transaction and push the event with it. `agent_seq`: the
-    caller already bumped it in its own update of the agent's row (the engine's offer)."""
+    caller already bumped it in its own update of the agent's row (the engine's offer), or with
+    `sequence_statement`."""
     if agent_seq is None:
-        # One statement (SQLite ≥ 3.35 and PostgreSQL both have RETURNING).
-        found = sql.row(f"UPDATE {sql.tables()['user']} SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq", [agent_id])
+        found = sql.row(*sequence_statement(agent_id))
         agent_seq = found[0] if found else None
     send(agent_group(agent_id), dict(event, agent_seq=agent_seq))
 

@@ -137,18 +137,21 @@ class SignIn(NamedTuple):
 DB_SESSIONS = "django.contrib.sessions.backends.db"
 
 
-def sign_in_and_room(*, user_id, token_key, session_key, room_id=None):
+def sign_in_and_room(*, user_id, token_key, session_key, room_id=None, model=None):
     """(SignIn or None when the user is gone, the room is theirs): what every socket action checks,
     in one hand-written statement as it runs before every accept and answer. The room part is
-    `rooms_for`'s agent branch (their tenant's room, offered or assigned to them)."""
+    `rooms_for`'s agent branch (their tenant's room, offered or assigned to them). With `model` (a
+    delivery mode's objects, which have a tenant: SocketAction.model), `room_id` names one of those
+    instead, and it is theirs when it is of their tenant (the mode's services decide the rest)."""
     t = sql.tables()
+    scoped = (f"LEFT JOIN {t['room']} r ON r.id = %s AND r.tenant_id = u.tenant_id AND r.agent_id = u.id" if model is None
+              else f"LEFT JOIN {sql.table(model)} r ON r.id = %s AND r.tenant_id = u.tenant_id")
     session = (f"(SELECT s.session_data FROM {sql.table(Session)} s WHERE s.session_key = %s AND s.expire_date > %s)"
                if settings.SESSION_ENGINE == DB_SESSIONS else "NULL")
     params = [token_key or "", *([session_key or "", sql.dt(timezone.now())] if session != "NULL" else []), room_id, user_id]
     found = sql.row(f"SELECT u.is_active, u.tenant_id, u.role, u.password, "
                     f"EXISTS (SELECT 1 FROM {sql.table(Token)} k WHERE k.key = %s AND k.user_id = u.id), {session}, r.id "
-                    f"FROM {t['user']} u LEFT JOIN {t['room']} r ON r.id = %s AND r.tenant_id = u.tenant_id AND r.agent_id = u.id "
-                    f"WHERE u.id = %s", params)
+                    f"FROM {t['user']} u {scoped} WHERE u.id = %s", params)
     if found is None:
         return None, False
     return SignIn(bool(found[0]), found[1], found[2], found[3], bool(found[4]), found[5]), found[6] is not None

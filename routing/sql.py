@@ -170,6 +170,21 @@ def insert_statement(obj):
     return statement, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
+@cache
+def _insert_many_shape(model, n, vendor):
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    row = f"({placeholders(fields)})"
+    return fields, f"INSERT INTO {table(model)} ({cols}) VALUES {', '.join([row] * n)}"
+
+
+def insert_many_statement(objs):
+    """(sql, params) that store several new instances of one model in one statement, as
+    insert_statement each (their ids are not read back): for a pipeline."""
+    fields, statement = _insert_many_shape(type(objs[0]), len(objs), connection.vendor)
+    return statement, [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+
+
 def insert(obj):
     """INSERT a new model instance (insert_statement), without model signals; sets its primary key.
     Returns it."""

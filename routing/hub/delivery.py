@@ -53,9 +53,12 @@ class SocketAction:
     """One action of a mode's page over `/ws/agent/`. `run(agent, object_id, frame)` returns (HTTP-like
     status, reply data) and may raise ValidationError (Django's or DRF's: 400) or PermissionDenied
     (403), as the REST API's views answer them; `key` is the frame's field that names the object ("case"), given to
-    `run` as a checked positive integer (any other value is refused before `run`)."""
+    `run` as a checked positive integer (any other value is refused before `run`). `model`: the
+    object's model (it has a `tenant`): an object of another tenant, or none, is answered 404 before
+    `run`, checked in the statement that re-checks the sign-in."""
     run: Callable
     key: str
+    model: type
 
 
 class Mode:

@@ -83,6 +83,10 @@ class User(AbstractUser):
     # Chats + SMS the agent holds (offered or active): a cache the engine recounts under the
     # agent's row lock at every change, used to find candidates without aggregating rooms.
     held = models.PositiveSmallIntegerField(default=0)
+    # Digital Experience: the agent's cases that count against their case limit (R15), the same kind
+    # of cache, recounted or set under the agent's row lock at every change of it (digital.services),
+    # so choosing an agent for a case aggregates no cases; the limit itself is counted under the lock.
+    case_load = models.PositiveSmallIntegerField(default=0)
     # May get an offer now: an active agent, available, held < effective limit. Kept with `held`
     # (engine.agent_routable) so the engine finds candidates through a small partial index
     # instead of comparing every agent's count with their limit; the timer loop repairs drift.

@@ -81,6 +81,32 @@ async def test_accept_reply_and_state_change_over_the_socket_act_like_the_api_an
     await comm.disconnect()
 
 
+async def test_a_case_s_events_reach_its_agent_numbered_one_after_the_other():
+    """The offer, the accept, the reply and its delivery report each bump the agent's sequence once, in
+    the writes they make (a page that sees a gap asks for a snapshot): no number is skipped or used twice,
+    and a fresh snapshot carries the last one."""
+    w = await db(digital_world)()
+    comm, snap = await open_socket("/ws/agent/", user=w.tommy)
+    await text(w, "+12125553011", "Hi #ADVENTUREME")
+    _, assigned = await receive_until(comm, "case.assigned")
+    case = assigned["case"]
+    await comm.send_json_to({"type": "case.accept", "case": case["id"], "ref": 1})
+    await comm.send_json_to({"type": "case.reply", "case": case["id"], "body": "See you there", "ref": 2})
+    numbered = [("case.assigned", assigned["agent_seq"])]
+    while len(numbered) < 4:
+        frame = await comm.receive_json_from(timeout=5)
+        if "agent_seq" in frame:
+            numbered.append((frame["type"], frame["agent_seq"]))
+    first = numbered[0][1]
+    assert first == snap["agent_seq"] + 1
+    assert numbered == [("case.assigned", first), ("case.updated", first + 1), ("case.message", first + 2),
+                        ("case.message_status", first + 3)], numbered
+    again, fresh = await open_socket("/ws/agent/", user=w.tommy)
+    assert fresh["agent_seq"] == first + 3
+    await comm.disconnect()
+    await again.disconnect()
+
+
 async def test_reject_over_the_socket_hands_the_case_to_the_next_agent():
     w = await db(digital_world)()
     tommy, _ = await open_socket("/ws/agent/", user=w.tommy)

@@ -1,6 +1,6 @@
 """The hand-written SQL of the Digital path against the Python rules it mirrors, on random data: who may
 get a case and in which order (selectors.candidates, rules.under_limit and rules.candidate_order), and
-an agent's load (selectors.case_load)."""
+an agent's load (selectors.case_load); a new case behind a waiting one (queue order)."""
 import random
 from datetime import timedelta
 
@@ -39,6 +39,8 @@ def test_candidates_in_sql_follow_the_python_rules(seed):
             assigned = start + timedelta(minutes=rnd.choice([5, 10, 20, 40, 80])) if rnd.random() < 0.85 else None
             Case.objects.create(tenant=tenant, point_of_contact=poc, contact_number=f"+1212{seed:02d}{i:02d}{j}00", poc_number=poc.number,
                                 state=rnd.choice(list(CaseState)) if j else CaseState.CLOSED, agent=a, assigned_at=assigned)
+        # the load as the services keep it on the agent's row (tests/digital/test_loads.py shows they do)
+        User.objects.filter(pk=a.pk).update(case_load=Case.objects.filter(agent=a, state__in=COUNTING_STATES).count())
         agents.append(a)
     ids = [a.pk for a in agents]
     case = Case(tenant=tenant, queue=queue, preferred_agent_id=rnd.choice(ids + [None, None]))
@@ -55,3 +57,9 @@ def test_candidates_in_sql_follow_the_python_rules(seed):
         expected.append(rules.candidate_order(a.pk, load, a.idle_since, case.preferred_agent_id))
     expected = [key[-1] for key in sorted(expected)][:selectors.CANDIDATES]
     assert selectors.candidates(case, excluded) == expected
+    # A new case, first in line: the same agents while no case waits on its queue, nobody once one does.
+    assert selectors.candidates(case, excluded, first_in_line=True) == expected
+    Case.objects.create(tenant=tenant, point_of_contact=poc, contact_number=f"+1213{seed:02d}0000", poc_number=poc.number, queue=other)
+    assert selectors.candidates(case, excluded, first_in_line=True) == expected  # waiting on another queue
+    Case.objects.create(tenant=tenant, point_of_contact=poc, contact_number=f"+1213{seed:02d}0001", poc_number=poc.number, queue=queue)
+    assert selectors.candidates(case, excluded, first_in_line=True) == []
