@@ -27,7 +27,7 @@ def test_poc_refusal_next_to_field_then_fixed(server, new_page, artifacts_dir):
     page.select_option("select[name=carrier_account]", label="Simulator")
     page.select_option("select[name=skill]", label="Porridge SMS (SMS inbound)")
     # the chat-only field is hidden for an SMS point of contact
-    assert not page.locator("input[name=slug]").is_visible()
+    expect(page.locator("input[name=slug]")).to_be_hidden()
     page.click("main button[type=submit]")
 
     error = page.locator("#id_code_type_errors")
@@ -85,7 +85,7 @@ def test_console_gallery(server, new_page, artifacts_dir):
     page.locator("tbody tr", has_text="+12125550100").locator("a[href$='/rules/']").click()
     page.click("main >> text=+ New routing rule")
     page.select_option("select[name=kind]", "keyword")
-    assert not page.locator("input[name=start_time]").is_visible()
+    expect(page.locator("input[name=start_time]")).to_be_hidden()  # waits for the page's script to hide it
     page.fill("input[name=pattern]", "lumpy")
     page.select_option("select[name=skill]", label="Porridge SMS (SMS inbound)")
     page.fill("input[name=priority]", "8")
