@@ -58,13 +58,29 @@ def _entry(case, kind, actor=None, *, writes=None, **fields):
     return entry
 
 
+class _Writes:
+    """The writes of one step, sent in one round trip (`_together`): `execute` for those whose results
+    nobody reads; `agent` for the one update of the agent's row, which bumps their event sequence and
+    returns it (`seq`, once the round trip is over) for the step's event (routing.events.to_agent)."""
+
+    def __init__(self, writes, agent_row):
+        self.execute, self._agent_row, self.seq = writes.execute, agent_row, None
+
+    def agent(self, statement, params):
+        self._agent_row.execute(statement, params)
+
+
 @contextmanager
 def _together():
-    """A cursor for writes whose results nobody reads, sent in one round trip on PostgreSQL
-    (routing.sql.pipeline), as the ACD's offer sends its own: a text to a Digital tenant makes a
-    dozen writes, each a wait for the database otherwise (docs/benchmarks.md)."""
-    with connection.cursor() as writes, sql.pipeline():
-        yield writes
+    """A `_Writes`, sent in one round trip on PostgreSQL (routing.sql.pipeline), as the ACD's offer
+    sends its own: a text to a Digital tenant makes a dozen writes, each a wait for the database
+    otherwise (docs/benchmarks.md). SQLite runs them one by one."""
+    with connection.cursor() as writes, connection.cursor() as agent_row:
+        batch = _Writes(writes, agent_row)
+        with sql.pipeline():
+            yield batch
+        if agent_row.description is not None:  # the agent's update ran: its RETURNING row
+            batch.seq = agent_row.fetchone()[0]
 
 
 @cache
@@ -134,12 +150,12 @@ def _check_actor(case, actor, what="change"):
 
 def _has_room(agent):
     """Whether a locked agent (with their tenant) may take one more case: their count read after the lock
-    (R15), kept as `agent.counted` for the offer's write of their load (`_got_work`)."""
-    agent.counted = selectors.case_load(agent)
-    if agent.counted != agent.case_load:  # never expected: corrected here, under the lock
-        sql.execute(f"UPDATE {sql.table(User)} SET case_load = %s WHERE id = %s", [agent.counted, agent.pk])
-        agent.case_load = agent.counted
-    return rules.under_limit(agent.counted, agent.case_limit, agent.tenant.case_limit)
+    (R15). Their kept `case_load` is the count afterwards (corrected here if it was not, never expected)."""
+    counted = selectors.case_load(agent)
+    if counted != agent.case_load:
+        sql.execute(f"UPDATE {sql.table(User)} SET case_load = %s WHERE id = %s", [counted, agent.pk])
+        agent.case_load = counted
+    return rules.under_limit(counted, agent.case_limit, agent.tenant.case_limit)
 
 
 @cache
@@ -257,14 +273,13 @@ def case_open(*, room, message):
                       body=f"Filter: {matched}" if matched else "No filter matched: the fallback queue")]
     if agent is not None:
         lines.append(_history(case, EntryKind.ASSIGNED, from_state=CaseState.NEW, to_state=CaseState.NEW, agent=agent, now=now))
-    with connection.cursor() as agent_row:
-        with _together() as writes:
-            writes.execute(*sql.insert_many_statement(lines))
-            if agent is not None:
-                _got_work(agent, now, agent_row)
+    with _together() as writes:
+        writes.execute(*sql.insert_many_statement(lines))
         if agent is not None:
-            events.case_assigned(case, agent_seq=agent_row.fetchone()[0])
-            return case
+            _got_work(agent, now, writes)
+    if agent is not None:
+        events.case_assigned(case, agent_seq=writes.seq)
+        return case
     events.case_updated(case)  # waiting in its queue (supervisors see it)
     dispatch_soon(tenant.pk)
     return case
@@ -302,14 +317,13 @@ def case_for_room(room_id):
 
 # --- assignment -----------------------------------------------------------------------------
 
-def _got_work(agent, now, agent_row):
+def _got_work(agent, now, writes):
     """A locked agent, counted by `_has_room`, got a case: their kept load is one more, "idle longest"
     (rules.candidate_order) counts from now, and their event sequence is bumped in the same statement
-    for the case's event (routing.events.to_agent): `agent_row.fetchone()` reads it, after the pipeline
-    of `_together` when the cursor was in it."""
-    agent.case_load, agent.idle_since = agent.counted + 1, now
-    agent_row.execute(f"UPDATE {sql.table(User)} SET case_load = %s, idle_since = %s, event_seq = event_seq + 1 WHERE id = %s "
-                      f"RETURNING event_seq", [agent.case_load, sql.dt(now), agent.pk])
+    for the case's event (`writes.seq`, a `_Writes`)."""
+    agent.case_load, agent.idle_since = agent.case_load + 1, now
+    writes.agent(f"UPDATE {sql.table(User)} SET case_load = %s, idle_since = %s, event_seq = event_seq + 1 WHERE id = %s "
+                 f"RETURNING event_seq", [agent.case_load, sql.dt(now), agent.pk])
 
 
 def _offer(case, agent, now, actor=None, note=""):
@@ -318,13 +332,12 @@ def _offer(case, agent, now, actor=None, note=""):
     from_state = case.state
     case.agent, case.state, case.assigned_at = agent, CaseState.NEW, now
     case.offer_expires_at, case.accepted_at = now + offer_timeout(), None
-    with connection.cursor() as agent_row:
-        with _together() as writes:
-            _got_work(agent, now, agent_row)
-            writes.execute(*sql.update_statement(case, ["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"]))
-            _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
-                   to_state=CaseState.NEW, agent=agent, body=note, now=now, writes=writes)
-        events.case_assigned(case, agent_seq=agent_row.fetchone()[0])
+    with _together() as writes:
+        _got_work(agent, now, writes)
+        writes.execute(*sql.update_statement(case, ["agent", "state", "assigned_at", "offer_expires_at", "accepted_at"]))
+        _entry(case, EntryKind.TRANSFERRED if previous and previous != agent.pk else EntryKind.ASSIGNED, actor, from_state=from_state,
+               to_state=CaseState.NEW, agent=agent, body=note, now=now, writes=writes)
+    events.case_assigned(case, agent_seq=writes.seq)
     if previous and previous != agent.pk:
         _recount(case, previous)
         events.case_updated(case, previous_agent_id=previous)
@@ -398,12 +411,11 @@ def case_accept(*, case, agent):
     now = timezone.now()
     case.state, case.accepted_at, case.offer_expires_at, case.unread = CaseState.OPEN, now, None, 0
     case.expires_at = now + session_timeout()  # R7: the timer starts on accept
-    with connection.cursor() as agent_row:
-        with _together() as writes:
-            writes.execute(*sql.update_statement(case, ["state", "accepted_at", "offer_expires_at", "expires_at", "unread"]))
-            _entry(case, EntryKind.ACCEPTED, agent, from_state=CaseState.NEW, to_state=CaseState.OPEN, agent=agent, now=now, writes=writes)
-            agent_row.execute(*routing_events.sequence_statement(agent.pk))  # the event's, in the same round trip
-        events.case_updated(case, agent_seq=agent_row.fetchone()[0])
+    with _together() as writes:
+        writes.execute(*sql.update_statement(case, ["state", "accepted_at", "offer_expires_at", "expires_at", "unread"]))
+        _entry(case, EntryKind.ACCEPTED, agent, from_state=CaseState.NEW, to_state=CaseState.OPEN, agent=agent, now=now, writes=writes)
+        writes.agent(*routing_events.sequence_statement(agent.pk))  # the event's, in the same round trip
+    events.case_updated(case, agent_seq=writes.seq)
     jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
     return case
 
@@ -595,11 +607,10 @@ def case_reply(*, case, author, body):
     started = case.expires_at is None
     case.expires_at = message.created_at + session_timeout()
     case.last_message_at, case.unread = message.created_at, 0
-    with connection.cursor() as agent_row:
-        with _together() as writes:
-            writes.execute(*sql.update_statement(case, ["expires_at", "last_message_at", "unread"]))
-            agent_row.execute(*routing_events.sequence_statement(author.pk))  # the event's, in the same round trip
-        events.case_message(case, message, agent_seq=agent_row.fetchone()[0])
+    with _together() as writes:
+        writes.execute(*sql.update_statement(case, ["expires_at", "last_message_at", "unread"]))
+        writes.agent(*routing_events.sequence_statement(author.pk))  # the event's, in the same round trip
+    events.case_message(case, message, agent_seq=writes.seq)
     if started:  # a reset moves the job already scheduled (jobs.not_yet_due)
         jobs.enqueue_at("digital.expire", case.expires_at, case.pk)
     return message
@@ -626,9 +637,9 @@ def case_outbound(*, agent, point_of_contact, contact_number, body):
     if not _has_room(me):
         raise _limit_error(me)
     now = timezone.now()
-    with connection.cursor() as agent_row:
-        _got_work(me, now, agent_row)
-        seq = agent_row.fetchone()[0]
+    with _together() as writes:
+        _got_work(me, now, writes)
+    seq = writes.seq
     message = outbound.text_send(point_of_contact=poc, to_number=number, body=body, author=agent)
     case = Case.objects.create(tenant_id=agent.tenant_id, point_of_contact=poc, contact_number=number, poc_number=poc.number,
                                state=CaseState.OPEN, agent=me, opened_at=message.created_at, waiting_since=now, assigned_at=now,

@@ -100,29 +100,29 @@ def _agent_action(grant, user, content):
     mode_action = None if kind in AGENT_ACTIONS else delivery.agent_action(kind)
     # One statement: the sign-in the socket rests on (re-checked before every action) and whether the
     # room (or the mode's object: of the agent's tenant) is theirs.
-    room_id = _room_id(content.get("room" if mode_action is None else mode_action.key))
-    sign_in, theirs = selectors.sign_in_and_room(user_id=user.pk, room_id=room_id, model=mode_action and mode_action.model,
+    object_id = _room_id(content.get("room" if mode_action is None else mode_action.key))
+    sign_in, theirs = selectors.sign_in_and_room(user_id=user.pk, room_id=object_id, model=mode_action and mode_action.model,
                                                  **grant.keys())
     refused = grant.refusal(sign_in)
     if refused:
         return reply(401 if refused == CLOSE_UNAUTHENTICATED else 403, {"detail": CLOSE_DETAIL[refused]}), refused
     if mode_action is not None:
         key = mode_action.key
-        if room_id is None:
+        if object_id is None:
             return reply(404, {"detail": f"No such {key}: give the {key} as its number, for example {{\"{key}\": 12}}."}), None
         if not selectors.is_active_agent(sign_in):
             return reply(403, {"detail": "You are not allowed to do this."}), None
         if not theirs:  # as the REST API's get_object: another tenant's is not found, before its input is read
             return reply(404, {"detail": f"No such {key}: it may belong to another company."}), None
         try:
-            return reply(*mode_action.run(user, room_id, content)), None
+            return reply(*mode_action.run(user, object_id, content)), None
         except ValidationError as exc:
             return reply(400, drf_error_detail(exc)), None
         except serializers.ValidationError as exc:  # the REST API's input rules, run by the action on the frame
             return reply(400, exc.detail), None
         except PermissionDenied as exc:
             return reply(403, {"detail": str(exc) or "You are not allowed to do this."}), None
-    if room_id is None:
+    if object_id is None:
         # As the REST API answers rooms/<anything but a number>/accept/: not found, saying why.
         return reply(404, {"detail": NOT_A_ROOM}), None
     # As the REST API does per request: the person must still be an active agent, and the room theirs.
@@ -130,7 +130,7 @@ def _agent_action(grant, user, content):
         return reply(403, {"detail": "You are not allowed to do this."}), None
     if not theirs:
         return reply(404, {"detail": "Not found — it may have ended already."}), None
-    room = Room(pk=room_id)  # the services lock it and read it
+    room = Room(pk=object_id)  # the services lock it and read it
     try:
         if kind == "room.accept":
             return reply(200, selectors.room_payload(offers.room_accept(room=room, agent=user))), None

@@ -157,10 +157,12 @@ def update(obj, names):
 
 
 @cache
-def _insert_shape(model, vendor):
+def _insert_shape(model, vendor, rows=1, returning=True):
+    """(fields, statement) of an INSERT of `rows` new instances of `model`, every column but the id."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    return fields, f"INSERT INTO {table(model)} ({cols}) VALUES ({placeholders(fields)}) RETURNING id"
+    values = ", ".join([f"({placeholders(fields)})"] * rows)
+    return fields, f"INSERT INTO {table(model)} ({cols}) VALUES {values}{' RETURNING id' if returning else ''}"
 
 
 def insert_statement(obj):
@@ -170,18 +172,10 @@ def insert_statement(obj):
     return statement, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
-@cache
-def _insert_many_shape(model, n, vendor):
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    row = f"({placeholders(fields)})"
-    return fields, f"INSERT INTO {table(model)} ({cols}) VALUES {', '.join([row] * n)}"
-
-
 def insert_many_statement(objs):
     """(sql, params) that store several new instances of one model in one statement, as
     insert_statement each (their ids are not read back): for a pipeline."""
-    fields, statement = _insert_many_shape(type(objs[0]), len(objs), connection.vendor)
+    fields, statement = _insert_shape(type(objs[0]), connection.vendor, len(objs), returning=False)
     return statement, [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
 
 
